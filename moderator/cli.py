@@ -1,0 +1,131 @@
+"""The `moderator` command: serve, dev, config, bench."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import secrets
+import sys
+from collections.abc import Sequence
+
+from moderator import logs
+from moderator.errors import ModeratorError, SettingsError
+from moderator.redis_server import PrivateRedis
+from moderator.serve import serve
+from moderator.settings import Settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"moderator: configuration error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        result: int = args.run(args, settings)
+        return result
+    except ModeratorError as exc:
+        print(f"moderator: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="moderator", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve_cmd = commands.add_parser("serve", help="run the HTTP service")
+    _host_port(serve_cmd)
+    serve_cmd.set_defaults(run=_serve)
+
+    dev = commands.add_parser("dev", help="everything on one machine, with a private Redis")
+    _host_port(dev)
+    dev.set_defaults(run=_dev)
+
+    config = commands.add_parser("config", help="print the effective configuration")
+    config.set_defaults(run=_config)
+
+    bench = commands.add_parser("bench", help="measure a local instance")
+    bench_commands = bench.add_subparsers(required=True, metavar="BENCH")
+    intake = bench_commands.add_parser(
+        "intake", help="intake requests/s against a bare aiohttp handler, same machine"
+    )
+    intake.add_argument("--duration", type=float, default=10.0, help="seconds per run")
+    intake.add_argument("--connections", type=int, default=64)
+    intake.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    intake.set_defaults(run=_bench_intake)
+    return parser
+
+
+def _host_port(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="overrides MODERATOR_HOST")
+    parser.add_argument("--port", type=int, help="overrides MODERATOR_PORT")
+
+
+def _with_address(settings: Settings, args: argparse.Namespace) -> Settings:
+    return dataclasses.replace(
+        settings,
+        host=args.host or settings.host,
+        port=settings.port if args.port is None else args.port,
+    )
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    settings = _with_address(settings, args)
+    logs.configure(service="moderator-api", fmt=settings.log_format, level=settings.log_level)
+    asyncio.run(serve(settings))
+    return 0
+
+
+def _dev(args: argparse.Namespace, settings: Settings) -> int:
+    settings = _with_address(settings, args)
+    logs.configure(service="moderator-dev", fmt=settings.log_format, level=settings.log_level)
+    private = PrivateRedis() if settings.redis_url is None else None
+    if private is not None:
+        private.start()
+        settings = dataclasses.replace(settings, redis_url=private.url)
+    if not settings.moderator_tokens:
+        token = secrets.token_urlsafe(24)
+        settings = dataclasses.replace(settings, moderator_tokens=(("dev", token),))
+
+    async def announce(url: str) -> None:
+        lines = [
+            "",
+            "Moderator is running (development mode).",
+            f"  submit a comment   POST {url}/v1/comments",
+            f"  comment status     GET  {url}/v1/comments/{{id}}",
+            f"  health, readiness  GET  {url}/healthz  {url}/readyz",
+            f"  API description    GET  {url}/v1/openapi.json",
+            f"  Redis              {settings.effective_redis_url}"
+            + ("  (private, deleted on exit)" if private else ""),
+            f"  moderator token    {settings.moderator_tokens[0][1]}"
+            f"  (name: {settings.moderator_tokens[0][0]})",
+            "Press Ctrl-C to stop.",
+            "",
+        ]
+        print("\n".join(lines), file=sys.stderr, flush=True)
+
+    try:
+        asyncio.run(serve(settings, on_started=announce))
+    finally:
+        if private is not None:
+            private.close()
+    return 0
+
+
+def _config(args: argparse.Namespace, settings: Settings) -> int:
+    print(json.dumps(settings.public_view(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _bench_intake(args: argparse.Namespace, settings: Settings) -> int:
+    from moderator.bench import run_intake_bench
+
+    return run_intake_bench(
+        duration_s=args.duration, connections=args.connections, json_path=args.json
+    )

@@ -1,0 +1,290 @@
+"""Configuration: every `MODERATOR_*` variable, read in one place into a frozen object.
+
+`Settings.from_env()` is the only code that reads the environment. A bad value
+raises `SettingsError` naming the variable, and the entry points stop with it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from moderator.errors import SettingsError
+
+PREFIX = "MODERATOR_"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+TOXICITY_MODELS = ("original", "unbiased", "multilingual", "original-small", "unbiased-small")
+LOG_FORMATS = ("auto", "json", "console")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LANGUAGES = ("en", "fr", "ar")
+
+# Starting points from public detoxify deployments (DESIGN.md section 5).
+DEFAULT_THRESHOLDS: dict[str, float] = {
+    "toxicity": 0.80,
+    "severe_toxicity": 0.30,
+    "obscene": 0.80,
+    "identity_attack": 0.60,
+    "insult": 0.60,
+    "threat": 0.60,
+    "sexual_explicit": 0.60,
+}
+
+SECRET_FIELDS = frozenset({"moderator_tokens", "site_keys", "webhook_secret", "hash_key"})
+
+_SECRET_VARIABLES = frozenset({"TOKENS", "SITE_KEYS", "HASH_KEY", "WEBHOOK_SECRET", "REDIS_URL"})
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Lengths in characters, counted after normalisation; request size in bytes."""
+
+    name: int = 100
+    email: int = 254
+    body: int = 5000
+    url: int = 2048
+    article_id: int = 128
+    user_agent: int = 512
+    referrer: int = 2048
+    request_bytes: int = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    key_prefix: str = "moderator"
+    moderator_tokens: tuple[tuple[str, str], ...] = ()
+    site_keys: tuple[str, ...] = ()
+    hash_key: str | None = None
+    toxicity_model: str = "multilingual"
+    model_dir: str | None = None
+    thresholds: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    spam_hold_threshold: float = 0.5
+    spam_reject_threshold: float = 0.98
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "info"
+    check_email_deliverability: bool = False
+    redirect_hosts: tuple[str, ...] = ()
+    default_language: str = "en"
+    idempotency_ttl_s: int = 24 * 3600
+    redis_timeout_s: float = 0.5
+    retry_after_s: int = 2
+    shutdown_timeout_s: float = 10.0
+    limits: Limits = field(default_factory=Limits)
+
+    @property
+    def effective_redis_url(self) -> str:
+        return self.redis_url or DEFAULT_REDIS_URL
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from `MODERATOR_*` variables (`os.environ` by default)."""
+        env = _Env(os.environ if environ is None else environ)
+        default, default_limits = cls(), Limits()
+        limits = Limits(
+            name=env.integer("MAX_NAME_CHARS", default_limits.name, minimum=1),
+            body=env.integer("MAX_BODY_CHARS", default_limits.body, minimum=1),
+            url=env.integer("MAX_URL_CHARS", default_limits.url, minimum=1),
+            request_bytes=env.integer(
+                "MAX_REQUEST_BYTES", default_limits.request_bytes, minimum=1024
+            ),
+        )
+        thresholds = {
+            label: env.number(f"THRESHOLD_{label.upper()}", default, 0.0, 1.0)
+            for label, default in DEFAULT_THRESHOLDS.items()
+        }
+        settings = cls(
+            redis_url=env.text("REDIS_URL", None, check=_redis_url),
+            host=env.text("HOST", default.host) or default.host,
+            port=env.integer("PORT", default.port, minimum=0, maximum=65535),
+            key_prefix=env.text("KEY_PREFIX", default.key_prefix, check=_key_prefix)
+            or default.key_prefix,
+            moderator_tokens=env.parse("TOKENS", (), _name_token_pairs),
+            site_keys=env.parse("SITE_KEYS", (), _comma_list),
+            hash_key=env.text("HASH_KEY", None),
+            toxicity_model=env.choice("TOXICITY_MODEL", default.toxicity_model, TOXICITY_MODELS),
+            model_dir=env.text("MODEL_DIR", None),
+            thresholds=thresholds,
+            spam_hold_threshold=env.number("SPAM_HOLD_THRESHOLD", 0.5, 0.0, 1.0),
+            spam_reject_threshold=env.number("SPAM_REJECT_THRESHOLD", 0.98, 0.0, 1.0),
+            webhook_url=env.text("WEBHOOK_URL", None, check=_http_url),
+            webhook_secret=env.text("WEBHOOK_SECRET", None),
+            log_format=env.choice("LOG_FORMAT", "auto", LOG_FORMATS),  # type: ignore[arg-type]
+            log_level=env.choice("LOG_LEVEL", "info", LOG_LEVELS),
+            check_email_deliverability=env.boolean("CHECK_EMAIL_DELIVERABILITY", False),
+            redirect_hosts=env.parse("REDIRECT_HOSTS", (), _comma_list),
+            default_language=env.choice("DEFAULT_LANGUAGE", "en", LANGUAGES),
+            idempotency_ttl_s=env.integer("IDEMPOTENCY_TTL_S", 24 * 3600, minimum=60),
+            redis_timeout_s=env.number("REDIS_TIMEOUT_S", 0.5, 0.05, 30.0),
+            retry_after_s=env.integer("RETRY_AFTER_S", 2, minimum=1),
+            shutdown_timeout_s=env.number("SHUTDOWN_TIMEOUT_S", 10.0, 0.0, 600.0),
+            limits=limits,
+        )
+        if settings.spam_reject_threshold < settings.spam_hold_threshold:
+            raise SettingsError(
+                f"{PREFIX}SPAM_REJECT_THRESHOLD must not be below {PREFIX}SPAM_HOLD_THRESHOLD"
+            )
+        if settings.webhook_url and not settings.webhook_secret:
+            raise SettingsError(f"{PREFIX}WEBHOOK_SECRET is required with {PREFIX}WEBHOOK_URL")
+        return settings
+
+    def public_view(self) -> dict[str, Any]:
+        """The effective configuration with secrets masked, for `moderator config`."""
+        view: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name in SECRET_FIELDS:
+                value = _mask(value)
+            elif isinstance(value, Limits):
+                value = dataclasses.asdict(value)
+            elif isinstance(value, Mapping):
+                value = dict(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            view[f.name] = value
+        view["redis_url"] = _mask_url_password(self.redis_url)
+        return view
+
+
+def _mask(value: object) -> object:
+    if not value:
+        return value
+    if isinstance(value, tuple) and value and isinstance(value[0], tuple):
+        return [f"{name}:***" for name, _ in value]
+    if isinstance(value, tuple):
+        return ["***" for _ in value]
+    return "***"
+
+
+def _mask_url_password(url: str | None) -> str | None:
+    if not url or "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    user = credentials.split(":", 1)[0] if ":" in credentials else ""
+    return f"{scheme}://{user}:***@{host}"
+
+
+class _Env:
+    """Typed reads of `MODERATOR_<NAME>`; every error names the variable."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def _raw(self, name: str) -> str | None:
+        value = self._environ.get(PREFIX + name)
+        if value is None or value.strip() == "":
+            return None
+        return value.strip()
+
+    def parse(self, name: str, default: T, convert: Callable[[str], T]) -> T:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        try:
+            return convert(raw)
+        except ValueError as exc:
+            shown = "" if name in _SECRET_VARIABLES else f" (got {raw!r})"
+            raise SettingsError(f"{PREFIX}{name}: {exc}{shown}") from None
+
+    def text(
+        self, name: str, default: str | None, check: Callable[[str], str] | None = None
+    ) -> str | None:
+        return self.parse(name, default, check or str)
+
+    def integer(
+        self, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+    ) -> int:
+        def convert(raw: str) -> int:
+            try:
+                value = int(raw)
+            except ValueError:
+                raise ValueError("expected an integer") from None
+            _check_range(value, minimum, maximum)
+            return value
+
+        return self.parse(name, default, convert)
+
+    def number(self, name: str, default: float, minimum: float, maximum: float) -> float:
+        def convert(raw: str) -> float:
+            try:
+                value = float(raw)
+            except ValueError:
+                raise ValueError("expected a number") from None
+            if value != value:  # NaN
+                raise ValueError("expected a number")
+            _check_range(value, minimum, maximum)
+            return value
+
+        return self.parse(name, default, convert)
+
+    def boolean(self, name: str, default: bool) -> bool:
+        def convert(raw: str) -> bool:
+            lowered = raw.lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError("expected true or false")
+
+        return self.parse(name, default, convert)
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        def convert(raw: str) -> str:
+            if raw.lower() not in choices:
+                raise ValueError(f"expected one of {', '.join(choices)}")
+            return raw.lower()
+
+        return self.parse(name, default, convert)
+
+
+def _check_range(value: float, minimum: float | None, maximum: float | None) -> None:
+    if minimum is not None and value < minimum:
+        raise ValueError(f"must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"must be at most {maximum}")
+
+
+def _redis_url(raw: str) -> str:
+    if not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("expected a redis://, rediss:// or unix:// URL")
+    return raw
+
+
+def _http_url(raw: str) -> str:
+    if not raw.startswith(("http://", "https://")):
+        raise ValueError("expected an http:// or https:// URL")
+    return raw
+
+
+def _key_prefix(raw: str) -> str:
+    if not all(c.isalnum() or c in "-_.:" for c in raw):
+        raise ValueError("only letters, digits and - _ . : are allowed")
+    return raw
+
+
+def _comma_list(raw: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def _name_token_pairs(raw: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for item in _comma_list(raw):
+        name, sep, token = item.partition(":")
+        if not sep or not name.strip() or not token.strip():
+            raise ValueError("expected comma-separated name:token pairs")
+        if len(token.strip()) < 16:
+            raise ValueError(f"the token for {name.strip()!r} is shorter than 16 characters")
+        pairs.append((name.strip(), token.strip()))
+    if len({name for name, _ in pairs}) != len(pairs):
+        raise ValueError("a moderator name appears twice")
+    return tuple(pairs)

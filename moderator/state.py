@@ -1,0 +1,12 @@
+"""Typed application state shared by the handlers (`web.AppKey`)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from moderator.settings import Settings
+from moderator.store import Store
+
+SETTINGS = web.AppKey("settings", Settings)
+STORE = web.AppKey("store", Store)
+HASH_KEY = web.AppKey("hash_key", bytes)

@@ -1,0 +1,144 @@
+"""Comments in Redis: stored and queued in one atomic step, read back by id.
+
+Storage knows nothing of HTTP. Every Redis failure surfaces as
+`StoreUnavailable`, raised within `deadline_s`, so callers answer 503 quickly
+instead of hanging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import cast
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+
+from moderator import keys as k
+from moderator.domain import Comment
+from moderator.errors import IdempotencyConflict, StoreUnavailable
+from moderator.settings import Settings
+
+# Store the comment and queue its id, or neither. Optional checks first:
+# a replayed Idempotency-Key returns the first answer; a reply's parent must
+# exist under the same article. Unused optional keys are passed as KEYS[1].
+SUBMIT_SCRIPT = """
+local comment_key, stream_key, idem_key, parent_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local fingerprint, ttl, comment_id, article_id = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+if idem_key ~= comment_key then
+  local previous = redis.call('GET', idem_key)
+  if previous then return {'replay', previous} end
+end
+if parent_key ~= comment_key then
+  if redis.call('HGET', parent_key, 'article_id') ~= article_id then
+    return {'parent_not_found', ''}
+  end
+end
+redis.call('HSET', comment_key, unpack(ARGV, 5))
+redis.call('XADD', stream_key, '*', 'ID_FIELD', comment_id, 'ARTICLE_FIELD', article_id)
+if idem_key ~= comment_key then
+  redis.call('SET', idem_key, fingerprint .. ' ' .. comment_id, 'EX', ttl)
+end
+return {'created', comment_id}
+""".replace("ID_FIELD", k.STREAM_FIELD_ID).replace("ARTICLE_FIELD", k.STREAM_FIELD_ARTICLE)
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    REPLAY = "replay"
+    PARENT_NOT_FOUND = "parent_not_found"
+
+
+@dataclass(frozen=True, slots=True)
+class Idempotency:
+    """An Idempotency-Key header, scoped to the caller, and the request it came with."""
+
+    key_digest: str
+    fingerprint: str
+
+    @classmethod
+    def of(cls, header: str, scope: str, body: bytes) -> Idempotency:
+        digest = hashlib.sha256(f"{scope}\x00{header}".encode()).hexdigest()
+        return cls(digest, hashlib.sha256(body).hexdigest())
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    outcome: Outcome
+    comment_id: str
+
+
+def connect(settings: Settings) -> aioredis.Redis:
+    """A client that fails fast: one immediate reconnect, then `StoreUnavailable`."""
+    return aioredis.Redis.from_url(
+        settings.effective_redis_url,
+        decode_responses=True,
+        socket_timeout=settings.redis_timeout_s,
+        socket_connect_timeout=settings.redis_timeout_s,
+        retry=Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,)),
+        max_connections=256,
+    )
+
+
+class Store:
+    def __init__(self, redis: aioredis.Redis, settings: Settings) -> None:
+        self._redis = redis
+        self._keys = k.Keys(settings.key_prefix)
+        self._idempotency_ttl = settings.idempotency_ttl_s
+        # One reconnect plus one timeout at most, then the caller answers 503.
+        self.deadline_s = settings.redis_timeout_s * 2 + 0.05
+
+    @asynccontextmanager
+    async def _guard(self) -> AsyncIterator[None]:
+        try:
+            async with asyncio.timeout(self.deadline_s):
+                yield
+        except (RedisError, TimeoutError, OSError) as exc:
+            raise StoreUnavailable(type(exc).__name__) from exc
+
+    async def submit(self, comment: Comment, idempotency: Idempotency | None) -> SubmitResult:
+        """Store `comment` and queue its id atomically, honouring an Idempotency-Key."""
+        comment_key = self._keys.comment(comment.id)
+        idem_key = self._keys.idempotency(idempotency.key_digest) if idempotency else comment_key
+        parent_key = self._keys.comment(comment.parent_id) if comment.parent_id else comment_key
+        fields = [item for pair in comment.to_fields().items() for item in pair]
+        async with self._guard():
+            outcome, value = await self._redis.eval(
+                SUBMIT_SCRIPT,
+                4,
+                comment_key,
+                self._keys.comments_stream,
+                idem_key,
+                parent_key,
+                idempotency.fingerprint if idempotency else "",
+                self._idempotency_ttl,
+                comment.id,
+                comment.article_id,
+                *fields,
+            )
+        if outcome == Outcome.REPLAY:
+            fingerprint, _, first_id = value.partition(" ")
+            if idempotency is None or fingerprint != idempotency.fingerprint:
+                raise IdempotencyConflict(first_id)
+            return SubmitResult(Outcome.REPLAY, first_id)
+        return SubmitResult(Outcome(outcome), value)
+
+    async def comment_fields(self, comment_id: str) -> dict[str, str] | None:
+        async with self._guard():
+            fields = cast(dict[str, str], await self._redis.hgetall(self._keys.comment(comment_id)))
+        return fields or None
+
+    async def ping(self) -> bool:
+        try:
+            async with self._guard():
+                await self._redis.ping()
+        except StoreUnavailable:
+            return False
+        return True

@@ -1,0 +1,40 @@
+"""Read-only routes: a comment's public status, health, readiness, the API description."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from moderator import domain, openapi
+from moderator.problems import Problem
+from moderator.state import SETTINGS, STORE
+
+
+async def get_comment(request: web.Request) -> web.Response:
+    """A comment's public status: never its e-mail, IP or text."""
+    comment_id = request.match_info["comment_id"].upper()
+    if not domain.is_comment_id(comment_id):
+        raise Problem(404, "not_found")
+    fields = await request.app[STORE].comment_fields(comment_id)
+    if fields is None:
+        raise Problem(404, "not_found")
+    return web.json_response(domain.public_status(fields))
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """The process is alive and serving; says nothing of its dependencies."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready to accept comments: Redis answers."""
+    if await request.app[STORE].ping():
+        return web.json_response({"status": "ready", "redis": "ok"})
+    return web.json_response(
+        {"status": "not_ready", "redis": "unreachable"},
+        status=503,
+        headers={"Retry-After": "2"},
+    )
+
+
+async def openapi_json(request: web.Request) -> web.Response:
+    return web.json_response(openapi.spec(request.app[SETTINGS].limits))

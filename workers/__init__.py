@@ -1,0 +1,1 @@
+"""Scoring workers (built on the moderator package; never imported by it)."""
