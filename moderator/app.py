@@ -59,10 +59,11 @@ def _redis_context(
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def context(app: web.Application) -> AsyncIterator[None]:
         client = given if given is not None else connect(settings)
-        app[STORE] = Store(client, settings)
+        app[STORE] = store = Store(client, settings)
         try:
             yield
         finally:
+            await store.close()
             if given is None:
                 await client.aclose()
 

@@ -55,8 +55,6 @@ async def post_comment(request: web.Request) -> web.Response:
         raise Problem(422, "validation", errors=[FieldError("parent_id", "parent_not_found")])
     if submitted.outcome == Outcome.REPLAY:
         logs.bind(comment_id=submitted.comment_id, idempotent_replay=True)
-    else:
-        log.info("comment_received", body_chars=len(comment.body))
 
     self_link = str(request.app.router["comment"].url_for(comment_id=submitted.comment_id))
     if redirect is not None:

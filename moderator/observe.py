@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
 from typing import Any
 
 import structlog
@@ -19,7 +19,7 @@ log = structlog.get_logger()
 def request_id_of(request: web.Request) -> str:
     """The caller's X-Request-ID when it is sane, a fresh one otherwise."""
     given = request.headers.get(REQUEST_ID_HEADER, "")
-    return given if _VALID_REQUEST_ID.match(given) else uuid.uuid4().hex
+    return given if _VALID_REQUEST_ID.match(given) else os.urandom(16).hex()
 
 
 @web.middleware

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from moderator import keys as k
+from moderator.batching import ScriptBatcher
 from moderator.domain import Comment
 from moderator.errors import IdempotencyConflict, StoreUnavailable
 from moderator.settings import Settings
@@ -29,9 +31,12 @@ from moderator.settings import Settings
 # Store the comment and queue its id, or neither. Optional checks first:
 # a replayed Idempotency-Key returns the first answer; a reply's parent must
 # exist under the same article. Unused optional keys are passed as KEYS[1].
+# Running it twice for one comment (a client retry after a lost reply) queues
+# the comment once.
 SUBMIT_SCRIPT = """
 local comment_key, stream_key, idem_key, parent_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local fingerprint, ttl, comment_id, article_id = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+if redis.call('EXISTS', comment_key) == 1 then return {'created', comment_id} end
 if idem_key ~= comment_key then
   local previous = redis.call('GET', idem_key)
   if previous then return {'replay', previous} end
@@ -41,7 +46,9 @@ if parent_key ~= comment_key then
     return {'parent_not_found', ''}
   end
 end
-redis.call('HSET', comment_key, unpack(ARGV, 5))
+local fields, flat = cjson.decode(ARGV[5]), {}
+for name, value in pairs(fields) do flat[#flat + 1] = name; flat[#flat + 1] = value end
+redis.call('HSET', comment_key, unpack(flat))
 redis.call('XADD', stream_key, '*', 'ID_FIELD', comment_id, 'ARTICLE_FIELD', article_id)
 if idem_key ~= comment_key then
   redis.call('SET', idem_key, fingerprint .. ' ' .. comment_id, 'EX', ttl)
@@ -92,8 +99,13 @@ class Store:
         self._redis = redis
         self._keys = k.Keys(settings.key_prefix)
         self._idempotency_ttl = settings.idempotency_ttl_s
-        # One reconnect plus one timeout at most, then the caller answers 503.
-        self.deadline_s = settings.redis_timeout_s * 2 + 0.05
+        # A caller waits at most this long, then answers 503 (DESIGN: within a second).
+        self.deadline_s = settings.redis_timeout_s * 1.8
+        self._submit = ScriptBatcher(redis, SUBMIT_SCRIPT, deadline_s=self.deadline_s)
+
+    async def close(self) -> None:
+        """Wait for submissions in flight; the Redis client is closed by its owner."""
+        await self._submit.close()
 
     @asynccontextmanager
     async def _guard(self) -> AsyncIterator[None]:
@@ -108,20 +120,18 @@ class Store:
         comment_key = self._keys.comment(comment.id)
         idem_key = self._keys.idempotency(idempotency.key_digest) if idempotency else comment_key
         parent_key = self._keys.comment(comment.parent_id) if comment.parent_id else comment_key
-        fields = [item for pair in comment.to_fields().items() for item in pair]
+        # One JSON argument, not 2×N: redis-py packs every argument in Python.
+        fields = json.dumps(comment.to_fields(), ensure_ascii=False)
         async with self._guard():
-            outcome, value = await self._redis.eval(
-                SUBMIT_SCRIPT,
-                4,
-                comment_key,
-                self._keys.comments_stream,
-                idem_key,
-                parent_key,
-                idempotency.fingerprint if idempotency else "",
-                self._idempotency_ttl,
-                comment.id,
-                comment.article_id,
-                *fields,
+            outcome, value = await self._submit.call(
+                (comment_key, self._keys.comments_stream, idem_key, parent_key),
+                (
+                    idempotency.fingerprint if idempotency else "",
+                    self._idempotency_ttl,
+                    comment.id,
+                    comment.article_id,
+                    fields,
+                ),
             )
         if outcome == Outcome.REPLAY:
             fingerprint, _, first_id = value.partition(" ")

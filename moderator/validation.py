@@ -31,9 +31,13 @@ WORDPRESS_FIELDS = {
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*\Z")
 # Directional overrides and isolates can disguise text; marks (LRM, RLM) and
 # joiners (ZWJ, ZWNJ), which Arabic script uses, are kept.
-_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF], None)
+_BIDI_CONTROL_RE = re.compile("[\u202a-\u202e\u2066-\u2069\ufeff]")
 _SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
+# Unicode category Cc except tab and newline, which `clean_text` handles itself.
+_CONTROL_RE = re.compile(r"[\x01-\x08\x0b-\x1f\x7f-\x9f]")
 _HORIZONTAL_SPACE_RE = re.compile(r"[^\S\n]+")
+_SPACE_RE = re.compile(r"\s+")
+_LINE_EDGES_RE = re.compile(r"[^\S\n]*\n[^\S\n]*")
 _BLANK_LINES_RE = re.compile(r"\n{3,}")
 
 # A field parser: raw value, limits, whether to check deliverability -> clean text.
@@ -119,17 +123,12 @@ def clean_text(raw: object, *, multiline: bool = False) -> str:
         raise _Invalid("invalid_type")
     if "\x00" in raw or _SURROGATE_RE.search(raw):
         raise _Invalid("invalid_character")
-    text = unicodedata.normalize("NFC", raw).translate(_BIDI_CONTROLS)
+    text = raw if raw.isascii() else _BIDI_CONTROL_RE.sub("", unicodedata.normalize("NFC", raw))
     if multiline:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    keep = "\n\t" if multiline else ""
-    text = "".join(c if unicodedata.category(c) != "Cc" or c in keep else " " for c in text)
-    if multiline:
-        lines = (_HORIZONTAL_SPACE_RE.sub(" ", line).strip() for line in text.split("\n"))
-        text = _BLANK_LINES_RE.sub("\n\n", "\n".join(lines))
-    else:
-        text = _HORIZONTAL_SPACE_RE.sub(" ", text.replace("\n", " "))
-    return text.strip()
+        text = _CONTROL_RE.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
+        text = _BLANK_LINES_RE.sub("\n\n", _LINE_EDGES_RE.sub("\n", text))
+        return _HORIZONTAL_SPACE_RE.sub(" ", text).strip()
+    return _SPACE_RE.sub(" ", _CONTROL_RE.sub(" ", text)).strip()
 
 
 def _bounded(text: str, maximum: int) -> str:
