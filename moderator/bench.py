@@ -18,6 +18,7 @@ import time
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import cast
 
 from aiohttp import web
 
@@ -202,10 +203,11 @@ def _check_atomicity(url: str) -> dict[str, int | bool]:
     """Every queued id has its comment and every comment is queued."""
     import redis
 
-    client = redis.Redis.from_url(url, decode_responses=True)
+    client: redis.Redis = redis.Redis.from_url(url, decode_responses=True)
     try:
         names = Keys(Settings().key_prefix)
-        queued = {fields[STREAM_FIELD_ID] for _, fields in client.xrange(names.comments_stream)}
+        entries = cast(list[tuple[str, dict[str, str]]], client.xrange(names.comments_stream))
+        queued = {fields[STREAM_FIELD_ID] for _, fields in entries}
         stored = {key.rsplit(":", 1)[1] for key in client.scan_iter(names.comment("*"), 1000)}
     finally:
         client.close()

@@ -49,9 +49,16 @@ def _service(name: str) -> Processor:
 
 
 def configure(
-    *, service: str, fmt: str = "auto", level: str = "info", stream: TextIO | None = None
+    *,
+    service: str,
+    fmt: str = "auto",
+    level: str = "info",
+    stream: TextIO | None = None,
+    cache: bool = True,
 ) -> None:
-    """Configure structlog and the standard library's root logger."""
+    """Configure structlog and the standard library's root logger.
+
+    `cache=False` lets tests configure logging again in the same process."""
     out = stream or sys.stdout
     use_json = fmt == "json" or (fmt == "auto" and not out.isatty())
     shared: list[Processor] = [
@@ -63,7 +70,12 @@ def configure(
     ]
     renderer: Processor
     if use_json:
-        shared.append(structlog.processors.dict_tracebacks)
+        # Tracebacks without local variables: those may hold e-mails and secrets.
+        shared.append(
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+            )
+        )
         renderer = structlog.processors.JSONRenderer(ensure_ascii=False)
     else:
         renderer = structlog.dev.ConsoleRenderer()
@@ -72,7 +84,7 @@ def configure(
         processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.WriteLoggerFactory(file=out),
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=cache,
     )
     handler = logging.StreamHandler(out)
     handler.setFormatter(

@@ -167,7 +167,7 @@ def _email(raw: object, limits: Limits, deliverability: bool) -> str:
     text = _bounded(clean_text(raw), limits.email)
     try:
         result = email_validator.validate_email(
-            text, check_deliverability=deliverability, allow_quoted_local=False
+            text, check_deliverability=deliverability, allow_quoted_local=False, strict=True
         )
     except email_validator.EmailUndeliverableError:
         raise _Invalid("undeliverable_email") from None

@@ -22,7 +22,7 @@ fi
 
 stamp=.venv/.moderator-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
     # torch first, pinned: otherwise detoxify pulls a multi-GB CUDA build.
     .venv/bin/python -m pip install -q "torch==${TORCH_VERSION}"
     .venv/bin/python -m pip install -q -e ".[dev]" "torch==${TORCH_VERSION}"

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole check, as CI runs it: set up, then lint, types and the test suite.
+# Tests start their own private redis-server; nothing else needs to be running.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+.venv/bin/ruff check moderator workers tests
+.venv/bin/ruff format --check moderator workers tests
+.venv/bin/mypy
+.venv/bin/pytest "$@"

@@ -1,0 +1,76 @@
+"""Test fixtures: a private Redis for the session, one key prefix per test, the real app."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import redis.asyncio as aioredis
+from aiohttp.test_utils import TestClient
+
+from moderator.app import create_app
+from moderator.keys import Keys
+from moderator.redis_server import PrivateRedis
+from moderator.settings import Settings
+
+VALID = {
+    "article_id": "politique-123",
+    "name": "Amina",
+    "email": "amina@example.ma",
+    "body": "Très bon article, merci.",
+}
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A redis-server of our own (or TEST_REDIS_URL): never anyone else's data."""
+    given = os.environ.get("TEST_REDIS_URL")
+    if given:
+        yield given
+        return
+    server = PrivateRedis(tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def settings(redis_url: str) -> Settings:
+    """Settings for one test: its own key prefix keeps tests apart."""
+    return Settings.from_env(
+        {
+            "MODERATOR_REDIS_URL": redis_url,
+            "MODERATOR_KEY_PREFIX": f"test-{uuid.uuid4().hex[:12]}",
+            "MODERATOR_HASH_KEY": "test-hash-key",
+            "MODERATOR_REDIRECT_HOSTS": "news.example.ma",
+        }
+    )
+
+
+@pytest.fixture
+def keys(settings: Settings) -> Keys:
+    return Keys(settings.key_prefix)
+
+
+@pytest.fixture
+async def redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(settings.effective_redis_url, decode_responses=True)
+    try:
+        yield client
+    finally:
+        async for key in client.scan_iter(f"{settings.key_prefix}:*"):
+            await client.delete(key)
+        await client.aclose()
+
+
+@pytest.fixture
+async def client(aiohttp_client, settings: Settings, redis: aioredis.Redis) -> TestClient:  # type: ignore[no-untyped-def]
+    return await aiohttp_client(create_app(settings))
+
+
+async def stored_keys(redis: aioredis.Redis, settings: Settings) -> list[str]:
+    return [key async for key in redis.scan_iter(f"{settings.key_prefix}:*")]

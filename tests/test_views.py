@@ -1,0 +1,72 @@
+"""Public status, health, readiness, the OpenAPI document and unknown routes."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from moderator.app import create_app
+from moderator.openapi import spec
+from moderator.settings import Settings
+from tests.conftest import VALID
+
+
+async def test_public_status_never_shows_private_fields(client: TestClient) -> None:
+    payload = {**VALID, "ip": "196.200.131.7", "user_agent": "UA", "url": "https://a.example"}
+    created = await client.post("/v1/comments", json=payload)
+    comment_id = (await created.json())["id"]
+    response = await client.get(f"/v1/comments/{comment_id}")
+    assert response.status == 200
+    status = await response.json()
+    assert set(status) == {"id", "article_id", "status", "created_at", "decided_at"}
+    assert status["status"] == "pending"
+    assert status["decided_at"] is None
+    text = await response.text()
+    for private in ("amina@example.ma", "196.200.131.7", "Très bon article"):
+        assert private not in text
+
+
+async def test_unknown_comment_is_404_problem(client: TestClient) -> None:
+    for path in ("/v1/comments/01J00000000000000000000000", "/v1/comments/nope"):
+        response = await client.get(path)
+        assert response.status == 404
+        assert response.content_type == "application/problem+json"
+
+
+async def test_unknown_route_and_wrong_method_are_problems(client: TestClient) -> None:
+    missing = await client.get("/nowhere")
+    assert missing.status == 404
+    assert (await missing.json())["type"] == "urn:moderator:problem:not_found"
+    wrong = await client.delete("/v1/comments")
+    assert wrong.status == 405
+    assert wrong.content_type == "application/problem+json"
+    assert "POST" in wrong.headers["Allow"]
+
+
+async def test_health_and_readiness(client: TestClient) -> None:
+    assert await (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status == 200
+    assert await ready.json() == {"status": "ready", "redis": "ok"}
+
+
+def _routes(app: web.Application) -> set[tuple[str, str]]:
+    return {
+        (route.method.lower(), route.resource.canonical)
+        for route in app.router.routes()
+        if route.method != "HEAD" and route.resource is not None
+    }
+
+
+def test_openapi_describes_exactly_the_registered_routes(settings: Settings) -> None:
+    described = {(method, path) for path, item in spec()["paths"].items() for method in item}
+    assert described == _routes(create_app(settings))
+
+
+async def test_openapi_is_served(client: TestClient) -> None:
+    response = await client.get("/v1/openapi.json")
+    document = await response.json()
+    assert document["openapi"].startswith("3.")
+    assert json.dumps(document)  # plain JSON all the way down
