@@ -11,7 +11,6 @@ from aiohttp import web
 
 from moderator import intake, views
 from moderator.observe import request_context
-from moderator.problems import problem_middleware
 from moderator.settings import Settings
 from moderator.state import HASH_KEY, SETTINGS, STORE
 from moderator.store import Store, connect
@@ -23,10 +22,7 @@ def create_app(settings: Settings, *, redis: aioredis.Redis | None = None) -> we
     """The aiohttp application. A given `redis` client is used and left open;
     otherwise one is opened at start-up and closed at clean-up."""
     app = web.Application(
-        middlewares=[
-            request_context,
-            problem_middleware(settings.default_language, settings.retry_after_s),
-        ],
+        middlewares=[request_context(settings.default_language, settings.retry_after_s)],
         client_max_size=settings.limits.request_bytes,
     )
     app[SETTINGS] = settings

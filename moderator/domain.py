@@ -72,17 +72,19 @@ class Comment:
     def to_fields(self) -> dict[str, str]:
         """Flat string fields for a Redis hash; absent optional values are left out."""
         return {
-            f.name: str(value)
-            for f in dataclasses.fields(self)
-            if (value := getattr(self, f.name)) is not None
+            name: str(value)
+            for name in _COMMENT_FIELDS
+            if (value := getattr(self, name)) is not None
         }
 
     @classmethod
     def from_fields(cls, fields: dict[str, str]) -> Comment:
-        known = {f.name for f in dataclasses.fields(cls)}
-        values: dict[str, Any] = {k: v for k, v in fields.items() if k in known}
+        values: dict[str, Any] = {k: v for k, v in fields.items() if k in _COMMENT_FIELDS}
         values["status"] = Status(values.get("status", Status.PENDING))
         return cls(**values)
+
+
+_COMMENT_FIELDS = tuple(f.name for f in dataclasses.fields(Comment))
 
 
 def public_status(fields: dict[str, str]) -> dict[str, Any]:

@@ -56,10 +56,10 @@ async def post_comment(request: web.Request) -> web.Response:
     if submitted.outcome == Outcome.REPLAY:
         logs.bind(comment_id=submitted.comment_id, idempotent_replay=True)
 
-    self_link = str(request.app.router["comment"].url_for(comment_id=submitted.comment_id))
+    self_link = f"/v1/comments/{submitted.comment_id}"
     if redirect is not None:
         target = redirect.update_query(moderator_comment=submitted.comment_id)
-        raise web.HTTPSeeOther(location=str(target))
+        return web.Response(status=303, headers={"Location": str(target)})
     return web.json_response(
         {"id": submitted.comment_id, "status": "pending", "links": {"self": self_link}},
         status=202,

@@ -15,6 +15,7 @@ import logging
 import sys
 from typing import Any, TextIO
 
+import orjson
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
@@ -31,6 +32,11 @@ def email_hash(key: bytes, email: str) -> str:
     """A keyed hash of a normalised e-mail address: lets logs and counters
     correlate one commenter without ever holding the address."""
     return hmac.new(key, email.casefold().encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _orjson_dumps(value: Any, **kwargs: Any) -> str:
+    """structlog's recommended fast serializer: a third of a log line's cost."""
+    return orjson.dumps(value, **kwargs).decode()
 
 
 def _redact_private(_: WrappedLogger, method: str, event: EventDict) -> EventDict:
@@ -76,7 +82,7 @@ def configure(
                 structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
             )
         )
-        renderer = structlog.processors.JSONRenderer(ensure_ascii=False)
+        renderer = structlog.processors.JSONRenderer(serializer=_orjson_dumps)
     else:
         renderer = structlog.dev.ConsoleRenderer()
     numeric = _LEVELS[level]

@@ -10,6 +10,8 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from moderator import problems
+
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}\Z")
 
@@ -22,25 +24,31 @@ def request_id_of(request: web.Request) -> str:
     return given if _VALID_REQUEST_ID.match(given) else os.urandom(16).hex()
 
 
-@web.middleware
-async def request_context(request: web.Request, handler: Any) -> web.StreamResponse:
-    started = time.perf_counter()
-    request_id = request_id_of(request)
-    structlog.contextvars.clear_contextvars()
-    structlog.contextvars.bind_contextvars(request_id=request_id)
-    status = 500
-    try:
-        response: web.StreamResponse = await handler(request)
-        status = response.status
+def request_context(default_language: str, retry_after_s: int) -> Any:
+    """The one middleware: binds the request id, renders every error as a problem
+    (`problems.handle`), and writes one summary line per request."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+        started = time.perf_counter()
+        request_id = request_id_of(request)
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        response = await problems.handle(request, handler, default_language, retry_after_s)
         response.headers[REQUEST_ID_HEADER] = request_id
+        _summary(request, response.status, started)
         return response
-    finally:
-        route = request.match_info.route.resource
-        log.info(
-            "http_request",
-            method=request.method,
-            route=route.canonical if route is not None else None,
-            path=request.path[:200],
-            status=status,
-            duration_ms=round((time.perf_counter() - started) * 1000, 2),
-        )
+
+    return middleware
+
+
+def _summary(request: web.Request, status: int, started: float) -> None:
+    route = request.match_info.route.resource
+    log.info(
+        "http_request",
+        method=request.method,
+        route=route.canonical if route is not None else None,
+        path=request.path[:200],
+        status=status,
+        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+    )

@@ -1,8 +1,8 @@
 """problem+json (RFC 9457) errors and the middleware that renders every error so.
 
-Handlers raise `Problem`; the middleware also turns aiohttp's own HTTP errors
-(404, 405, 413…) and storage outages into problem documents, and anything
-unexpected into a 500 that carries no traceback.
+Handlers raise `Problem`; `handle` (called by the one middleware) also turns
+aiohttp's own HTTP errors (404, 405, 413…) and storage outages into problem
+documents, and anything unexpected into a 500 that carries no traceback.
 """
 
 from __future__ import annotations
@@ -88,26 +88,25 @@ def unavailable(retry_after_s: int) -> Problem:
     return Problem(503, "unavailable", headers={"Retry-After": str(retry_after_s)})
 
 
-def problem_middleware(default_language: str, retry_after_s: int) -> Any:
-    @web.middleware
-    async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-        try:
-            response: web.StreamResponse = await handler(request)
-            return response
-        except Problem as problem:
-            return render(problem, language_of(request, default_language))
-        except StoreUnavailable as exc:
-            log.warning("redis_unavailable", error=str(exc))
-            return render(unavailable(retry_after_s), language_of(request, default_language))
-        except web.HTTPException as exc:
-            if exc.status < 400:
-                raise
-            kind = _STATUS_KINDS.get(exc.status, "bad_request")
-            headers = {h: v for h, v in exc.headers.items() if h in ("Allow", "Retry-After")}
-            converted = Problem(exc.status, kind, headers=headers)
-            return render(converted, language_of(request, default_language))
-        except Exception:  # the request boundary: log it whole, answer without a traceback
-            log.exception("unhandled_error")
-            return render(Problem(500, "internal"), language_of(request, default_language))
-
-    return middleware
+async def handle(
+    request: web.Request, handler: Any, default_language: str, retry_after_s: int
+) -> web.StreamResponse:
+    """Run `handler`; whatever goes wrong comes back as a problem document."""
+    try:
+        response: web.StreamResponse = await handler(request)
+        return response
+    except Problem as problem:
+        return render(problem, language_of(request, default_language))
+    except StoreUnavailable as exc:
+        log.warning("redis_unavailable", error=str(exc))
+        return render(unavailable(retry_after_s), language_of(request, default_language))
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        kind = _STATUS_KINDS.get(exc.status, "bad_request")
+        headers = {h: v for h, v in exc.headers.items() if h in ("Allow", "Retry-After")}
+        converted = Problem(exc.status, kind, headers=headers)
+        return render(converted, language_of(request, default_language))
+    except Exception:  # the request boundary: log it whole, answer without a traceback
+        log.exception("unhandled_error")
+        return render(Problem(500, "internal"), language_of(request, default_language))
