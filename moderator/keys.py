@@ -30,6 +30,41 @@ class Keys:
         """A hash holding one comment and its current state."""
         return f"{self.prefix}:comment:{comment_id}"
 
+    @property
+    def dead_letters(self) -> str:
+        """Entries the workers gave up on, with their error (a Redis Stream)."""
+        return f"{self.prefix}:stream:dead"
+
+    @property
+    def audit(self) -> str:
+        """Every decision, automatic or human, appended (a Redis Stream)."""
+        return f"{self.prefix}:stream:audit"
+
+    def feed(self, article_id: str) -> str:
+        """Published comments of an article (sorted set, score = creation time in ms)."""
+        return f"{self.prefix}:feed:{article_id}"
+
+    def queue(self, status: str) -> str:
+        """Comments in a state (held, rejected, published), oldest first (sorted set)."""
+        return f"{self.prefix}:queue:{status}"
+
+    def wordlist(self, kind: str) -> str:
+        """A word list (banned or suspect) as a Redis set of terms."""
+        return f"{self.prefix}:wordlist:{kind}"
+
+    def spam_recent(self, kind: str, digest: str) -> str:
+        """Recent comment ids sharing a body, an e-mail hash or an IP (sorted set by time)."""
+        return f"{self.prefix}:spam:{kind}:{digest}"
+
+    def spam_tokens(self, label: str) -> str:
+        """Token counts of the Bayesian spam model, `label` spam or ham (hash)."""
+        return f"{self.prefix}:spam:tokens:{label}"
+
+    @property
+    def spam_totals(self) -> str:
+        """How many spam and ham comments trained the Bayesian model (hash)."""
+        return f"{self.prefix}:spam:totals"
+
     def idempotency(self, key_digest: str) -> str:
         """The first answer given for an Idempotency-Key (digest of site key + header)."""
         return f"{self.prefix}:idem:{key_digest}"

@@ -68,6 +68,15 @@ class Settings:
     thresholds: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     spam_hold_threshold: float = 0.5
     spam_reject_threshold: float = 0.98
+    toxicity_fallback: str = "refuse"
+    language_not_covered: str = "hold"
+    worker_batch_size: int = 16
+    worker_block_ms: int = 1000
+    reclaim_idle_ms: int = 30_000
+    max_deliveries: int = 5
+    spam_window_s: int = 3600
+    burst_window_s: int = 600
+    burst_limit: int = 5
     webhook_url: str | None = None
     webhook_secret: str | None = None
     log_format: Literal["auto", "json", "console"] = "auto"
@@ -116,6 +125,15 @@ class Settings:
             thresholds=thresholds,
             spam_hold_threshold=env.number("SPAM_HOLD_THRESHOLD", 0.5, 0.0, 1.0),
             spam_reject_threshold=env.number("SPAM_REJECT_THRESHOLD", 0.98, 0.0, 1.0),
+            toxicity_fallback=env.choice("TOXICITY_FALLBACK", "refuse", ("refuse", "hold")),
+            language_not_covered=env.choice("LANGUAGE_NOT_COVERED", "hold", ("hold", "score")),
+            worker_batch_size=env.integer("WORKER_BATCH_SIZE", 16, minimum=1, maximum=1024),
+            worker_block_ms=env.integer("WORKER_BLOCK_MS", 1000, minimum=1, maximum=60_000),
+            reclaim_idle_ms=env.integer("RECLAIM_IDLE_MS", 30_000, minimum=100),
+            max_deliveries=env.integer("MAX_DELIVERIES", 5, minimum=1, maximum=100),
+            spam_window_s=env.integer("SPAM_WINDOW_S", 3600, minimum=1),
+            burst_window_s=env.integer("BURST_WINDOW_S", 600, minimum=1),
+            burst_limit=env.integer("BURST_LIMIT", 5, minimum=1),
             webhook_url=env.text("WEBHOOK_URL", None, check=_http_url),
             webhook_secret=env.text("WEBHOOK_SECRET", None),
             log_format=env.choice("LOG_FORMAT", "auto", LOG_FORMATS),  # type: ignore[arg-type]

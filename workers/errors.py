@@ -1,0 +1,13 @@
+"""The workers' exception types, in one place."""
+
+from __future__ import annotations
+
+from moderator.errors import ModeratorError
+
+
+class ModelUnavailable(ModeratorError):
+    """No toxicity model could be loaded; the message says how to provide one."""
+
+
+class ScoringError(ModeratorError):
+    """A scorer failed on a comment (the message names the check)."""
