@@ -9,7 +9,7 @@ import redis.asyncio as aioredis
 import structlog
 from aiohttp import web
 
-from moderator import intake, views
+from moderator import feed, intake, views
 from moderator.observe import request_context
 from moderator.settings import Settings
 from moderator.state import HASH_KEY, SETTINGS, STORE
@@ -35,6 +35,9 @@ def create_app(settings: Settings, *, redis: aioredis.Redis | None = None) -> we
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/v1/comments", intake.post_comment, name="comments")
     app.router.add_get("/v1/comments/{comment_id}", views.get_comment, name="comment")
+    app.router.add_get(
+        "/v1/articles/{article_id}/comments", feed.article_comments, name="article_comments"
+    )
     app.router.add_get("/healthz", views.healthz, name="healthz")
     app.router.add_get("/readyz", views.readyz, name="readyz")
     app.router.add_get("/v1/openapi.json", views.openapi_json, name="openapi")

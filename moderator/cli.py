@@ -1,4 +1,4 @@
-"""The `moderator` command: serve, dev, config, bench."""
+"""The `moderator` command: serve, worker, dev, config, bench."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import os
 import secrets
+import subprocess
 import sys
 from collections.abc import Sequence
 
@@ -46,6 +48,14 @@ def _parser() -> argparse.ArgumentParser:
     dev = commands.add_parser("dev", help="everything on one machine, with a private Redis")
     _host_port(dev)
     dev.set_defaults(run=_dev)
+
+    worker = commands.add_parser(
+        "worker",
+        help="one scoring worker process (--concurrency, --batch-size, --burst)",
+        add_help=False,
+    )
+    worker.add_argument("worker_args", nargs=argparse.REMAINDER)
+    worker.set_defaults(run=_worker)
 
     config = commands.add_parser("config", help="print the effective configuration")
     config.set_defaults(run=_config)
@@ -99,6 +109,7 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
             "Moderator is running (development mode).",
             f"  submit a comment   POST {url}/v1/comments",
             f"  comment status     GET  {url}/v1/comments/{{id}}",
+            f"  article feed       GET  {url}/v1/articles/{{article_id}}/comments",
             f"  health, readiness  GET  {url}/healthz  {url}/readyz",
             f"  API description    GET  {url}/v1/openapi.json",
             f"  Redis              {settings.effective_redis_url}"
@@ -110,12 +121,33 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
         ]
         print("\n".join(lines), file=sys.stderr, flush=True)
 
+    worker = _start_worker(settings.effective_redis_url)
     try:
         asyncio.run(serve(settings, on_started=announce))
     finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=settings.shutdown_timeout_s + 5)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
         if private is not None:
             private.close()
     return 0
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    """Hand over to `python -m workers`: the service package never imports the workers
+    (nor torch)."""
+    os.execv(sys.executable, [sys.executable, "-m", "workers", *args.worker_args])  # noqa: S606
+
+
+def _start_worker(redis_url: str) -> subprocess.Popen[bytes]:
+    """`moderator dev`'s worker: where no model can be had it holds every comment with
+    check_failed.toxicity instead of refusing to start."""
+    env = {**os.environ, "MODERATOR_REDIS_URL": redis_url}
+    env.setdefault("MODERATOR_TOXICITY_FALLBACK", "hold")
+    return subprocess.Popen([sys.executable, "-m", "workers"], env=env)
 
 
 def _config(args: argparse.Namespace, settings: Settings) -> int:

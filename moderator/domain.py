@@ -68,6 +68,7 @@ class Comment:
     honeypot: str | None = None
     form_rendered_at: str | None = None
     decided_at: str | None = None
+    published_at: str | None = None
 
     def to_fields(self) -> dict[str, str]:
         """Flat string fields for a Redis hash; absent optional values are left out."""

@@ -73,6 +73,16 @@ FIELD_MESSAGES: Mapping[str, Mapping[str, str]] = {
         "fr": "Aucun commentaire avec cet identifiant sous cet article.",
         "ar": "لا يوجد تعليق بهذا المعرّف تحت هذا المقال.",
     },
+    "invalid_cursor": {
+        "en": "This cursor is not one this API gave.",
+        "fr": "Ce curseur ne vient pas de cette API.",
+        "ar": "هذا المؤشر لم يصدر عن هذه الواجهة.",
+    },
+    "invalid_limit": {
+        "en": "Give a whole number from 1 to {max}.",
+        "fr": "Indiquez un nombre entier de 1 à {max}.",
+        "ar": "أدخل عددًا صحيحًا من 1 إلى {max}.",
+    },
     "redirect_not_allowed": {
         "en": "This return address is not on an allowed host.",
         "fr": "Cette adresse de retour n'est pas sur un hôte autorisé.",

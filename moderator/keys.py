@@ -10,6 +10,8 @@ from dataclasses import dataclass
 # Fields of an entry on the comments stream.
 STREAM_FIELD_ID = "id"
 STREAM_FIELD_ARTICLE = "article_id"
+# The consumer group the workers share on the comments stream.
+WORKERS_GROUP = "workers"
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +26,7 @@ class Keys:
     @property
     def workers_group(self) -> str:
         """The consumer group the workers share on `comments_stream`."""
-        return "workers"
+        return WORKERS_GROUP
 
     def comment(self, comment_id: str) -> str:
         """A hash holding one comment and its current state."""
@@ -64,6 +66,18 @@ class Keys:
     def spam_totals(self) -> str:
         """How many spam and ham comments trained the Bayesian model (hash)."""
         return f"{self.prefix}:spam:totals"
+
+    def history(self, comment_id: str) -> str:
+        """Every decision record of a comment, oldest first (a list; never rewritten)."""
+        return f"{self.prefix}:history:{comment_id}"
+
+    def failure(self, entry_id: str) -> str:
+        """The last error of a stream entry that failed, kept until it is decided or dead."""
+        return f"{self.prefix}:failure:{entry_id}"
+
+    def wordlist_seeded(self, kind: str) -> str:
+        """Set once a word list was seeded, so an emptied list stays empty."""
+        return f"{self.prefix}:wordlist:{kind}:seeded"
 
     def idempotency(self, key_digest: str) -> str:
         """The first answer given for an Idempotency-Key (digest of site key + header)."""

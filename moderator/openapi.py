@@ -140,6 +140,48 @@ def spec(limits: Limits | None = None) -> dict[str, Any]:
                     },
                 }
             },
+            "/v1/articles/{article_id}/comments": {
+                "get": {
+                    "operationId": "listPublishedComments",
+                    "summary": "An article's published comments, oldest first.",
+                    "parameters": [
+                        {
+                            "name": "article_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": 100,
+                                "default": 20,
+                            },
+                        },
+                        {
+                            "name": "cursor",
+                            "in": "query",
+                            "schema": {"type": "string"},
+                            "description": "next_cursor of the previous page.",
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "A page of comments.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/FeedPage"}
+                                }
+                            },
+                        },
+                        "400": _PROBLEM,
+                        "503": _PROBLEM,
+                    },
+                }
+            },
             "/healthz": {
                 "get": {
                     "operationId": "healthz",
@@ -185,6 +227,38 @@ def spec(limits: Limits | None = None) -> dict[str, Any]:
                         "status": {"enum": ["pending", "published", "held", "rejected"]},
                         "created_at": {"type": "string", "format": "date-time"},
                         "decided_at": {"type": ["string", "null"], "format": "date-time"},
+                    },
+                },
+                "FeedPage": {
+                    "type": "object",
+                    "required": ["items", "next_cursor"],
+                    "properties": {
+                        "items": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/PublishedComment"},
+                        },
+                        "next_cursor": {"type": ["string", "null"]},
+                    },
+                },
+                "PublishedComment": {
+                    "type": "object",
+                    "required": [
+                        "id",
+                        "article_id",
+                        "parent_id",
+                        "name",
+                        "body",
+                        "created_at",
+                        "published_at",
+                    ],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "article_id": {"type": "string"},
+                        "parent_id": {"type": ["string", "null"]},
+                        "name": {"type": "string"},
+                        "body": {"type": "string"},
+                        "created_at": {"type": "string", "format": "date-time"},
+                        "published_at": {"type": ["string", "null"], "format": "date-time"},
                     },
                 },
                 "Problem": {

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import cast
+from typing import Any, cast
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
@@ -55,6 +55,10 @@ if idem_key ~= comment_key then
 end
 return {'created', comment_id}
 """.replace("ID_FIELD", k.STREAM_FIELD_ID).replace("ARTICLE_FIELD", k.STREAM_FIELD_ARTICLE)
+
+
+# What the public feed shows of a comment: never its e-mail or IP.
+PUBLIC_FEED_FIELDS = ("id", "article_id", "parent_id", "name", "body", "created_at", "published_at")
 
 
 class Outcome(StrEnum):
@@ -144,6 +148,32 @@ class Store:
         async with self._guard():
             fields = cast(dict[str, str], await self._redis.hgetall(self._keys.comment(comment_id)))
         return fields or None
+
+    async def feed_page(
+        self, article_id: str, *, after: str | None, limit: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Up to `limit` published comments after the cursor, and the next cursor.
+
+        A feed is a sorted set of comment ids, all scored 0 so they sort by id;
+        ids are ULIDs, which sort by creation time, so a comment approved late
+        appears at its original place."""
+        start = f"({after}" if after else "-"
+        async with self._guard():
+            ids = cast(
+                list[str],
+                await self._redis.zrange(
+                    self._keys.feed(article_id), start, "+", bylex=True, offset=0, num=limit + 1
+                ),
+            )
+            page, more = ids[:limit], len(ids) > limit
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for comment_id in page:
+                    pipe.hmget(self._keys.comment(comment_id), PUBLIC_FEED_FIELDS)
+                rows = await pipe.execute()
+        items = [
+            dict(zip(PUBLIC_FEED_FIELDS, row, strict=True)) for row in rows if row[0] is not None
+        ]
+        return items, (page[-1] if more and page else None)
 
     async def ping(self) -> bool:
         try:

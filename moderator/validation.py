@@ -148,6 +148,15 @@ def _identifier(raw: object, limits: Limits, _: bool) -> str:
     return text
 
 
+def article_id_error(text: str, limits: Limits) -> str | None:
+    """The error code for an article id taken from a URL, or None when it is valid."""
+    try:
+        _identifier(text, limits, False)
+    except _Invalid as exc:
+        return exc.code
+    return None
+
+
 def _name(raw: object, limits: Limits, _: bool) -> str:
     return _bounded(clean_text(raw), limits.name)
 
