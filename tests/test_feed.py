@@ -26,17 +26,24 @@ async def test_feed_pages_oldest_first_with_a_cursor(
     store = DecisionStore(redis, keys)
     ids = [await submit(client, body=f"Commentaire {i}") for i in range(5)]
     for comment_id in ids:
-        applied = await store.apply(comment_id, "politique-123", Status.PENDING,
-                                    auto(Status.PUBLISHED))
+        applied = await store.apply(
+            comment_id, "politique-123", Status.PENDING, auto(Status.PUBLISHED)
+        )
         assert applied.outcome == "ok"
     first = await (await client.get("/v1/articles/politique-123/comments?limit=2")).json()
     assert [i["id"] for i in first["items"]] == ids[:2]
     assert first["next_cursor"] == ids[1]
-    second = await (await client.get(
-        f"/v1/articles/politique-123/comments?limit=2&cursor={first['next_cursor']}")).json()
+    second = await (
+        await client.get(
+            f"/v1/articles/politique-123/comments?limit=2&cursor={first['next_cursor']}"
+        )
+    ).json()
     assert [i["id"] for i in second["items"]] == ids[2:4]
-    last = await (await client.get(
-        f"/v1/articles/politique-123/comments?limit=2&cursor={second['next_cursor']}")).json()
+    last = await (
+        await client.get(
+            f"/v1/articles/politique-123/comments?limit=2&cursor={second['next_cursor']}"
+        )
+    ).json()
     assert [i["id"] for i in last["items"]] == ids[4:]
     assert last["next_cursor"] is None
     assert first["items"][0]["published_at"] is not None
@@ -50,8 +57,9 @@ async def test_a_late_approval_takes_its_original_place(
     older, newer = await submit(client), await submit(client)
     await store.apply(older, "politique-123", Status.PENDING, auto(Status.HELD, Reason("x")))
     await store.apply(newer, "politique-123", Status.PENDING, auto(Status.PUBLISHED))
-    human = Decision(decision=Status.PUBLISHED, by="moderator:amina", at=utc_now(),
-                     action="approve")
+    human = Decision(
+        decision=Status.PUBLISHED, by="moderator:amina", at=utc_now(), action="approve"
+    )
     assert (await store.apply(older, "politique-123", Status.HELD, human)).outcome == "ok"
     feed = await (await client.get("/v1/articles/politique-123/comments")).json()
     assert [i["id"] for i in feed["items"]] == [older, newer]
@@ -64,15 +72,16 @@ async def test_compare_and_set_refuses_a_stale_state(
 ) -> None:
     store = DecisionStore(redis, keys)
     comment_id = await submit(client)
-    assert (await store.apply(comment_id, "politique-123", Status.PENDING,
-                              auto(Status.HELD))).outcome == "ok"
-    stale = await store.apply(comment_id, "politique-123", Status.PENDING,
-                              auto(Status.PUBLISHED))
+    assert (
+        await store.apply(comment_id, "politique-123", Status.PENDING, auto(Status.HELD))
+    ).outcome == "ok"
+    stale = await store.apply(comment_id, "politique-123", Status.PENDING, auto(Status.PUBLISHED))
     assert (stale.outcome, stale.status) == ("conflict", "held")
     assert await redis.zcard(keys.feed("politique-123")) == 0
     assert len(await store.history(comment_id)) == 1
-    missing = await store.apply("01J00000000000000000000000", "x", Status.PENDING,
-                                auto(Status.PUBLISHED))
+    missing = await store.apply(
+        "01J00000000000000000000000", "x", Status.PENDING, auto(Status.PUBLISHED)
+    )
     assert missing.outcome == "missing"
 
 
