@@ -1,0 +1,141 @@
+"""Language detection on realistic comments in the languages and scripts the site receives."""
+
+from __future__ import annotations
+
+import pytest
+
+from workers import language
+from workers.language import (
+    ARABIC,
+    ARABIC_SCRIPT,
+    DARIJA,
+    ENGLISH,
+    FRENCH,
+    LATIN_SCRIPT,
+    MIXED,
+    MIXED_SCRIPT,
+    NO_SCRIPT,
+    UNDETERMINED,
+    Language,
+    detect,
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Le gouvernement doit enfin agir contre la hausse des prix, c'est inadmissible.",
+        "Très bon article, merci.",
+        "Je ne suis pas d'accord avec cette décision du ministère.",
+        "tres bien dit, le maroc avance",
+        "Le 2eme tour aura lieu en 2026, pas avant.",
+    ],
+)
+def test_french(text: str) -> None:
+    assert detect(text) == Language(FRENCH, LATIN_SCRIPT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This is a great article, thank you for sharing it with us.",
+        "I had no idea the new law was that strict. What do they expect people to do?",
+    ],
+)
+def test_english(text: str) -> None:
+    assert detect(text) == Language(ENGLISH, LATIN_SCRIPT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "هذا القرار خطير جدا ويجب على الحكومة أن تتراجع عنه فورا",
+        "لقد أصبح الوضع الاقتصادي صعبا، والمواطن هو الذي يدفع الثمن.",
+        "شكرا على المقال",
+    ],
+)
+def test_modern_standard_arabic(text: str) -> None:
+    assert detect(text) == Language(ARABIC, ARABIC_SCRIPT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "واش هاد الحكومة غادي تدير شي حاجة للشباب ولا غير الهضرة؟",
+        "هادشي بزاف، الله يهدي ما خلق",
+        "ماكاينش اللي يسمع للمواطن، ديما نفس الشي",
+        "بزااااف عليهم",
+    ],
+)
+def test_darija_in_arabic_script(text: str) -> None:
+    assert detect(text) == Language(DARIJA, ARABIC_SCRIPT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "wach had l9anon mzyan? 3afak chi wa7ed yfhemni",
+        "7ta wa7ed ma 3ndo l7a9 yhder 3la had chi",
+        "bzzzzaf 3lihom, khoya",
+        "Had la loi machi mzyana, khass l gouvernement ybadlha",
+        "mabghitch nhder, daba ghadi tchoufo",
+    ],
+)
+def test_darija_in_latin_letters(text: str) -> None:
+    assert detect(text) == Language(DARIJA, LATIN_SCRIPT)
+
+
+def test_french_and_arabic_sentences_are_mixed() -> None:
+    text = "Très bon article, merci pour ce travail. الله يحفظ بلادنا من كل سوء"
+    assert detect(text) == Language(MIXED, MIXED_SCRIPT)
+
+
+def test_french_and_english_sentences_are_mixed() -> None:
+    text = "Je suis tout à fait d'accord avec vous. This is exactly what the country needs."
+    assert detect(text) == Language(MIXED, LATIN_SCRIPT)
+
+
+def test_darija_in_both_scripts_is_darija() -> None:
+    text = "wach had chi mzyan 3afak? واش هادشي مزيان"
+    assert detect(text) == Language(DARIJA, MIXED_SCRIPT)
+
+
+def test_a_name_in_latin_letters_leaves_the_arabic_part_language() -> None:
+    assert detect("Bravo Hespress! الله يحفظكم") == Language(ARABIC, MIXED_SCRIPT)
+
+
+def test_a_short_arabic_phrase_in_a_french_comment_stays_french() -> None:
+    text = "Bravo à toute l'équipe pour cet article très complet sur la réforme. شكرا"
+    assert detect(text) == Language(FRENCH, LATIN_SCRIPT)
+
+
+@pytest.mark.parametrize("text", ["👍👍", "!!!", "", "2024", "؟؟"])
+def test_no_letters_is_undetermined_without_script(text: str) -> None:
+    assert detect(text) == Language(UNDETERMINED, NO_SCRIPT)
+
+
+@pytest.mark.parametrize(
+    ("text", "script"),
+    [("ok", LATIN_SCRIPT), ("لا", ARABIC_SCRIPT), ("Bravo Hamid", LATIN_SCRIPT)],
+)
+def test_too_short_or_markerless_text_is_undetermined(text: str, script: str) -> None:
+    assert detect(text) == Language(UNDETERMINED, script)
+
+
+def test_one_marker_each_is_undetermined() -> None:
+    assert detect("the le") == Language(UNDETERMINED, LATIN_SCRIPT)
+
+
+def test_arabic_diacritics_and_tatweel_do_not_hide_darija_markers() -> None:
+    assert detect("وَاشْ هَـادْشِي مْزْيَـــانْ") == Language(DARIJA, ARABIC_SCRIPT)
+
+
+def test_to_dict() -> None:
+    assert detect("Merci beaucoup").to_dict() == {"code": "fr", "script": "latin"}
+
+
+def test_marker_lists_share_no_word() -> None:
+    """A word in two lists would silently count for only one language."""
+    latin = [language._FRENCH_WORDS, language._ENGLISH_WORDS, language._DARIJA_LATIN_WORDS]
+    assert sum(map(len, latin)) == len(frozenset().union(*latin))
+    assert language._DARIJA_ARABIC_WORDS.isdisjoint(language._MSA_WORDS)
