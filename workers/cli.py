@@ -1,0 +1,124 @@
+"""`moderator worker` / `python -m workers`: one scoring worker process."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import os
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+
+import redis.asyncio as aioredis
+import structlog
+
+from moderator import logs
+from moderator.errors import SettingsError
+from moderator.settings import Settings
+from workers.consumer import Worker
+from workers.errors import ModelUnavailable
+from workers.toxicity import ToxicityScorer, load_scorer
+
+log = structlog.get_logger()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="moderator worker", description=__doc__)
+    parser.add_argument(
+        "--concurrency", type=int, default=1, help="batches in flight in this process (default 1)"
+    )
+    parser.add_argument("--batch-size", type=int, help="overrides MODERATOR_WORKER_BATCH_SIZE")
+    parser.add_argument(
+        "--burst",
+        action="store_true",
+        help="decide what is queued, then exit (no waiting for more)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"moderator worker: configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.batch_size:
+        settings = dataclasses.replace(settings, worker_batch_size=args.batch_size)
+    logs.configure(service="moderator-worker", fmt=settings.log_format, level=settings.log_level)
+    try:
+        scorer = _load_toxicity(settings)
+    except ModelUnavailable as exc:
+        print(f"moderator worker: {exc}", file=sys.stderr)
+        return 1
+    return asyncio.run(_run(settings, scorer, max(1, args.concurrency), burst=args.burst))
+
+
+def _load_toxicity(settings: Settings) -> ToxicityScorer | None:
+    """The model, loaded once per process; None (every comment held with
+    `check_failed.toxicity`) only when MODERATOR_TOXICITY_FALLBACK=hold."""
+    try:
+        scorer = load_scorer(settings.toxicity_model, settings.model_dir)
+    except ModelUnavailable as exc:
+        if settings.toxicity_fallback != "hold":
+            raise
+        log.warning(
+            "toxicity_model_unavailable",
+            error=str(exc),
+            consequence="every comment is held with check_failed.toxicity",
+        )
+        return None
+    return scorer
+
+
+async def _run(
+    settings: Settings, scorer: ToxicityScorer | None, concurrency: int, *, burst: bool
+) -> int:
+    # Blocking reads wait up to worker_block_ms: the socket must wait longer.
+    client = aioredis.Redis.from_url(
+        settings.effective_redis_url,
+        decode_responses=True,
+        socket_timeout=settings.worker_block_ms / 1000 + 5,
+        socket_connect_timeout=2,
+    )
+    base = f"{socket.gethostname()}-{os.getpid()}"
+    workers = [
+        Worker(client, settings, toxicity=scorer, name=f"{base}-{i}") for i in range(concurrency)
+    ]
+    loop = asyncio.get_running_loop()
+
+    def stop_all() -> None:
+        for worker in workers:
+            worker.stop()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop_all)
+    log.info("worker_started", workers=[w.name for w in workers], burst=burst)
+    try:
+        if burst:
+            await workers[0].setup()
+            decided = sum(await asyncio.gather(*(w.drain() for w in workers)))
+            log.info("worker_burst_done", entries=decided)
+        else:
+            await _run_until_stopped(workers, settings.shutdown_timeout_s)
+    finally:
+        await client.aclose()
+    log.info("worker_stopped")
+    return 0
+
+
+async def _run_until_stopped(workers: list[Worker], grace_s: float) -> None:
+    """Run until a signal; then each worker finishes and acknowledges its batch. Past
+    the grace period the rest is cancelled (decision writes are shielded, so nothing
+    is left half-applied; unacknowledged entries are reclaimed by other workers)."""
+    tasks = [asyncio.create_task(w.run()) for w in workers]
+    signalled = asyncio.create_task(workers[0].stopping())
+    await asyncio.wait([*tasks, signalled], return_when=asyncio.FIRST_COMPLETED)
+    for worker in workers:
+        worker.stop()
+    _, late = await asyncio.wait(tasks, timeout=grace_s)
+    for task in late:
+        task.cancel()
+    signalled.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]

@@ -1,0 +1,335 @@
+"""The worker: reads comments off the stream in batches, scores them, decides, acknowledges.
+
+Guarantees (DESIGN.md section 7):
+- acknowledged only in the same atomic step that stores the decision
+  (`DecisionStore.apply`), and that step is shielded from cancellation;
+- decided once: the step is a compare-and-set from `pending`, so an entry
+  delivered twice (a crash between decision and ack, a reclaim) is not
+  decided again;
+- entries a dead consumer left pending are reclaimed (XAUTOCLAIM) after
+  `reclaim_idle_ms`; an entry that failed `max_deliveries` times goes to the
+  dead-letter stream with its last error, and the rest of its batch goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import redis.asyncio as aioredis
+import structlog
+from redis.exceptions import RedisError, ResponseError
+
+from moderator.decisions import Decision, DecisionStore
+from moderator.domain import Comment, Status, utc_now
+from moderator.keys import STREAM_FIELD_ARTICLE, STREAM_FIELD_ID, Keys
+from moderator.settings import Settings
+from workers import wordstore
+from workers.language import detect
+from workers.policy import Checks, Policy
+from workers.spam import SpamScorer
+from workers.toxicity import ToxicityScorer
+
+log = structlog.get_logger()
+
+FAILURE_TTL_S = 7 * 24 * 3600
+MAX_BACKOFF_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    entry_id: str
+    comment_id: str
+    article_id: str
+    deliveries: int = 1
+
+
+class Worker:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        settings: Settings,
+        *,
+        toxicity: ToxicityScorer | None,
+        name: str,
+        spam: SpamScorer | None = None,
+    ) -> None:
+        self.name = name
+        self._redis = redis
+        self._settings = settings
+        self._keys = Keys(settings.key_prefix)
+        self._toxicity = toxicity
+        self._spam = spam or SpamScorer(redis, self._keys, settings)
+        self._decisions = DecisionStore(redis, self._keys)
+        self._lists = wordstore.WordLists(redis, self._keys)
+        self._stopping = asyncio.Event()
+
+    async def setup(self) -> None:
+        """Create the consumer group (an existing one is fine) and seed the word lists."""
+        try:
+            await self._redis.xgroup_create(
+                self._keys.comments_stream, self._keys.workers_group, id="0", mkstream=True
+            )
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        await self._lists.seed()
+
+    def stop(self) -> None:
+        """Finish the batch in hand, acknowledge it, then return from `run`."""
+        self._stopping.set()
+
+    async def stopping(self) -> None:
+        """Return once `stop` was called."""
+        await self._stopping.wait()
+
+    async def run(self) -> None:
+        """Process batches until `stop`; ride out Redis outages with jittered backoff."""
+        backoff = 0.1
+        ready = False
+        while not self._stopping.is_set():
+            try:
+                if not ready:
+                    await self.setup()
+                    ready = True
+                await self.step()
+                backoff = 0.1
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                ready = False  # Redis lost the group (restarted without its data)
+            except (RedisError, OSError) as exc:
+                log.warning(
+                    "redis_unavailable",
+                    worker=self.name,
+                    error=repr(exc),
+                    retry_in_s=round(backoff, 2),
+                )
+                try:
+                    async with asyncio.timeout(backoff * random.uniform(0.5, 1.5)):  # noqa: S311
+                        await self._stopping.wait()
+                except TimeoutError:
+                    pass
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+    async def step(self, *, block_ms: int | None = None) -> int:
+        """One batch: reclaim what dead consumers left, read new entries, decide, ack.
+        Returns how many entries it handled (tests drain the stream with it)."""
+        batch = await self._reclaim()
+        room = self._settings.worker_batch_size - len(batch)
+        if room > 0:
+            block = (self._settings.worker_block_ms if block_ms is None else block_ms) or None
+            batch += await self._read(room, block=None if batch else block)
+        if not batch:
+            return 0
+        await self._process(await self._with_deliveries(batch))
+        return len(batch)
+
+    async def drain(self) -> int:
+        """Steps until the stream has nothing for this worker (burst mode, tests)."""
+        total = 0
+        while handled := await self.step(block_ms=0):
+            total += handled
+        return total
+
+    async def _reclaim(self) -> list[Entry]:
+        reply = await self._redis.xautoclaim(
+            self._keys.comments_stream,
+            self._keys.workers_group,
+            self.name,
+            min_idle_time=self._settings.reclaim_idle_ms,
+            count=self._settings.worker_batch_size,
+        )
+        claimed = cast(list[tuple[str, dict[str, str] | None]], reply[1])
+        return [_entry(entry_id, fields) for entry_id, fields in claimed if fields]
+
+    async def _read(self, count: int, *, block: int | None) -> list[Entry]:
+        response = await self._redis.xreadgroup(
+            self._keys.workers_group,
+            self.name,
+            {self._keys.comments_stream: ">"},
+            count=count,
+            block=block,
+        )
+        streams = cast(list[tuple[str, list[tuple[str, dict[str, str]]]]], response or [])
+        return [_entry(entry_id, fields) for _, entries in streams for entry_id, fields in entries]
+
+    async def _with_deliveries(self, batch: list[Entry]) -> list[Entry]:
+        pending = await self._redis.xpending_range(
+            self._keys.comments_stream,
+            self._keys.workers_group,
+            min=min(e.entry_id for e in batch),
+            max=max(e.entry_id for e in batch),
+            count=len(batch) * 4,
+            consumername=self.name,
+        )
+        counts = {p["message_id"]: int(p["times_delivered"]) for p in pending}
+        return [
+            Entry(e.entry_id, e.comment_id, e.article_id, counts.get(e.entry_id, 1)) for e in batch
+        ]
+
+    async def _process(self, batch: list[Entry]) -> None:
+        live = []
+        for entry in batch:
+            if entry.deliveries > self._settings.max_deliveries:
+                await self._dead_letter(entry, None)
+            else:
+                live.append(entry)
+        comments = await self._load(live)
+        todo: list[tuple[Entry, Comment]] = []
+        for entry, comment in zip(live, comments, strict=True):
+            if comment is None:
+                await self._dead_letter(entry, "the comment is missing from Redis")
+            elif comment.status != Status.PENDING:
+                await self._redis.xack(
+                    self._keys.comments_stream, self._keys.workers_group, entry.entry_id
+                )
+                log.info("comment_already_decided", comment_id=comment.id, status=comment.status)
+            else:
+                todo.append((entry, comment))
+        if todo:
+            await self._decide_all(todo)
+
+    async def _load(self, batch: Sequence[Entry]) -> list[Comment | None]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for entry in batch:
+                pipe.hgetall(self._keys.comment(entry.comment_id))
+            rows = cast(list[dict[str, str]], await pipe.execute())
+        return [Comment.from_fields(row) if row else None for row in rows]
+
+    async def _decide_all(self, todo: list[tuple[Entry, Comment]]) -> None:
+        started = time.perf_counter()
+        comments = [comment for _, comment in todo]
+        banned, suspect = await self._lists.current()
+        policy = Policy.from_settings(self._settings, banned, suspect)
+        digest = policy.digest()
+        toxicity = await self._score_toxicity(todo)
+        spam = await self._spam.score_many(comments)
+        per_comment_ms = (time.perf_counter() - started) * 1000 / len(todo)
+        for (entry, comment), tox, spam_result in zip(todo, toxicity, spam, strict=True):
+            if isinstance(tox, BaseException):
+                await self._record_failure(entry, tox)
+                continue
+            text = f"{comment.name}\n{comment.body}"
+            checks = Checks(
+                language=detect(comment.body),
+                toxicity=tox,
+                spam=spam_result,
+                banned=tuple(banned.matches(text)),
+                suspect=tuple(suspect.matches(text)),
+            )
+            await self._decide(entry, comment, policy, digest, checks, per_comment_ms)
+
+    async def _score_toxicity(
+        self, todo: list[tuple[Entry, Comment]]
+    ) -> list[dict[str, float] | BaseException | None]:
+        """Scores per comment; None when no model is loaded (fallback: hold); an exception
+        for a comment whose scoring failed even on its own."""
+        if self._toxicity is None:
+            return [None] * len(todo)
+        scorer = self._toxicity
+        bodies = [comment.body for _, comment in todo]
+        try:
+            return list(await asyncio.to_thread(scorer.score, bodies))
+        except Exception:  # a poison comment: find it by scoring one at a time
+            log.warning("toxicity_batch_failed", size=len(bodies), exc_info=True)
+        results: list[dict[str, float] | BaseException | None] = []
+        for body in bodies:
+            try:
+                results.append((await asyncio.to_thread(scorer.score, [body]))[0])
+            except Exception as exc:  # the per-message boundary
+                results.append(exc)
+        return results
+
+    async def _decide(
+        self,
+        entry: Entry,
+        comment: Comment,
+        policy: Policy,
+        digest: str,
+        checks: Checks,
+        duration_ms: float,
+    ) -> None:
+        status, reasons = policy.decide(checks)
+        scores: dict[str, Any] = {"spam": checks.spam.to_dict()}
+        if checks.toxicity is not None:
+            scores["toxicity"] = {k: round(v, 4) for k, v in checks.toxicity.items()}
+        decision = Decision(
+            decision=status,
+            by="auto",
+            at=utc_now(),
+            reasons=reasons,
+            policy=digest,
+            language=checks.language.to_dict(),
+            scores=scores,
+            model=self._toxicity.info.to_dict() if self._toxicity is not None else None,
+        )
+        # Shielded: a SIGTERM or a cancelled batch never leaves a decision half-applied.
+        applied = await asyncio.shield(
+            self._decisions.apply(
+                comment.id, comment.article_id, Status.PENDING, decision, entry_id=entry.entry_id
+            )
+        )
+        await self._redis.delete(self._keys.failure(entry.entry_id))
+        log.info(
+            "comment_decided",
+            comment_id=comment.id,
+            article_id=comment.article_id,
+            email_hash=comment.email_hash,
+            decision=status.value if applied.outcome == "ok" else applied.status,
+            applied=applied.outcome,
+            reasons=[r.code for r in reasons],
+            language=checks.language.code,
+            toxicity_max=max(checks.toxicity.values(), default=0.0) if checks.toxicity else None,
+            spam=round(checks.spam.score, 3),
+            deliveries=entry.deliveries,
+            duration_ms=round(duration_ms, 2),
+        )
+
+    async def _record_failure(self, entry: Entry, error: BaseException) -> None:
+        """Leave the entry pending (it is retried after `reclaim_idle_ms`) with its error."""
+        text = f"{type(error).__name__}: {error}"[:1000]
+        await self._redis.set(self._keys.failure(entry.entry_id), text, ex=FAILURE_TTL_S)
+        log.warning(
+            "comment_failed",
+            comment_id=entry.comment_id,
+            deliveries=entry.deliveries,
+            max_deliveries=self._settings.max_deliveries,
+            error=text,
+        )
+
+    async def _dead_letter(self, entry: Entry, error: str | None) -> None:
+        keys = self._keys
+        if error is None:
+            recorded = await self._redis.get(keys.failure(entry.entry_id))
+            error = str(recorded) if recorded else "unknown error"
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.xadd(
+                keys.dead_letters,
+                {
+                    "entry_id": entry.entry_id,
+                    STREAM_FIELD_ID: entry.comment_id,
+                    STREAM_FIELD_ARTICLE: entry.article_id,
+                    "deliveries": str(entry.deliveries),
+                    "error": error,
+                    "at": utc_now(),
+                    "worker": self.name,
+                },
+            )
+            pipe.xack(keys.comments_stream, keys.workers_group, entry.entry_id)
+            pipe.delete(keys.failure(entry.entry_id))
+            await pipe.execute()
+        log.error(
+            "comment_dead_lettered",
+            comment_id=entry.comment_id,
+            error=error,
+            deliveries=entry.deliveries,
+        )
+
+
+def _entry(entry_id: str, fields: dict[str, str]) -> Entry:
+    return Entry(entry_id, fields.get(STREAM_FIELD_ID, ""), fields.get(STREAM_FIELD_ARTICLE, ""))
