@@ -17,9 +17,10 @@ import redis.asyncio as aioredis
 from moderator import keys as k
 from moderator.domain import Status
 
-# KEYS: comment, history, audit, feed, queue:published, queue:held, queue:rejected, stream
+# KEYS: comment, history, audit, feed, queue:published, queue:held, queue:rejected, stream,
+# webhook outbox
 # ARGV: expected status, new status, decided_at, record JSON, comment id, stream entry id
-# ("" when not from the stream), audit fields as JSON.
+# ("" when not from the stream), audit fields as JSON, "1" to queue a webhook event.
 DECIDE_SCRIPT = """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing', ''} end
@@ -46,6 +47,13 @@ end
 local audit, flat = cjson.decode(ARGV[7]), {}
 for name, value in pairs(audit) do flat[#flat + 1] = name; flat[#flat + 1] = value end
 redis.call('XADD', KEYS[3], '*', unpack(flat))
+if ARGV[8] == '1' then
+  local kind = 'comment.' .. new
+  if new == 'rejected' and status == 'published' then kind = 'comment.taken_down' end
+  redis.call('XADD', KEYS[9], '*', 'type', kind, 'comment_id', id,
+             'article_id', audit['article_id'], 'status', new, 'from', status,
+             'at', ARGV[3], 'by', audit['by'])
+end
 if ARGV[6] ~= '' then redis.call('XACK', KEYS[8], 'GROUP', ARGV[6]) end
 return {'ok', new}
 """.replace("'GROUP'", "'" + k.WORKERS_GROUP + "'")
@@ -110,9 +118,12 @@ class Applied:
 
 
 class DecisionStore:
-    def __init__(self, redis: aioredis.Redis, keys: k.Keys) -> None:
+    def __init__(self, redis: aioredis.Redis, keys: k.Keys, *, webhooks: bool = False) -> None:
+        """With `webhooks`, every change also queues an event on the webhook outbox,
+        in the same atomic step."""
         self._redis = redis
         self._keys = keys
+        self._webhooks = webhooks
 
     async def apply(
         self,
@@ -140,7 +151,7 @@ class DecisionStore:
             audit["note"] = decision.note
         outcome, status = await self._redis.eval(
             DECIDE_SCRIPT,
-            8,
+            9,
             keys.comment(comment_id),
             keys.history(comment_id),
             keys.audit,
@@ -149,6 +160,7 @@ class DecisionStore:
             keys.queue(Status.HELD),
             keys.queue(Status.REJECTED),
             keys.comments_stream,
+            keys.webhook_outbox,
             expected.value,
             decision.decision.value,
             decision.at,
@@ -156,6 +168,7 @@ class DecisionStore:
             comment_id,
             entry_id,
             json.dumps(audit, ensure_ascii=False),
+            "1" if self._webhooks else "",
         )
         return Applied(str(outcome), str(status))
 

@@ -12,6 +12,8 @@ STREAM_FIELD_ID = "id"
 STREAM_FIELD_ARTICLE = "article_id"
 # The consumer group the workers share on the comments stream.
 WORKERS_GROUP = "workers"
+# The consumer group the service processes share on the webhook outbox.
+WEBHOOKS_GROUP = "webhooks"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,26 @@ class Keys:
     def audit(self) -> str:
         """Every decision, automatic or human, appended (a Redis Stream)."""
         return f"{self.prefix}:stream:audit"
+
+    @property
+    def webhook_outbox(self) -> str:
+        """Events waiting to be delivered to the site's webhook (a Redis Stream)."""
+        return f"{self.prefix}:stream:webhooks"
+
+    @property
+    def webhook_retries(self) -> str:
+        """Outbox entries waiting for their next attempt (sorted set by due time, ms)."""
+        return f"{self.prefix}:webhooks:retries"
+
+    @property
+    def webhook_failed(self) -> str:
+        """Events whose delivery kept failing, kept with their last error (a Redis Stream)."""
+        return f"{self.prefix}:stream:webhooks-failed"
+
+    @property
+    def workers_alive(self) -> str:
+        """Worker heartbeats: name -> expiry time in ms (sorted set)."""
+        return f"{self.prefix}:workers"
 
     def feed(self, article_id: str) -> str:
         """Published comments of an article (sorted set, score = creation time in ms)."""

@@ -64,7 +64,7 @@ class Worker:
         self._keys = Keys(settings.key_prefix)
         self._toxicity = toxicity
         self._spam = spam or SpamScorer(redis, self._keys, settings)
-        self._decisions = DecisionStore(redis, self._keys)
+        self._decisions = DecisionStore(redis, self._keys, webhooks=bool(settings.webhook_url))
         self._lists = wordstore.WordLists(redis, self._keys)
         self._stopping = asyncio.Event()
 
