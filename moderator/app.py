@@ -9,10 +9,12 @@ import redis.asyncio as aioredis
 import structlog
 from aiohttp import web
 
-from moderator import feed, intake, views
+from moderator import feed, intake, moderation, views
+from moderator.keys import Keys
 from moderator.observe import request_context
+from moderator.review import Review
 from moderator.settings import Settings
-from moderator.state import HASH_KEY, SETTINGS, STORE
+from moderator.state import HASH_KEY, REVIEW, SETTINGS, STORE
 from moderator.store import Store, connect
 
 log = structlog.get_logger()
@@ -38,6 +40,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(
         "/v1/articles/{article_id}/comments", feed.article_comments, name="article_comments"
     )
+    moderation.add_routes(app)
     app.router.add_get("/healthz", views.healthz, name="healthz")
     app.router.add_get("/readyz", views.readyz, name="readyz")
     app.router.add_get("/v1/openapi.json", views.openapi_json, name="openapi")
@@ -59,6 +62,7 @@ def _redis_context(
     async def context(app: web.Application) -> AsyncIterator[None]:
         client = given if given is not None else connect(settings)
         app[STORE] = store = Store(client, settings)
+        app[REVIEW] = Review(client, Keys(settings.key_prefix), webhooks=bool(settings.webhook_url))
         try:
             yield
         finally:

@@ -133,6 +133,7 @@ class DecisionStore:
         decision: Decision,
         *,
         entry_id: str = "",
+        audit_extra: dict[str, str] | None = None,
     ) -> Applied:
         """Move the comment from `expected` to `decision.decision`; with `entry_id`, also
         acknowledge its stream entry in the same step (decided or found decided)."""
@@ -149,6 +150,9 @@ class DecisionStore:
         }
         if decision.note:
             audit["note"] = decision.note
+        if decision.language:
+            audit["language"] = decision.language.get("code", "")
+        audit.update(audit_extra or {})
         outcome, status = await self._redis.eval(
             DECIDE_SCRIPT,
             9,

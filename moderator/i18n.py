@@ -83,6 +83,21 @@ FIELD_MESSAGES: Mapping[str, Mapping[str, str]] = {
         "fr": "Indiquez un nombre entier de 1 à {max}.",
         "ar": "أدخل عددًا صحيحًا من 1 إلى {max}.",
     },
+    "invalid_choice": {
+        "en": "This value is not one of the allowed choices.",
+        "fr": "Cette valeur ne fait pas partie des choix possibles.",
+        "ar": "هذه القيمة ليست من الخيارات المسموح بها.",
+    },
+    "invalid_items": {
+        "en": "Give a list of 1 to {max} comments.",
+        "fr": "Indiquez une liste de 1 à {max} commentaires.",
+        "ar": "أدخل قائمة من 1 إلى {max} تعليقًا.",
+    },
+    "invalid_terms": {
+        "en": "Give a list of at most {max} words, each 1 to 100 characters.",
+        "fr": "Indiquez une liste d'au plus {max} mots, chacun de 1 à 100 caractères.",
+        "ar": "أدخل قائمة من {max} كلمة على الأكثر، كل منها من 1 إلى 100 حرف.",
+    },
     "redirect_not_allowed": {
         "en": "This return address is not on an allowed host.",
         "fr": "Cette adresse de retour n'est pas sur un hôte autorisé.",
@@ -131,6 +146,16 @@ TITLES: Mapping[str, Mapping[str, str]] = {
         "en": "A valid key is required.",
         "fr": "Une clé valide est requise.",
         "ar": "مطلوب مفتاح صالح.",
+    },
+    "forbidden": {
+        "en": "This token is not allowed here.",
+        "fr": "Ce jeton n'est pas autorisé ici.",
+        "ar": "هذا الرمز غير مسموح به هنا.",
+    },
+    "conflict": {
+        "en": "The comment changed since you saw it; reload it.",
+        "fr": "Le commentaire a changé depuis que vous l'avez vu ; rechargez-le.",
+        "ar": "تغيّر التعليق منذ أن رأيته؛ أعد تحميله.",
     },
     "idempotency_conflict": {
         "en": "This Idempotency-Key was already used for a different request.",

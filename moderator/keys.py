@@ -14,6 +14,8 @@ STREAM_FIELD_ARTICLE = "article_id"
 WORKERS_GROUP = "workers"
 # The consumer group the service processes share on the webhook outbox.
 WEBHOOKS_GROUP = "webhooks"
+# The consumer group the workers share on the spam-training stream.
+TRAINERS_GROUP = "trainers"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,11 @@ class Keys:
     def webhook_failed(self) -> str:
         """Events whose delivery kept failing, kept with their last error (a Redis Stream)."""
         return f"{self.prefix}:stream:webhooks-failed"
+
+    @property
+    def spam_training(self) -> str:
+        """Moderators' verdicts (spam or ham) for the workers to learn from (a Redis Stream)."""
+        return f"{self.prefix}:stream:spam-training"
 
     @property
     def workers_alive(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from moderator import openapi_moderation
 from moderator.settings import Limits
 
 _PROBLEM = {"$ref": "#/components/responses/Problem"}
@@ -182,6 +183,7 @@ def spec(limits: Limits | None = None) -> dict[str, Any]:
                     },
                 }
             },
+            **openapi_moderation.paths(),
             "/healthz": {
                 "get": {
                     "operationId": "healthz",
@@ -208,6 +210,7 @@ def spec(limits: Limits | None = None) -> dict[str, Any]:
             },
         },
         "components": {
+            "securitySchemes": openapi_moderation.SECURITY_SCHEMES,
             "schemas": {
                 "Accepted": {
                     "type": "object",

@@ -26,6 +26,7 @@ log = structlog.get_logger()
 _STATUS_KINDS = {
     400: "bad_request",
     401: "unauthorized",
+    403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     413: "too_large",
@@ -45,8 +46,10 @@ class Problem(Exception):
         detail: str | None = None,
         errors: Sequence[FieldError] = (),
         headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(kind)
+        self.extra = dict(extra or {})
         self.status = status
         self.kind = kind
         self.detail = detail
@@ -66,6 +69,7 @@ def render(problem: Problem, language: str) -> web.Response:
     }
     if problem.detail:
         body["detail"] = problem.detail
+    body.update(problem.extra)
     if problem.errors:
         body["errors"] = [
             {

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from moderator.review import Review
 from moderator.settings import Settings
 from moderator.store import Store
 
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
 HASH_KEY = web.AppKey("hash_key", bytes)
+REVIEW = web.AppKey("review", Review)

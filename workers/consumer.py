@@ -26,7 +26,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from moderator.decisions import Decision, DecisionStore
 from moderator.domain import Comment, Status, utc_now
-from moderator.keys import STREAM_FIELD_ARTICLE, STREAM_FIELD_ID, Keys
+from moderator.keys import STREAM_FIELD_ARTICLE, STREAM_FIELD_ID, TRAINERS_GROUP, Keys
 from moderator.settings import Settings
 from workers import wordstore
 from workers.language import detect
@@ -70,13 +70,15 @@ class Worker:
 
     async def setup(self) -> None:
         """Create the consumer group (an existing one is fine) and seed the word lists."""
-        try:
-            await self._redis.xgroup_create(
-                self._keys.comments_stream, self._keys.workers_group, id="0", mkstream=True
-            )
-        except ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        for stream, group in (
+            (self._keys.comments_stream, self._keys.workers_group),
+            (self._keys.spam_training, TRAINERS_GROUP),
+        ):
+            try:
+                await self._redis.xgroup_create(stream, group, id="0", mkstream=True)
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
         await self._lists.seed()
 
     def stop(self) -> None:
@@ -119,6 +121,7 @@ class Worker:
     async def step(self, *, block_ms: int | None = None) -> int:
         """One batch: reclaim what dead consumers left, read new entries, decide, ack.
         Returns how many entries it handled (tests drain the stream with it)."""
+        await self._learn()
         batch = await self._reclaim()
         room = self._settings.worker_batch_size - len(batch)
         if room > 0:
@@ -135,6 +138,22 @@ class Worker:
         while handled := await self.step(block_ms=0):
             total += handled
         return total
+
+    async def _learn(self) -> None:
+        """Train the spam model on moderators' verdicts before scoring the next batch."""
+        response = await self._redis.xreadgroup(
+            TRAINERS_GROUP, self.name, {self._keys.spam_training: ">"}, count=100
+        )
+        streams = cast(list[tuple[str, list[tuple[str, dict[str, str]]]]], response or [])
+        for _, entries in streams:
+            for entry_id, fields in entries:
+                body = await self._redis.hget(self._keys.comment(fields["comment_id"]), "body")
+                if body:
+                    await self._spam.learn(str(body), spam=fields.get("label") == "spam")
+                await self._redis.xack(self._keys.spam_training, TRAINERS_GROUP, entry_id)
+                log.info(
+                    "spam_model_trained", comment_id=fields["comment_id"], label=fields.get("label")
+                )
 
     async def _reclaim(self) -> list[Entry]:
         reply = await self._redis.xautoclaim(

@@ -1,0 +1,303 @@
+"""The moderation API, behind `Authorization: Bearer <moderator token>`.
+
+Every action is attributed to the token's moderator, who is bound into the
+request's log lines (`moderator`); tokens are compared in constant time and
+never logged.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from aiohttp import web
+
+from moderator import domain, logs
+from moderator.domain import Status
+from moderator.problems import Problem
+from moderator.review import ACTIONS, QUEUE_STATES, Filters, Review
+from moderator.state import REVIEW, SETTINGS
+from moderator.validation import FieldError, article_id_error, clean_text
+
+WORDLIST_KINDS = ("banned", "suspect")
+MAX_TERMS, MAX_TERM_CHARS, MAX_BULK = 5000, 100, 200
+DEFAULT_LIMIT, MAX_LIMIT = 50, 200
+
+
+def moderator_of(request: web.Request) -> str:
+    """The moderator's name for the request's token: 401 without one, 403 for a wrong one."""
+    settings = request.app[SETTINGS]
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Problem(401, "unauthorized", headers={"WWW-Authenticate": "Bearer"})
+    given = token.strip().encode()
+    name = None
+    for candidate, expected in settings.moderator_tokens:
+        if hmac.compare_digest(given, expected.encode()):
+            name = candidate
+    if name is None:
+        raise Problem(403, "forbidden")
+    logs.bind(moderator=name)
+    return name
+
+
+async def me(request: web.Request) -> web.Response:
+    return web.json_response({"name": moderator_of(request)})
+
+
+async def queue(request: web.Request) -> web.Response:
+    moderator_of(request)
+    errors: list[FieldError] = []
+    state = _choice(
+        request.query.get("state", "held"), [s.value for s in QUEUE_STATES], "state", errors
+    )
+    article_id = request.query.get("article_id") or None
+    if article_id and article_id_error(article_id, request.app[SETTINGS].limits):
+        errors.append(
+            FieldError("article_id", "invalid_id", request.app[SETTINGS].limits.article_id)
+        )
+    limit = _limit(request.query.get("limit"), errors)
+    cursor = _cursor(request.query.get("cursor"), errors)
+    if errors:
+        raise Problem(400, "bad_request", errors=errors)
+    filters = Filters(
+        article_id, request.query.get("language") or None, request.query.get("reason") or None
+    )
+    items, next_cursor = await request.app[REVIEW].queue(
+        Status(state), filters, after=cursor, limit=limit
+    )
+    return web.json_response({"items": items, "next_cursor": next_cursor})
+
+
+async def comment(request: web.Request) -> web.Response:
+    moderator_of(request)
+    found = await request.app[REVIEW].comment(_comment_id(request))
+    if found is None:
+        raise Problem(404, "not_found")
+    return web.json_response(found)
+
+
+async def decide(request: web.Request) -> web.Response:
+    """Approve, reject or take down one comment; 409 when it moved since it was seen."""
+    moderator = moderator_of(request)
+    comment_id = _comment_id(request)
+    action, seen, note, spam = _decision_input(await _json_object(request))
+    logs.bind(comment_id=comment_id, action=action)
+    result = await _apply(request.app[REVIEW], comment_id, action, seen, moderator, note, spam)
+    if result["outcome"] == "not_found":
+        raise Problem(404, "not_found")
+    if result["outcome"] == "conflict":
+        raise Problem(409, "conflict", extra={"current_status": result["status"]})
+    return web.json_response(
+        {"id": comment_id, "status": result["status"], "decided_at": result.get("decided_at")}
+    )
+
+
+async def decide_many(request: web.Request) -> web.Response:
+    """The same action on many comments, one result per id."""
+    moderator = moderator_of(request)
+    body = await _json_object(request)
+    action, _, note, spam = _decision_input({**body, "from_status": None})
+    items = body.get("items")
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_BULK:
+        raise Problem(422, "validation", errors=[FieldError("items", "invalid_items", MAX_BULK)])
+    results = []
+    for item in items:
+        if not isinstance(item, dict) or not domain.is_comment_id(str(item.get("id", "")).upper()):
+            results.append(
+                {
+                    "id": item.get("id") if isinstance(item, dict) else None,
+                    "outcome": "not_found",
+                    "status": None,
+                }
+            )
+            continue
+        seen = _status_or_none(item.get("from_status"))
+        comment_id = str(item["id"]).upper()
+        results.append(
+            {
+                "id": comment_id,
+                **await _apply(
+                    request.app[REVIEW], comment_id, action, seen, moderator, note, spam
+                ),
+            }
+        )
+    return web.json_response({"results": results})
+
+
+async def _apply(
+    review: Review,
+    comment_id: str,
+    action: str,
+    seen: Status | None,
+    moderator: str,
+    note: str | None,
+    spam: bool,
+) -> dict[str, Any]:
+    applied, overridden = await review.decide(comment_id, action, seen, moderator, note)
+    if applied.outcome == "missing":
+        return {"outcome": "not_found", "status": None}
+    if applied.outcome != "ok":
+        return {"outcome": "conflict", "status": applied.status}
+    if action == "approve" and overridden == Status.HELD:
+        await review.train(comment_id, "ham")
+    elif action in ("reject", "takedown") and spam:
+        await review.train(comment_id, "spam")
+    return {"outcome": "ok", "status": applied.status, "decided_at": domain.utc_now()}
+
+
+async def audit(request: web.Request) -> web.Response:
+    moderator_of(request)
+    errors: list[FieldError] = []
+    limit = _limit(request.query.get("limit"), errors)
+    comment_id = request.query.get("comment_id") or None
+    if comment_id and not domain.is_comment_id(comment_id.upper()):
+        errors.append(FieldError("comment_id", "invalid_cursor"))
+    cursor = request.query.get("cursor") or None
+    if cursor and not _is_stream_id(cursor):
+        errors.append(FieldError("cursor", "invalid_cursor"))
+    if errors:
+        raise Problem(400, "bad_request", errors=errors)
+    items, next_cursor = await request.app[REVIEW].audit(
+        comment_id=comment_id.upper() if comment_id else None, before=cursor, limit=limit
+    )
+    return web.json_response({"items": items, "next_cursor": next_cursor})
+
+
+async def get_wordlist(request: web.Request) -> web.Response:
+    moderator_of(request)
+    kind = _wordlist_kind(request)
+    return web.json_response({"kind": kind, "terms": await request.app[REVIEW].wordlist(kind)})
+
+
+async def put_wordlist(request: web.Request) -> web.Response:
+    """Replace a word list; the next comment scored uses it."""
+    moderator = moderator_of(request)
+    kind = _wordlist_kind(request)
+    terms = _terms((await _json_object(request)).get("terms"))
+    await request.app[REVIEW].replace_wordlist(kind, terms, moderator)
+    return web.json_response({"kind": kind, "terms": sorted(terms)})
+
+
+async def stats(request: web.Request) -> web.Response:
+    moderator_of(request)
+    return web.json_response(await request.app[REVIEW].stats())
+
+
+# --- input ------------------------------------------------------------------------
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    if request.content_type != "application/json":
+        raise Problem(415, "unsupported_media_type")
+    try:
+        data = await request.json()
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise Problem(400, "malformed", detail="The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise Problem(400, "malformed", detail="The body must be a JSON object.")
+    return data
+
+
+def _decision_input(body: dict[str, Any]) -> tuple[str, Status | None, str | None, bool]:
+    errors: list[FieldError] = []
+    action = _choice(body.get("action"), list(ACTIONS), "action", errors)
+    seen = None
+    if body.get("from_status") is not None:
+        seen = _status_or_none(body["from_status"])
+        if seen is None:
+            errors.append(FieldError("from_status", "invalid_choice"))
+    note = body.get("reason")
+    if note is not None:
+        try:
+            note = clean_text(note)[:500] or None
+        except Exception:
+            errors.append(FieldError("reason", "invalid_type"))
+            note = None
+    spam = body.get("spam", False)
+    if not isinstance(spam, bool):
+        errors.append(FieldError("spam", "invalid_type"))
+    if errors:
+        raise Problem(422, "validation", errors=errors)
+    is_spam = bool(spam) or (isinstance(note, str) and note.strip().lower() == "spam")
+    return action, seen, note, is_spam
+
+
+def _terms(raw: object) -> list[str]:
+    if not isinstance(raw, list) or len(raw) > MAX_TERMS:
+        raise Problem(422, "validation", errors=[FieldError("terms", "invalid_terms", MAX_TERMS)])
+    terms = set()
+    for term in raw:
+        try:
+            text = clean_text(term)
+        except Exception:
+            text = ""
+        if not text or len(text) > MAX_TERM_CHARS:
+            raise Problem(
+                422, "validation", errors=[FieldError("terms", "invalid_terms", MAX_TERMS)]
+            )
+        terms.add(text)
+    return sorted(terms)
+
+
+def _choice(value: object, choices: list[str], field: str, errors: list[FieldError]) -> str:
+    if isinstance(value, str) and value in choices:
+        return value
+    errors.append(FieldError(field, "invalid_choice"))
+    return choices[0]
+
+
+def _status_or_none(value: object) -> Status | None:
+    try:
+        return Status(str(value))
+    except ValueError:
+        return None
+
+
+def _limit(raw: str | None, errors: list[FieldError]) -> int:
+    if raw is None:
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        errors.append(FieldError("limit", "invalid_limit", MAX_LIMIT))
+        return DEFAULT_LIMIT
+    return int(raw)
+
+
+def _cursor(raw: str | None, errors: list[FieldError]) -> str | None:
+    if raw and not domain.is_comment_id(raw.upper()):
+        errors.append(FieldError("cursor", "invalid_cursor"))
+        return None
+    return raw.upper() if raw else None
+
+
+def _comment_id(request: web.Request) -> str:
+    comment_id = request.match_info["comment_id"].upper()
+    if not domain.is_comment_id(comment_id):
+        raise Problem(404, "not_found")
+    return comment_id
+
+
+def _wordlist_kind(request: web.Request) -> str:
+    kind = request.match_info["kind"]
+    if kind not in WORDLIST_KINDS:
+        raise Problem(404, "not_found")
+    return kind
+
+
+def _is_stream_id(value: str) -> bool:
+    ms, _, seq = value.partition("-")
+    return ms.isdigit() and (seq == "" or seq.isdigit())
+
+
+def add_routes(app: web.Application) -> None:
+    route = app.router
+    route.add_get("/v1/moderation/me", me)
+    route.add_get("/v1/moderation/queue", queue)
+    route.add_get("/v1/moderation/comments/{comment_id}", comment)
+    route.add_post("/v1/moderation/comments/{comment_id}/decision", decide)
+    route.add_post("/v1/moderation/decisions", decide_many)
+    route.add_get("/v1/moderation/audit", audit)
+    route.add_get("/v1/moderation/wordlists/{kind}", get_wordlist)
+    route.add_put("/v1/moderation/wordlists/{kind}", put_wordlist)
+    route.add_get("/v1/moderation/stats", stats)

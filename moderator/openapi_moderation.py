@@ -1,0 +1,188 @@
+"""The OpenAPI description of the moderation API (merged into `moderator.openapi`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_PROBLEM = {"$ref": "#/components/responses/Problem"}
+_AUTH: list[dict[str, list[str]]] = [{"moderatorToken": []}]
+_ERRORS = {"401": _PROBLEM, "403": _PROBLEM, "503": _PROBLEM}
+_JSON_OBJECT = {"application/json": {"schema": {"type": "object"}}}
+
+
+def _op(
+    op_id: str,
+    summary: str,
+    *,
+    params: list[dict[str, Any]] | None = None,
+    body: dict[str, Any] | None = None,
+    errors: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": op_id,
+        "summary": summary,
+        "security": _AUTH,
+        "parameters": params or [],
+        "responses": {
+            "200": {"description": "OK.", "content": _JSON_OBJECT},
+            **_ERRORS,
+            **{code: _PROBLEM for code in errors},
+        },
+    }
+    if body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": body}},
+        }
+    return operation
+
+
+def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
+
+
+def _path(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+_FROM_STATUS: dict[str, Any] = {
+    "enum": ["held", "rejected", "published"],
+    "description": "The state the moderator saw: 409 if it changed.",
+}
+_DECISION_PROPERTIES: dict[str, Any] = {
+    "action": {"enum": ["approve", "reject", "takedown"]},
+    "from_status": _FROM_STATUS,
+    "reason": {"type": "string", "maxLength": 500},
+    "spam": {"type": "boolean", "description": "Reject as spam: trains the spam model."},
+}
+_DECISION: dict[str, Any] = {
+    "type": "object",
+    "required": ["action"],
+    "properties": _DECISION_PROPERTIES,
+}
+_LIMIT = {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}
+
+
+def paths() -> dict[str, Any]:
+    return {
+        "/v1/moderation/me": {"get": _op("whoAmI", "The moderator of this token.")},
+        "/v1/moderation/queue": {
+            "get": _op(
+                "moderationQueue",
+                "Comments in a state, oldest first, filtered.",
+                params=[
+                    _query(
+                        "state",
+                        "held (default), rejected or published",
+                        {"enum": ["held", "rejected", "published"]},
+                    ),
+                    _query("article_id", "only this article"),
+                    _query("language", "language code: fr, en, ar, ary, mixed, und"),
+                    _query("reason", "reason code or prefix, e.g. toxicity or spam.likely"),
+                    _query("cursor", "next_cursor of the previous page"),
+                    _query("limit", "page size", _LIMIT),
+                ],
+                errors=("400",),
+            )
+        },
+        "/v1/moderation/comments/{comment_id}": {
+            "get": _op(
+                "moderationComment",
+                "A comment, its decision record and its history.",
+                params=[_path("comment_id")],
+                errors=("404",),
+            )
+        },
+        "/v1/moderation/comments/{comment_id}/decision": {
+            "post": _op(
+                "decide",
+                "Approve, reject or take down a comment.",
+                params=[_path("comment_id")],
+                body=_DECISION,
+                errors=("400", "404", "409", "415", "422"),
+            )
+        },
+        "/v1/moderation/decisions": {
+            "post": _op(
+                "decideMany",
+                "One action on many comments, a result per id.",
+                body={
+                    **_DECISION,
+                    "required": ["action", "items"],
+                    "properties": {
+                        **_DECISION_PROPERTIES,
+                        "items": {
+                            "type": "array",
+                            "maxItems": 200,
+                            "items": {
+                                "type": "object",
+                                "required": ["id"],
+                                "properties": {
+                                    "id": {"type": "string"},
+                                    "from_status": _DECISION["properties"]["from_status"],
+                                },
+                            },
+                        },
+                    },
+                },
+                errors=("400", "415", "422"),
+            )
+        },
+        "/v1/moderation/audit": {
+            "get": _op(
+                "audit",
+                "Every decision and list change, newest first.",
+                params=[
+                    _query("comment_id", "only this comment"),
+                    _query("cursor", "next_cursor of the previous page"),
+                    _query("limit", "page size", _LIMIT),
+                ],
+                errors=("400",),
+            )
+        },
+        "/v1/moderation/wordlists/{kind}": {
+            "get": _op(
+                "getWordlist",
+                "A word list: banned or suspect.",
+                params=[_path("kind")],
+                errors=("404",),
+            ),
+            "put": _op(
+                "putWordlist",
+                "Replace a word list; used for the next comment scored.",
+                params=[_path("kind")],
+                body={
+                    "type": "object",
+                    "required": ["terms"],
+                    "properties": {
+                        "terms": {
+                            "type": "array",
+                            "maxItems": 5000,
+                            "items": {"type": "string", "maxLength": 100},
+                        }
+                    },
+                },
+                errors=("400", "404", "415", "422"),
+            ),
+        },
+        "/v1/moderation/stats": {
+            "get": _op(
+                "moderationStats",
+                "Queue sizes, oldest held comment, decisions by reason and language, overrides.",
+            )
+        },
+    }
+
+
+SECURITY_SCHEMES = {
+    "moderatorToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A token from MODERATOR_TOKENS (name:token pairs).",
+    },
+}

@@ -1,0 +1,274 @@
+"""The moderation API against the real app, a real worker (fake toxicity) and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from dataclasses import replace
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+from aiohttp.test_utils import TestClient
+
+from moderator import logs
+from moderator.app import create_app
+from moderator.keys import Keys
+from moderator.settings import Settings
+from tests.conftest import VALID
+from tests.test_worker import FakeToxicity
+from workers.consumer import Worker
+
+TOKENS = (("amina", "amina-token-0123456789"), ("karim", "karim-token-0123456789"))
+AMINA = {"Authorization": "Bearer amina-token-0123456789"}
+KARIM = {"Authorization": "Bearer karim-token-0123456789"}
+
+
+@pytest.fixture
+def mod_settings(settings: Settings) -> Settings:
+    return replace(settings, moderator_tokens=TOKENS, reclaim_idle_ms=100)
+
+
+@pytest.fixture
+async def api(aiohttp_client, mod_settings: Settings, redis: aioredis.Redis) -> TestClient:  # type: ignore[no-untyped-def]
+    return await aiohttp_client(create_app(mod_settings))
+
+
+@pytest.fixture
+async def worker(redis: aioredis.Redis, mod_settings: Settings) -> Worker:
+    worker = Worker(redis, mod_settings, toxicity=FakeToxicity(), name="w")
+    await worker.setup()
+    return worker
+
+
+async def held(
+    api: TestClient, worker: Worker, body: str = "You are an idiot.", **extra: Any
+) -> str:
+    response = await api.post("/v1/comments", json={**VALID, "body": body, **extra})
+    comment_id = str((await response.json())["id"])
+    await worker.drain()
+    return comment_id
+
+
+async def decide(
+    api: TestClient, comment_id: str, headers: dict[str, str] = AMINA, **body: Any
+) -> Any:
+    return await api.post(
+        f"/v1/moderation/comments/{comment_id}/decision", json=body, headers=headers
+    )
+
+
+async def test_tokens_are_required_and_checked(api: TestClient) -> None:
+    missing = await api.get("/v1/moderation/queue")
+    assert missing.status == 401
+    assert missing.headers["WWW-Authenticate"] == "Bearer"
+    assert missing.content_type == "application/problem+json"
+    wrong = await api.get("/v1/moderation/queue", headers={"Authorization": "Bearer nope"})
+    assert wrong.status == 403
+    assert await (await api.get("/v1/moderation/me", headers=KARIM)).json() == {"name": "karim"}
+
+
+async def test_held_queue_lists_reasons_and_never_the_email(
+    api: TestClient, worker: Worker
+) -> None:
+    comment_id = await held(api, worker, ip="196.200.131.7")
+    page = await (await api.get("/v1/moderation/queue?state=held", headers=AMINA)).json()
+    [item] = page["items"]
+    assert item["id"] == comment_id
+    assert item["status"] == "held"
+    assert {"code": "toxicity.insult", "score": 0.93, "threshold": 0.6} in (
+        item["decision"]["reasons"]
+    )
+    text = json.dumps(page)
+    assert "amina@example.ma" not in text
+    assert "196.200.131.7" not in text
+    detail = await (await api.get(f"/v1/moderation/comments/{comment_id}", headers=AMINA)).json()
+    assert detail["comment"]["email_hash"]
+    assert "email" not in detail["comment"]
+    assert [h["by"] for h in detail["history"]] == ["auto"]
+
+
+async def test_queue_filters_and_pages(api: TestClient, worker: Worker) -> None:
+    ids = [await held(api, worker, body=f"You are an idiot, number {i}.") for i in range(3)]
+    arabic = await held(
+        api, worker, body="هذا المقال مفيد جدا وشكرا للكاتب على هذا العمل", article_id="other"
+    )
+    first = await (await api.get("/v1/moderation/queue?limit=2", headers=AMINA)).json()
+    assert [i["id"] for i in first["items"]] == ids[:2]
+    rest = await (
+        await api.get(f"/v1/moderation/queue?limit=2&cursor={first['next_cursor']}", headers=AMINA)
+    ).json()
+    assert [i["id"] for i in rest["items"]] == [ids[2], arabic]
+    by_article = await (
+        await api.get("/v1/moderation/queue?article_id=other", headers=AMINA)
+    ).json()
+    assert [i["id"] for i in by_article["items"]] == [arabic]
+    by_language = await (await api.get("/v1/moderation/queue?language=ar", headers=AMINA)).json()
+    assert [i["id"] for i in by_language["items"]] == [arabic]
+    by_reason = await (await api.get("/v1/moderation/queue?reason=toxicity", headers=AMINA)).json()
+    assert [i["id"] for i in by_reason["items"]] == ids
+    bad = await api.get("/v1/moderation/queue?state=pending", headers=AMINA)
+    assert bad.status == 400
+
+
+async def test_approve_publishes_at_its_place_and_is_audited(
+    api: TestClient, worker: Worker, redis: aioredis.Redis, keys: Keys
+) -> None:
+    older = await held(api, worker)
+    newer = await held(api, worker, body="Bel article, merci.")
+    response = await decide(api, older, action="approve", from_status="held", reason="ironie")
+    assert response.status == 200
+    assert (await response.json())["status"] == "published"
+    feed = await (await api.get("/v1/articles/politique-123/comments")).json()
+    assert [i["id"] for i in feed["items"]] == [older, newer]
+    audit = await (await api.get(f"/v1/moderation/audit?comment_id={older}", headers=AMINA)).json()
+    latest = audit["items"][0]
+    assert (latest["by"], latest["from"], latest["to"]) == ("moderator:amina", "held", "published")
+    assert latest["note"] == "ironie"
+    assert latest["overrides"] == "auto"
+    history = (await (await api.get(f"/v1/moderation/comments/{older}", headers=AMINA)).json())[
+        "history"
+    ]
+    assert [h["by"] for h in history] == ["auto", "moderator:amina"]
+
+
+async def test_two_moderators_at_once_exactly_one_wins(api: TestClient, worker: Worker) -> None:
+    comment_id = await held(api, worker)
+    first, second = await asyncio.gather(
+        decide(api, comment_id, AMINA, action="approve", from_status="held"),
+        decide(api, comment_id, KARIM, action="reject", from_status="held"),
+    )
+    assert sorted([first.status, second.status]) == [200, 409]
+    loser = first if first.status == 409 else second
+    problem = await loser.json()
+    assert problem["current_status"] in ("published", "rejected")
+
+
+async def test_stale_state_is_a_409_and_takedown_removes_from_the_feed(
+    api: TestClient, worker: Worker
+) -> None:
+    comment_id = await held(api, worker)
+    assert (await decide(api, comment_id, action="approve", from_status="held")).status == 200
+    stale = await decide(api, comment_id, action="reject", from_status="held")
+    assert stale.status == 409
+    assert (await stale.json())["current_status"] == "published"
+    down = await decide(
+        api, comment_id, action="takedown", from_status="published", reason="plainte"
+    )
+    assert (await down.json())["status"] == "rejected"
+    feed = await (await api.get("/v1/articles/politique-123/comments")).json()
+    assert feed["items"] == []
+
+
+async def test_bulk_decisions_answer_per_id(api: TestClient, worker: Worker) -> None:
+    one, two = await held(api, worker), await held(api, worker)
+    assert (await decide(api, two, action="reject", from_status="held")).status == 200
+    response = await api.post(
+        "/v1/moderation/decisions",
+        headers=AMINA,
+        json={
+            "action": "approve",
+            "items": [
+                {"id": one, "from_status": "held"},
+                {"id": two, "from_status": "held"},
+                {"id": "01J00000000000000000000000", "from_status": "held"},
+            ],
+        },
+    )
+    results = (await response.json())["results"]
+    assert [r["outcome"] for r in results] == ["ok", "conflict", "not_found"]
+    assert results[1]["status"] == "rejected"
+
+
+async def test_invalid_decisions_are_422(api: TestClient, worker: Worker) -> None:
+    comment_id = await held(api, worker)
+    for body in (
+        {"action": "delete"},
+        {"action": "approve", "from_status": "nowhere"},
+        {"action": "approve", "spam": "yes"},
+    ):
+        response = await decide(api, comment_id, **body)
+        assert response.status == 422
+    missing = await decide(api, "01J00000000000000000000000", action="approve")
+    assert missing.status == 404
+    wrong_type = await api.post(
+        f"/v1/moderation/comments/{comment_id}/decision",
+        data=b"action=approve",
+        headers={**AMINA, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert wrong_type.status == 415
+
+
+async def test_word_lists_are_read_and_replaced(
+    api: TestClient, worker: Worker, redis: aioredis.Redis, keys: Keys
+) -> None:
+    seeded = await (await api.get("/v1/moderation/wordlists/banned", headers=AMINA)).json()
+    assert seeded["kind"] == "banned" and seeded["terms"]
+    put = await api.put(
+        "/v1/moderation/wordlists/suspect",
+        headers=AMINA,
+        json={"terms": ["machintruc", "  bidule "]},
+    )
+    assert (await put.json())["terms"] == ["bidule", "machintruc"]
+    comment_id = await held(api, worker, body="Encore un machintruc.")
+    detail = await (await api.get(f"/v1/moderation/comments/{comment_id}", headers=AMINA)).json()
+    assert {"code": "wordlist.suspect", "match": "machintruc"} in detail["decision"]["reasons"]
+    bad = await api.put("/v1/moderation/wordlists/suspect", headers=AMINA, json={"terms": [1]})
+    assert bad.status == 422
+    assert (await api.get("/v1/moderation/wordlists/other", headers=AMINA)).status == 404
+
+
+async def test_stats_show_queues_reasons_languages_and_overrides(
+    api: TestClient, worker: Worker
+) -> None:
+    insult = await held(api, worker)
+    await held(api, worker, body="هذا المقال مفيد جدا وشكرا للكاتب على هذا العمل")
+    await held(api, worker, body="Bravo pour cet article.")
+    await decide(api, insult, action="approve", from_status="held")
+    stats = await (await api.get("/v1/moderation/stats", headers=AMINA)).json()
+    assert stats["queues"]["held"] == 1
+    assert stats["queues"]["published"] == 2
+    assert stats["queues"]["pending"] == 0
+    assert stats["oldest_held_age_s"] >= 0
+    assert stats["decisions_by_reason"]["toxicity.insult"] == 1
+    assert stats["decisions_by_reason"]["language.not_covered"] == 1
+    assert stats["decisions_by_language"]["fr"] >= 1
+    assert stats["overrides"] == {"held->published": 1}
+
+
+async def test_rejecting_as_spam_teaches_the_spam_model(api: TestClient, worker: Worker) -> None:
+    spam_text = "Crypto bonus casino gagnez gratuit offre exclusive bitcoin promo {}"
+    ham_text = "Le match de hier soir était magnifique, bravo aux joueurs {}"
+    for i in range(6):
+        spam_id = await held(api, worker, body="idiot " + spam_text.format(i))
+        await decide(api, spam_id, action="reject", from_status="held", spam=True)
+        ham_id = await held(api, worker, body="idiot " + ham_text.format(i))
+        await decide(api, ham_id, action="approve", from_status="held")
+    await worker.drain()  # the worker learns before its next batch
+    next_spam = await held(api, worker, body=spam_text.format("encore"))
+    detail = await (await api.get(f"/v1/moderation/comments/{next_spam}", headers=AMINA)).json()
+    signals = detail["decision"]["scores"]["spam"]["signals"]
+    assert any(s.startswith("bayes:") for s in signals), signals
+    next_ham = await held(api, worker, body=ham_text.format("encore"))
+    ham_detail = await (await api.get(f"/v1/moderation/comments/{next_ham}", headers=AMINA)).json()
+    assert not any(
+        s.startswith("bayes:") for s in ham_detail["decision"]["scores"]["spam"]["signals"]
+    )
+
+
+async def test_actions_are_logged_with_the_moderator_and_no_token(
+    api: TestClient, worker: Worker
+) -> None:
+    comment_id = await held(api, worker)
+    stream = io.StringIO()
+    logs.configure(service="moderator-api", fmt="json", stream=stream, cache=False)
+    try:
+        await decide(api, comment_id, action="approve", from_status="held")
+    finally:
+        logs.configure(service="tests", fmt="console", cache=False)
+    records = [json.loads(line) for line in stream.getvalue().splitlines()]
+    summary = next(r for r in records if r["event"] == "http_request")
+    assert summary["moderator"] == "amina"
+    assert summary["comment_id"] == comment_id
+    assert "amina-token-0123456789" not in stream.getvalue()
