@@ -21,13 +21,24 @@ class Status(StrEnum):
     REJECTED = "rejected"
 
 
+class _Monotonic:
+    """The last ULID value made by this process, so that ids made within one
+    millisecond still sort in the order they were made (the ULID spec's monotonic mode)."""
+
+    last = 0
+
+
 def new_comment_id(now_ms: int | None = None) -> str:
     """A ULID: 48 bits of milliseconds then 80 random bits, Crockford base32.
 
-    Sortable by creation time, unguessable, safe in URLs and Redis keys.
+    Sortable by creation time (monotonic within a process), unguessable, safe in
+    URLs and Redis keys.
     """
     ms = time.time_ns() // 1_000_000 if now_ms is None else now_ms
     value = (ms << 80) | int.from_bytes(os.urandom(10), "big")
+    if value >> 80 == _Monotonic.last >> 80 and value <= _Monotonic.last:
+        value = _Monotonic.last + 1 + (int.from_bytes(os.urandom(2), "big"))
+    _Monotonic.last = value
     chars = []
     for _ in range(COMMENT_ID_LENGTH):
         chars.append(_CROCKFORD[value & 31])
