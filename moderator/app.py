@@ -11,10 +11,11 @@ from aiohttp import web
 
 from moderator import feed, intake, moderation, views
 from moderator.keys import Keys
+from moderator.metrics import Metrics
 from moderator.observe import request_context
 from moderator.review import Review
 from moderator.settings import Settings
-from moderator.state import HASH_KEY, REVIEW, SETTINGS, STORE
+from moderator.state import HASH_KEY, METRICS, REVIEW, SETTINGS, STORE
 from moderator.store import Store, connect
 
 log = structlog.get_logger()
@@ -29,6 +30,7 @@ def create_app(settings: Settings, *, redis: aioredis.Redis | None = None) -> we
     )
     app[SETTINGS] = settings
     app[HASH_KEY] = _hash_key(settings)
+    app[METRICS] = Metrics()
     app.cleanup_ctx.append(_redis_context(settings, redis))
     add_routes(app)
     return app
@@ -43,6 +45,7 @@ def add_routes(app: web.Application) -> None:
     moderation.add_routes(app)
     app.router.add_get("/healthz", views.healthz, name="healthz")
     app.router.add_get("/readyz", views.readyz, name="readyz")
+    app.router.add_get("/metrics", views.metrics, name="metrics")
     app.router.add_get("/v1/openapi.json", views.openapi_json, name="openapi")
 
 

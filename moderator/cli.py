@@ -1,4 +1,4 @@
-"""The `moderator` command: serve, worker, dev, config, bench."""
+"""The `moderator` command: serve, worker, dev, models, stats, dead-letters, config, bench."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-from moderator import logs
+from moderator import admin, logs
 from moderator.errors import ModeratorError, SettingsError
 from moderator.redis_server import PrivateRedis
 from moderator.serve import serve
@@ -56,6 +56,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("worker_args", nargs=argparse.REMAINDER)
     worker.set_defaults(run=_worker)
+
+    models = commands.add_parser(
+        "models",
+        help="model directory for offline servers: download, import, check",
+        add_help=False,
+    )
+    models.add_argument("models_args", nargs=argparse.REMAINDER)
+    models.set_defaults(run=_models)
+
+    stats = commands.add_parser("stats", help="queue depths, lag, held, workers, decisions")
+    stats.add_argument("--json", action="store_true", help="JSON instead of a table")
+    stats.add_argument("--window", type=int, default=3600, help="seconds of decisions (3600)")
+    stats.set_defaults(run=_stats)
+
+    dead = commands.add_parser("dead-letters", help="what the workers gave up on")
+    dead_commands = dead.add_subparsers(required=True, metavar="ACTION")
+    dead_list = dead_commands.add_parser("list", help="list dead letters with their errors")
+    dead_list.add_argument("--json", action="store_true")
+    dead_list.set_defaults(run=_dead_list)
+    dead_retry = dead_commands.add_parser("retry", help="queue dead letters again")
+    dead_retry.add_argument("ids", nargs="*", metavar="ID", help="dead-letter ids")
+    dead_retry.add_argument("--all", action="store_true", help="every dead letter")
+    dead_retry.set_defaults(run=_dead_retry)
 
     config = commands.add_parser("config", help="print the effective configuration")
     config.set_defaults(run=_config)
@@ -140,6 +163,23 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     """Hand over to `python -m workers`: the service package never imports the workers
     (nor torch)."""
     os.execv(sys.executable, [sys.executable, "-m", "workers", *args.worker_args])  # noqa: S606
+
+
+def _models(args: argparse.Namespace, settings: Settings) -> int:
+    """`python -m workers.models`: model loading belongs to the workers' side."""
+    os.execv(sys.executable, [sys.executable, "-m", "workers.models", *args.models_args])  # noqa: S606
+
+
+def _stats(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(admin.stats(settings, as_json=args.json, window_s=args.window))
+
+
+def _dead_list(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(admin.dead_letters_list(settings, as_json=args.json))
+
+
+def _dead_retry(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(admin.dead_letters_retry(settings, args.ids, retry_all=args.all))
 
 
 def _start_worker(redis_url: str) -> subprocess.Popen[bytes]:

@@ -71,6 +71,10 @@ class Keys:
         """Worker heartbeats: name -> expiry time in ms (sorted set)."""
         return f"{self.prefix}:workers"
 
+    def metrics(self, name: str) -> str:
+        """Counters workers add to and the service exposes at /metrics (hash)."""
+        return f"{self.prefix}:metrics:{name}"
+
     def feed(self, article_id: str) -> str:
         """Published comments of an article (sorted set, score = creation time in ms)."""
         return f"{self.prefix}:feed:{article_id}"

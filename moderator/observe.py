@@ -11,6 +11,7 @@ import structlog
 from aiohttp import web
 
 from moderator import problems
+from moderator.state import METRICS
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}\Z")
@@ -43,12 +44,15 @@ def request_context(default_language: str, retry_after_s: int) -> Any:
 
 
 def _summary(request: web.Request, status: int, started: float) -> None:
-    route = request.match_info.route.resource
+    resource = request.match_info.route.resource
+    route = resource.canonical if resource is not None else None
+    seconds = time.perf_counter() - started
+    request.app[METRICS].observe_request(request.method, route or "unmatched", status, seconds)
     log.info(
         "http_request",
         method=request.method,
-        route=route.canonical if route is not None else None,
+        route=route,
         path=request.path[:200],
         status=status,
-        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        duration_ms=round(seconds * 1000, 2),
     )

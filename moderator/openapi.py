@@ -201,6 +201,13 @@ def spec(limits: Limits | None = None) -> dict[str, Any]:
                     },
                 }
             },
+            "/metrics": {
+                "get": {
+                    "operationId": "metrics",
+                    "summary": "Prometheus metrics of the service and of the workers.",
+                    "responses": {"200": {"description": "Prometheus text format 0.0.4."}},
+                }
+            },
             "/v1/openapi.json": {
                 "get": {
                     "operationId": "openapi",

@@ -196,7 +196,7 @@ class Review:
             )
             await pipe.execute()
 
-    async def stats(self) -> dict[str, Any]:
+    async def stats(self, window_s: int = STATS_WINDOW_S) -> dict[str, Any]:
         keys = self._keys
         async with self._redis.pipeline(transaction=False) as pipe:
             for state in QUEUE_STATES:
@@ -211,7 +211,7 @@ class Review:
             "queues": queues,
             "oldest_held_age_s": await self._age_of(oldest[0]) if oldest else None,
             "dead_letters": int(counts[-1]),
-            **await self._recent_decisions(),
+            **await self._recent_decisions(window_s),
         }
 
     async def _stream_backlog(self) -> dict[str, int]:
@@ -239,10 +239,10 @@ class Review:
         moment = datetime.fromisoformat(str(created).replace("Z", "+00:00"))
         return round(time.time() - moment.timestamp(), 1)
 
-    async def _recent_decisions(self) -> dict[str, Any]:
-        """Decisions of the last day from the audit stream: by reason, by language, and
+    async def _recent_decisions(self, window_s: int) -> dict[str, Any]:
+        """Decisions in the window from the audit stream: by reason, by language, and
         moderators' overrides of automatic decisions."""
-        since = int((time.time() - STATS_WINDOW_S) * 1000)
+        since = int((time.time() - window_s) * 1000)
         entries = cast(
             list[tuple[str, dict[str, str]]],
             await self._redis.xrange(self._keys.audit, min=str(since), max="+", count=100_000),
@@ -262,7 +262,7 @@ class Review:
             elif fields.get("overrides") == "auto":
                 overrides[f"{fields['from']}->{fields['to']}"] += 1
         return {
-            "window_s": STATS_WINDOW_S,
+            "window_s": window_s,
             "decisions": dict(by_decision),
             "decisions_by_reason": dict(by_reason),
             "decisions_by_language": dict(by_language),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from moderator.metrics import Metrics
 from moderator.review import Review
 from moderator.settings import Settings
 from moderator.store import Store
@@ -12,3 +13,4 @@ SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
 HASH_KEY = web.AppKey("hash_key", bytes)
 REVIEW = web.AppKey("review", Review)
+METRICS = web.AppKey("metrics", Metrics)

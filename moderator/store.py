@@ -23,6 +23,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from moderator import keys as k
+from moderator import ops
 from moderator.batching import ScriptBatcher
 from moderator.domain import Comment
 from moderator.errors import IdempotencyConflict, StoreUnavailable
@@ -174,6 +175,14 @@ class Store:
             dict(zip(PUBLIC_FEED_FIELDS, row, strict=True)) for row in rows if row[0] is not None
         ]
         return items, (page[-1] if more and page else None)
+
+    @property
+    def redis(self) -> aioredis.Redis:
+        return self._redis
+
+    async def live_workers(self) -> list[str]:
+        async with self._guard():
+            return await ops.live_workers(self._redis, self._keys)
 
     async def ping(self) -> bool:
         try:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from moderator import domain, openapi
+from moderator.keys import Keys
+from moderator.metrics import CONTENT_TYPE
 from moderator.problems import Problem
-from moderator.state import SETTINGS, STORE
+from moderator.state import METRICS, REVIEW, SETTINGS, STORE
 
 
 async def get_comment(request: web.Request) -> web.Response:
@@ -26,14 +28,25 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Ready to accept comments: Redis answers."""
-    if await request.app[STORE].ping():
-        return web.json_response({"status": "ready", "redis": "ok"})
+    """Ready to accept comments: Redis answers. Live workers are reported, not required:
+    comments are accepted and queued while no worker runs."""
+    store = request.app[STORE]
+    if await store.ping():
+        workers = await store.live_workers()
+        return web.json_response({"status": "ready", "redis": "ok", "workers": len(workers)})
     return web.json_response(
         {"status": "not_ready", "redis": "unreachable"},
         status=503,
         headers={"Retry-After": "2"},
     )
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text: the service's counters and the system's state read from Redis."""
+    body = await request.app[METRICS].render(
+        request.app[STORE].redis, Keys(request.app[SETTINGS].key_prefix), request.app[REVIEW]
+    )
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
 
 async def openapi_json(request: web.Request) -> web.Response:

@@ -49,7 +49,7 @@ async def test_health_and_readiness(client: TestClient) -> None:
     assert await (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status == 200
-    assert await ready.json() == {"status": "ready", "redis": "ok"}
+    assert await ready.json() == {"status": "ready", "redis": "ok", "workers": 0}
 
 
 def _routes(app: web.Application) -> set[tuple[str, str]]:

@@ -13,9 +13,11 @@ from collections.abc import Sequence
 
 import redis.asyncio as aioredis
 import structlog
+from redis.exceptions import RedisError
 
-from moderator import logs
+from moderator import logs, ops
 from moderator.errors import SettingsError
+from moderator.keys import Keys
 from moderator.settings import Settings
 from workers.consumer import Worker
 from workers.errors import ModelUnavailable
@@ -44,12 +46,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.batch_size:
         settings = dataclasses.replace(settings, worker_batch_size=args.batch_size)
     logs.configure(service="moderator-worker", fmt=settings.log_format, level=settings.log_level)
+    if args.check:
+        return asyncio.run(_check(settings))
     try:
         scorer = _load_toxicity(settings)
     except ModelUnavailable as exc:
         print(f"moderator worker: {exc}", file=sys.stderr)
         return 1
     return asyncio.run(_run(settings, scorer, max(1, args.concurrency), burst=args.burst))
+
+
+async def _check(settings: Settings) -> int:
+    client = aioredis.Redis.from_url(
+        settings.effective_redis_url,
+        decode_responses=True,
+        socket_timeout=2,
+        socket_connect_timeout=2,
+    )
+    try:
+        alive = await ops.live_workers(client, Keys(settings.key_prefix))
+    except (RedisError, OSError) as exc:
+        print(f"moderator worker --check: Redis unreachable: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await client.aclose()
+    print(f"{len(alive)} worker(s) alive" + (": " + ", ".join(alive) if alive else ""))
+    return 0 if alive else 1
 
 
 def _load_toxicity(settings: Settings) -> ToxicityScorer | None:

@@ -14,6 +14,7 @@ Guarantees (DESIGN.md section 7):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ import redis.asyncio as aioredis
 import structlog
 from redis.exceptions import RedisError, ResponseError
 
+from moderator import ops
 from moderator.decisions import Decision, DecisionStore
 from moderator.domain import Comment, Status, utc_now
 from moderator.keys import STREAM_FIELD_ARTICLE, STREAM_FIELD_ID, TRAINERS_GROUP, Keys
@@ -98,6 +100,7 @@ class Worker:
                 if not ready:
                     await self.setup()
                     ready = True
+                await ops.heartbeat(self._redis, self._keys, self.name)
                 await self.step()
                 backoff = 0.1
             except ResponseError as exc:
@@ -117,6 +120,8 @@ class Worker:
                 except TimeoutError:
                     pass
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
+        with contextlib.suppress(RedisError, OSError):
+            await ops.forget_worker(self._redis, self._keys, self.name)
 
     async def step(self, *, block_ms: int | None = None) -> int:
         """One batch: reclaim what dead consumers left, read new entries, decide, ack.
@@ -229,6 +234,7 @@ class Worker:
         toxicity = await self._score_toxicity(todo)
         spam = await self._spam.score_many(comments)
         per_comment_ms = (time.perf_counter() - started) * 1000 / len(todo)
+        outcomes: list[tuple[str, list[str]]] = []
         for (entry, comment), tox, spam_result in zip(todo, toxicity, spam, strict=True):
             if isinstance(tox, BaseException):
                 await self._record_failure(entry, tox)
@@ -241,7 +247,12 @@ class Worker:
                 banned=tuple(banned.matches(text)),
                 suspect=tuple(suspect.matches(text)),
             )
-            await self._decide(entry, comment, policy, digest, checks, per_comment_ms)
+            outcomes.append(
+                await self._decide(entry, comment, policy, digest, checks, per_comment_ms)
+            )
+        await ops.record_batch(
+            self._redis, self._keys, outcomes=outcomes, batch_s=time.perf_counter() - started
+        )
 
     async def _score_toxicity(
         self, todo: list[tuple[Entry, Comment]]
@@ -272,7 +283,8 @@ class Worker:
         digest: str,
         checks: Checks,
         duration_ms: float,
-    ) -> None:
+    ) -> tuple[str, list[str]]:
+        """Decide one comment; returns the decision and its reason codes (for metrics)."""
         status, reasons = policy.decide(checks)
         scores: dict[str, Any] = {"spam": checks.spam.to_dict()}
         if checks.toxicity is not None:
@@ -308,6 +320,7 @@ class Worker:
             deliveries=entry.deliveries,
             duration_ms=round(duration_ms, 2),
         )
+        return status.value, [r.code for r in reasons]
 
     async def _record_failure(self, entry: Entry, error: BaseException) -> None:
         """Leave the entry pending (it is retried after `reclaim_idle_ms`) with its error."""

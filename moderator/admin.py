@@ -1,0 +1,101 @@
+"""`moderator stats` and `moderator dead-letters`: an operator's view from the terminal."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from moderator import ops
+from moderator.keys import Keys
+from moderator.review import Review
+from moderator.settings import Settings
+
+
+def _client(settings: Settings) -> aioredis.Redis:
+    return aioredis.Redis.from_url(
+        settings.effective_redis_url,
+        decode_responses=True,
+        socket_timeout=5,
+        socket_connect_timeout=2,
+    )
+
+
+async def stats(settings: Settings, *, as_json: bool, window_s: int) -> int:
+    client = _client(settings)
+    keys = Keys(settings.key_prefix)
+    try:
+        report: dict[str, Any] = await Review(client, keys, webhooks=False).stats(window_s)
+        report["workers_alive"] = await ops.live_workers(client, keys)
+        from moderator.webhooks import webhook_stats
+
+        report["webhooks"] = await webhook_stats(client, keys)
+    finally:
+        await client.aclose()
+    print(json.dumps(report, indent=2, ensure_ascii=False) if as_json else _table(report))
+    return 0
+
+
+def _table(report: dict[str, Any]) -> str:
+    queues = report["queues"]
+    oldest = report["oldest_held_age_s"]
+    lines = [
+        f"queued, not yet read   {queues.get('pending', 0)}",
+        f"read, not acknowledged {queues.get('unacknowledged', 0)}",
+        f"held                   {queues.get('held', 0)}"
+        + (f"   (oldest waiting {oldest / 60:.0f} min)" if oldest is not None else ""),
+        f"rejected               {queues.get('rejected', 0)}",
+        f"published              {queues.get('published', 0)}",
+        f"dead letters           {report['dead_letters']}",
+        f"workers alive          {len(report['workers_alive'])}"
+        + (f"   ({', '.join(report['workers_alive'])})" if report["workers_alive"] else ""),
+        f"webhooks               {_pairs(report.get('webhooks', {}))}",
+        f"last {report['window_s'] // 60} min:",
+        f"  decisions            {_pairs(report['decisions'])}",
+        f"  by reason            {_pairs(report['decisions_by_reason'])}",
+        f"  by language          {_pairs(report['decisions_by_language'])}",
+        f"  moderator overrides  {_pairs(report['overrides'])}",
+    ]
+    return "\n".join(lines)
+
+
+def _pairs(values: dict[str, Any]) -> str:
+    if not values:
+        return "-"
+    return ", ".join(f"{k} {v}" for k, v in sorted(values.items(), key=lambda kv: -kv[1]))
+
+
+async def dead_letters_list(settings: Settings, *, as_json: bool) -> int:
+    client = _client(settings)
+    try:
+        letters = await ops.dead_letters(client, Keys(settings.key_prefix))
+    finally:
+        await client.aclose()
+    if as_json:
+        print(json.dumps(letters, indent=2, ensure_ascii=False))
+    elif not letters:
+        print("no dead letters")
+    for letter in [] if as_json else letters:
+        print(
+            f"{letter['dead_id']}  comment {letter.get('id')}  article "
+            f"{letter.get('article_id')}  after {letter.get('deliveries')} deliveries  "
+            f"at {letter.get('at')}\n    {letter.get('error')}"
+        )
+    return 0
+
+
+async def dead_letters_retry(settings: Settings, ids: Sequence[str], *, retry_all: bool) -> int:
+    if not ids and not retry_all:
+        print("moderator dead-letters retry: give dead-letter ids or --all")
+        return 2
+    client = _client(settings)
+    try:
+        queued = await ops.retry_dead_letters(
+            client, Keys(settings.key_prefix), None if retry_all else ids
+        )
+    finally:
+        await client.aclose()
+    print(f"queued again: {len(queued)}" + (f" ({', '.join(queued)})" if queued else ""))
+    return 0
