@@ -21,7 +21,12 @@ from moderator.settings import Settings
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    # `worker` and `models` hand their arguments over to the workers package as given.
+    args, extra = parser.parse_known_args(argv)
+    if extra and not hasattr(args, "passthrough"):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if hasattr(args, "passthrough"):
+        args.passthrough = [*extra, *args.passthrough]
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
@@ -54,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
         help="one scoring worker process (--concurrency, --batch-size, --burst)",
         add_help=False,
     )
-    worker.add_argument("worker_args", nargs=argparse.REMAINDER)
+    worker.add_argument("passthrough", nargs=argparse.REMAINDER)
     worker.set_defaults(run=_worker)
 
     models = commands.add_parser(
@@ -62,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
         help="model directory for offline servers: download, import, check",
         add_help=False,
     )
-    models.add_argument("models_args", nargs=argparse.REMAINDER)
+    models.add_argument("passthrough", nargs=argparse.REMAINDER)
     models.set_defaults(run=_models)
 
     stats = commands.add_parser("stats", help="queue depths, lag, held, workers, decisions")
@@ -162,12 +167,12 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     """Hand over to `python -m workers`: the service package never imports the workers
     (nor torch)."""
-    os.execv(sys.executable, [sys.executable, "-m", "workers", *args.worker_args])  # noqa: S606
+    os.execv(sys.executable, [sys.executable, "-m", "workers", *args.passthrough])  # noqa: S606
 
 
 def _models(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m workers.models`: model loading belongs to the workers' side."""
-    os.execv(sys.executable, [sys.executable, "-m", "workers.models", *args.models_args])  # noqa: S606
+    os.execv(sys.executable, [sys.executable, "-m", "workers.models", *args.passthrough])  # noqa: S606
 
 
 def _stats(args: argparse.Namespace, settings: Settings) -> int:

@@ -37,6 +37,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="decide what is queued, then exit (no waiting for more)",
     )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 0 when at least one worker is alive, 1 otherwise (a container probe)",
+    )
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
