@@ -12,6 +12,7 @@ from moderator import ops
 from moderator.keys import Keys
 from moderator.review import Review
 from moderator.settings import Settings
+from moderator.webhooks import webhook_stats
 
 
 def _client(settings: Settings) -> aioredis.Redis:
@@ -29,8 +30,6 @@ async def stats(settings: Settings, *, as_json: bool, window_s: int) -> int:
     try:
         report: dict[str, Any] = await Review(client, keys, webhooks=False).stats(window_s)
         report["workers_alive"] = await ops.live_workers(client, keys)
-        from moderator.webhooks import webhook_stats
-
         report["webhooks"] = await webhook_stats(client, keys)
     finally:
         await client.aclose()

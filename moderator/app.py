@@ -9,7 +9,7 @@ import redis.asyncio as aioredis
 import structlog
 from aiohttp import web
 
-from moderator import feed, intake, moderation, views
+from moderator import feed, intake, moderation, views, webhooks
 from moderator.keys import Keys
 from moderator.metrics import Metrics
 from moderator.observe import request_context
@@ -32,6 +32,7 @@ def create_app(settings: Settings, *, redis: aioredis.Redis | None = None) -> we
     app[HASH_KEY] = _hash_key(settings)
     app[METRICS] = Metrics()
     app.cleanup_ctx.append(_redis_context(settings, redis))
+    app.cleanup_ctx.append(webhooks.webhook_context(settings))
     add_routes(app)
     return app
 

@@ -26,6 +26,7 @@ from moderator import ops
 from moderator.domain import Status
 from moderator.keys import Keys
 from moderator.review import Review
+from moderator.webhooks import webhook_stats
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -154,10 +155,6 @@ async def _worker_counters(redis: aioredis.Redis, keys: Keys) -> list[Metric]:
 
 
 async def _webhook_gauges(redis: aioredis.Redis, keys: Keys) -> list[Metric]:
-    try:
-        from moderator.webhooks import webhook_stats
-    except ImportError:  # webhooks not built yet
-        return []
     stats: dict[str, Any] = await webhook_stats(redis, keys)
     family = GaugeMetricFamily(
         "moderator_webhook_events", "Webhook events by state", labels=["state"]

@@ -182,7 +182,9 @@ async def put_wordlist(request: web.Request) -> web.Response:
 
 async def stats(request: web.Request) -> web.Response:
     moderator_of(request)
-    return web.json_response(await request.app[REVIEW].stats())
+    report = await request.app[REVIEW].stats()
+    report["webhooks"] = await request.app[REVIEW].webhook_stats()
+    return web.json_response(report)
 
 
 # --- input ------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from redis.exceptions import ResponseError
 from moderator.decisions import Applied, Decision, DecisionStore
 from moderator.domain import Status, utc_now
 from moderator.keys import Keys
+from moderator.webhooks import webhook_stats
 
 # What moderators see of a comment: never the e-mail address or the IP.
 REVIEW_FIELDS = (
@@ -213,6 +214,9 @@ class Review:
             "dead_letters": int(counts[-1]),
             **await self._recent_decisions(window_s),
         }
+
+    async def webhook_stats(self) -> dict[str, int]:
+        return await webhook_stats(self._redis, self._keys)
 
     async def _stream_backlog(self) -> dict[str, int]:
         try:

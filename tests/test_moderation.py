@@ -272,3 +272,56 @@ async def test_actions_are_logged_with_the_moderator_and_no_token(
     assert summary["moderator"] == "amina"
     assert summary["comment_id"] == comment_id
     assert "amina-token-0123456789" not in stream.getvalue()
+
+
+async def test_a_moderators_approval_reaches_the_sites_webhook_signed(
+    aiohttp_client,
+    mod_settings: Settings,
+    redis: aioredis.Redis,  # type: ignore[no-untyped-def]
+) -> None:
+    from aiohttp import web
+
+    from moderator.redis_server import free_port
+    from moderator.webhooks import verify
+
+    received: list[dict[str, Any]] = []
+    arrived = asyncio.Event()
+
+    async def receive(request: web.Request) -> web.Response:
+        body = await request.read()
+        assert verify(
+            "site-secret",
+            request.headers["X-Moderator-Timestamp"],
+            request.headers["X-Moderator-Signature"],
+            body,
+        )
+        received.append(json.loads(body))
+        arrived.set()
+        return web.Response(status=204)
+
+    site_app = web.Application()
+    site_app.router.add_post("/hook", receive)
+    runner = web.AppRunner(site_app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        settings = replace(
+            mod_settings, webhook_url=f"http://127.0.0.1:{port}/hook", webhook_secret="site-secret"
+        )
+        api = await aiohttp_client(create_app(settings))
+        worker = Worker(redis, settings, toxicity=FakeToxicity(), name="w")
+        await worker.setup()
+        comment_id = await held(api, worker)
+        await asyncio.wait_for(arrived.wait(), timeout=10)  # comment.held
+        arrived.clear()
+        await decide(api, comment_id, action="approve", from_status="held")
+        while not any(e["type"] == "comment.published" for e in received):
+            await asyncio.wait_for(arrived.wait(), timeout=10)
+            arrived.clear()
+    finally:
+        await runner.cleanup()
+    published = next(e for e in received if e["type"] == "comment.published")
+    assert published["comment"]["id"] == comment_id
+    assert published["comment"]["body"] == "You are an idiot."
+    assert "email" not in json.dumps(received)
