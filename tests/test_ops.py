@@ -65,14 +65,19 @@ async def test_metrics_show_the_service_and_the_workers(
 async def test_heartbeats_make_workers_visible_and_check_pass(
     client: TestClient, redis: aioredis.Redis, settings: Settings, keys: Keys
 ) -> None:
+    import socket
+
     assert await worker_cli._check(settings) == 1
-    await ops.heartbeat(redis, keys, "host-1-0")
-    assert await ops.live_workers(redis, keys) == ["host-1-0"]
+    await ops.heartbeat(redis, keys, "elsewhere-1-0")
+    assert await worker_cli._check(settings) == 1  # another host's worker does not count
+    mine = f"{socket.gethostname()}-1-0"
+    await ops.heartbeat(redis, keys, mine)
+    assert sorted(await ops.live_workers(redis, keys)) == sorted(["elsewhere-1-0", mine])
     assert await worker_cli._check(settings) == 0
     ready = await (await client.get("/readyz")).json()
-    assert ready["workers"] == 1
-    await ops.forget_worker(redis, keys, "host-1-0")
-    assert await ops.live_workers(redis, keys) == []
+    assert ready["workers"] == 2
+    await ops.forget_worker(redis, keys, mine)
+    assert await ops.live_workers(redis, keys) == ["elsewhere-1-0"]
 
 
 async def test_a_running_worker_keeps_a_heartbeat(
@@ -176,4 +181,4 @@ def test_commands_run_as_processes(settings: Settings) -> None:
         timeout=60,
     )
     assert check.returncode == 1
-    assert "0 worker(s) alive" in check.stdout
+    assert "0 worker(s) alive on this host" in check.stdout

@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--check",
         action="store_true",
-        help="exit 0 when at least one worker is alive, 1 otherwise (a container probe)",
+        help="exit 0 when a worker of this host is alive, 1 otherwise (a container probe)",
     )
     args = parser.parse_args(argv)
     try:
@@ -62,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _check(settings: Settings) -> int:
+    """A probe: is a worker of this host (this pod) alive? Other hosts' workers do not
+    count, so one live pod cannot keep a hung one looking alive."""
     client = aioredis.Redis.from_url(
         settings.effective_redis_url,
         decode_responses=True,
@@ -75,8 +77,9 @@ async def _check(settings: Settings) -> int:
         return 1
     finally:
         await client.aclose()
-    print(f"{len(alive)} worker(s) alive" + (": " + ", ".join(alive) if alive else ""))
-    return 0 if alive else 1
+    mine = [name for name in alive if name.startswith(f"{socket.gethostname()}-")]
+    print(f"{len(mine)} worker(s) alive on this host" + (": " + ", ".join(mine) if mine else ""))
+    return 0 if mine else 1
 
 
 def _load_toxicity(settings: Settings) -> ToxicityScorer | None:

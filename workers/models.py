@@ -1,0 +1,233 @@
+"""`moderator models` (also `python -m workers.models`): the offline model directory.
+
+- `download`: on a machine with internet, fetch detoxify's released checkpoint and the
+  base model's config and tokenizer files, and lay them out (DESIGN.md §2).
+- `import`: lay the directory out from files brought in by hand.
+- `check`: verify every sha256, load the model as a worker does and score one sentence.
+
+Exit codes: 0 done, 1 the model cannot be had or does not load, 2 a usage or
+configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import re
+import sys
+import tempfile
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+
+from moderator import logs
+from moderator.errors import SettingsError
+from moderator.settings import Settings
+from workers import modeldir
+from workers.errors import ModelUnavailable
+from workers.toxicity import load_scorer
+
+DOWNLOAD_TIMEOUT_S = 30.0  # per connection attempt or read, not for the whole file
+CHECK_SENTENCE = "Merci pour cet article, il explique clairement les enjeux du débat."
+_CHUNK = 1 << 20
+# detoxify's release files end in -<first hex digits of their sha256>.ckpt (torch.hub's rule).
+_HASH_PREFIX = re.compile(r"-([0-9a-f]{8,})\.")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        result: int = args.run(args)
+    except SettingsError as exc:
+        print(f"moderator models: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except ModelUnavailable as exc:
+        print(f"moderator models: {exc}", file=sys.stderr)
+        return 1
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="moderator models", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    models = modeldir.MODEL_TYPES
+
+    download_cmd = commands.add_parser(
+        "download", help="fetch a model from the internet and lay out its directory"
+    )
+    download_cmd.add_argument("--model", required=True, choices=models)
+    download_cmd.add_argument("--dir", required=True, type=Path, help="the model directory root")
+    download_cmd.add_argument(
+        "--timeout",
+        type=float,
+        default=DOWNLOAD_TIMEOUT_S,
+        help=f"seconds to wait for the network at each step (default {DOWNLOAD_TIMEOUT_S:g})",
+    )
+    download_cmd.set_defaults(run=_download)
+
+    import_cmd = commands.add_parser(
+        "import", help="lay out a model directory from a checkpoint and hf/ files brought by hand"
+    )
+    import_cmd.add_argument("--model", required=True, choices=models)
+    import_cmd.add_argument(
+        "--checkpoint", required=True, type=Path, help="detoxify's released .ckpt file"
+    )
+    import_cmd.add_argument(
+        "--hf", required=True, type=Path, help="the base model's config.json and tokenizer files"
+    )
+    import_cmd.add_argument("--dir", required=True, type=Path, help="the model directory root")
+    import_cmd.set_defaults(run=_import)
+
+    check_cmd = commands.add_parser(
+        "check", help="verify a model directory, load it and score one sentence"
+    )
+    check_cmd.add_argument(
+        "--model", choices=models, help="default: MODERATOR_TOXICITY_MODEL (multilingual)"
+    )
+    check_cmd.add_argument("--dir", type=Path, help="default: MODERATOR_MODEL_DIR")
+    check_cmd.set_defaults(run=_check)
+    return parser
+
+
+def _download(args: argparse.Namespace) -> int:
+    directory = download(args.model, args.dir, timeout_s=args.timeout)
+    return _written(args.model, args.dir, directory)
+
+
+def _import(args: argparse.Namespace) -> int:
+    if not args.checkpoint.is_file():
+        raise ModelUnavailable(f"{args.checkpoint}: no such file (the detoxify checkpoint)")
+    if not args.hf.is_dir():
+        raise ModelUnavailable(f"{args.hf}: no such directory (config.json and tokenizer files)")
+    args.dir.mkdir(parents=True, exist_ok=True)
+    directory = modeldir.write_layout(
+        args.dir, args.model, checkpoint=args.checkpoint, hf_dir=args.hf
+    )
+    return _written(args.model, args.dir, directory)
+
+
+def _written(model_type: str, root: Path, directory: Path) -> int:
+    manifest = modeldir.verify(root, model_type)
+    print(f"wrote {directory}")
+    print(f"checkpoint sha256: {manifest.checkpoint_sha256}")
+    print(f"check it with: moderator models check --model {model_type} --dir {root}")
+    print(f"workers use it with MODERATOR_MODEL_DIR={root} MODERATOR_TOXICITY_MODEL={model_type}")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    logs.configure(
+        service="moderator-models",
+        fmt=settings.log_format,
+        level=settings.log_level,
+        stream=sys.stderr,
+        cache=False,  # one short command: nothing to gain, and main() may run in-process
+    )
+    model_type: str = args.model or settings.toxicity_model
+    root = args.dir if args.dir is not None else settings.model_dir
+    if root is None:
+        print(
+            "moderator models: no model directory: pass --dir or set MODERATOR_MODEL_DIR",
+            file=sys.stderr,
+        )
+        return 2
+    # load_scorer verifies every sha256 against the manifest before unpickling anything.
+    scorer = load_scorer(model_type, str(root))
+    [scores] = scorer.score([CHECK_SENTENCE])
+    print(f"model: {scorer.info.name}")
+    print(f"directory: {Path(root) / model_type}")
+    print(f"checkpoint sha256: {scorer.info.checkpoint_sha256}")
+    print(f"sentence: {CHECK_SENTENCE}")
+    print("scores:")
+    width = max(map(len, scores))
+    for label, value in scores.items():
+        print(f"  {label:<{width}}  {value:.4f}")
+    return 0
+
+
+def download(model_type: str, root: Path, *, timeout_s: float = DOWNLOAD_TIMEOUT_S) -> Path:
+    """Fetch `model_type`'s checkpoint and its base model's config and tokenizer files,
+    lay out `<root>/<model_type>` and return it. Every network wait is bounded by
+    `timeout_s`; without network this fails at once with ModelUnavailable."""
+    from detoxify.detoxify import MODEL_URLS
+
+    if model_type not in MODEL_URLS:
+        raise ModelUnavailable(f"unknown model type {model_type!r}, expected one of {MODEL_URLS}")
+    url = MODEL_URLS[model_type]
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{model_type}.download-", dir=root) as scratch:
+        checkpoint = Path(scratch) / url.rsplit("/", 1)[-1]
+        fetch(url, checkpoint, timeout_s=timeout_s)
+        base_model = _base_model(checkpoint)
+        hf_dir = Path(scratch) / modeldir.HF_DIR
+        _fetch_hf_files(model_type, base_model, hf_dir, timeout_s=timeout_s)
+        return modeldir.write_layout(root, model_type, checkpoint=checkpoint, hf_dir=hf_dir)
+
+
+def fetch(url: str, destination: Path, *, timeout_s: float) -> None:
+    """Download `url` (https only) to `destination`, checking the sha256 prefix its name
+    carries, if any. Raises ModelUnavailable saying how to do without the network."""
+    if not url.startswith("https://"):
+        raise ModelUnavailable(f"refusing to download {url}: not an https URL")
+    print(f"downloading {url}", file=sys.stderr, flush=True)
+    request = urllib.request.Request(url, headers={"User-Agent": "moderator-models"})  # noqa: S310
+    digest = hashlib.sha256()
+    try:
+        with (
+            urllib.request.urlopen(request, timeout=timeout_s) as response,  # noqa: S310
+            destination.open("wb") as out,
+        ):
+            while chunk := response.read(_CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+    except (OSError, http.client.HTTPException) as exc:
+        raise ModelUnavailable(
+            f"could not download {url} ({type(exc).__name__}: {exc}); on a server without "
+            f"internet, fetch it and the base model's config and tokenizer files elsewhere, "
+            f"then run `moderator models import --checkpoint FILE --hf DIR`"
+        ) from exc
+    expected = _HASH_PREFIX.search(url.rsplit("/", 1)[-1])
+    if expected and not digest.hexdigest().startswith(expected.group(1)):
+        raise ModelUnavailable(
+            f"{url}: the downloaded file's sha256 {digest.hexdigest()} does not start with "
+            f"{expected.group(1)} as its name says; download it again"
+        )
+
+
+def _base_model(checkpoint: Path) -> str:
+    """The base model's name, from the checkpoint's config (read with weights_only)."""
+    base_model, _ = modeldir._checkpoint_arch(checkpoint)
+    return base_model
+
+
+def _fetch_hf_files(
+    model_type: str, base_model: str, destination: Path, *, timeout_s: float
+) -> None:
+    """Save `base_model`'s config and tokenizer files (tokenizer.json included) into
+    `destination`, through a throw-away hub cache beside it: nothing is left in ~/.cache."""
+    from huggingface_hub import constants
+
+    cache = destination.parent / "hub"
+
+    # Read at each request, so they apply even though huggingface_hub is imported.
+    constants.HF_HUB_ETAG_TIMEOUT = max(1, round(timeout_s))
+    constants.HF_HUB_DOWNLOAD_TIMEOUT = max(1, round(timeout_s))
+    print(f"downloading {base_model}'s config and tokenizer", file=sys.stderr, flush=True)
+    try:
+        from transformers import AutoConfig, AutoTokenizer
+
+        config = AutoConfig.from_pretrained(base_model, cache_dir=str(cache))
+        tokenizer = AutoTokenizer.from_pretrained(base_model, cache_dir=str(cache))
+    except Exception as exc:  # whatever the hub client raises: say what to do instead
+        raise ModelUnavailable(
+            f"could not download {base_model}'s config and tokenizer "
+            f"({type(exc).__name__}: {exc}); {modeldir.how_to(model_type)}"
+        ) from exc
+    config.save_pretrained(destination)
+    tokenizer.save_pretrained(destination)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
