@@ -84,11 +84,13 @@ def baseline_app() -> web.Application:
     return app
 
 
-def run_intake_bench(*, duration_s: float, connections: int, json_path: str | None) -> int:
+def run_intake_bench(
+    *, duration_s: float, connections: int, json_path: str | None, appendfsync: str = "everysec"
+) -> int:
     wrk = shutil.which("wrk")
     if wrk is None:
         raise ModeratorError("wrk is not installed: apt-get install wrk")
-    with PrivateRedis() as redis, tempfile.TemporaryDirectory() as tmp:
+    with PrivateRedis(appendfsync=appendfsync) as redis, tempfile.TemporaryDirectory() as tmp:
         baseline_port, intake_port = free_port(), free_port()
         env = {
             **os.environ,
@@ -129,6 +131,7 @@ def run_intake_bench(*, duration_s: float, connections: int, json_path: str | No
         "runs": [asdict(run) for run in (bare, intake, latency)],
         "ratio_intake_to_bare": round(intake.requests_per_s / bare.requests_per_s, 3),
         "atomicity": stored,
+        "appendfsync": appendfsync,
     }
     _print_table(report, bare, intake, latency)
     if json_path:

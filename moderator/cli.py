@@ -96,6 +96,12 @@ def _parser() -> argparse.ArgumentParser:
     intake.add_argument("--duration", type=float, default=10.0, help="seconds per run")
     intake.add_argument("--connections", type=int, default=64)
     intake.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    intake.add_argument(
+        "--appendfsync",
+        choices=("everysec", "always", "no"),
+        default="everysec",
+        help="the private Redis's AOF fsync policy (default everysec)",
+    )
     intake.set_defaults(run=_bench_intake)
     return parser
 
@@ -204,5 +210,8 @@ def _bench_intake(args: argparse.Namespace, settings: Settings) -> int:
     from moderator.bench import run_intake_bench
 
     return run_intake_bench(
-        duration_s=args.duration, connections=args.connections, json_path=args.json
+        duration_s=args.duration,
+        connections=args.connections,
+        json_path=args.json,
+        appendfsync=args.appendfsync,
     )

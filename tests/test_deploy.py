@@ -600,7 +600,7 @@ def redis_with_the_conf(tmp_path: Path) -> Iterator[redis.Redis]:
 def test_redis_starts_from_the_conf_as_intended(redis_with_the_conf: redis.Redis) -> None:
     config = redis_with_the_conf.config_get("*")
     assert config["appendonly"] == "yes"
-    assert config["appendfsync"] == "everysec"
+    assert config["appendfsync"] == "always"
     assert config["maxmemory-policy"] == "noeviction"
     assert config["save"] == ""
     redis_with_the_conf.set("k", "v")
