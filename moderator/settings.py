@@ -69,6 +69,11 @@ class Settings:
     spam_hold_threshold: float = 0.5
     spam_reject_threshold: float = 0.98
     toxicity_fallback: str = "refuse"
+    toxicity_precision: str = "fp32"
+    private_data_days: int = 30
+    rate_limit_ip: int = 10
+    rate_limit_email: int = 5
+    rate_limit_article: int = 300
     language_not_covered: str = "hold"
     worker_batch_size: int = 16
     worker_block_ms: int = 1000
@@ -126,6 +131,11 @@ class Settings:
             spam_hold_threshold=env.number("SPAM_HOLD_THRESHOLD", 0.5, 0.0, 1.0),
             spam_reject_threshold=env.number("SPAM_REJECT_THRESHOLD", 0.98, 0.0, 1.0),
             toxicity_fallback=env.choice("TOXICITY_FALLBACK", "refuse", ("refuse", "hold")),
+            toxicity_precision=env.choice("TOXICITY_PRECISION", "fp32", ("fp32", "bf16", "int8")),
+            private_data_days=env.integer("PRIVATE_DATA_DAYS", 30, minimum=1, maximum=3650),
+            rate_limit_ip=env.integer("RATE_LIMIT_IP", 10, minimum=0),
+            rate_limit_email=env.integer("RATE_LIMIT_EMAIL", 5, minimum=0),
+            rate_limit_article=env.integer("RATE_LIMIT_ARTICLE", 300, minimum=0),
             language_not_covered=env.choice("LANGUAGE_NOT_COVERED", "hold", ("hold", "score")),
             worker_batch_size=env.integer("WORKER_BATCH_SIZE", 16, minimum=1, maximum=1024),
             worker_block_ms=env.integer("WORKER_BLOCK_MS", 1000, minimum=1, maximum=60_000),
