@@ -9,7 +9,7 @@ import redis.asyncio as aioredis
 import structlog
 from aiohttp import web
 
-from moderator import feed, intake, moderation, views, webhooks
+from moderator import feed, intake, moderation, page, views, webhooks
 from moderator.keys import Keys
 from moderator.metrics import Metrics
 from moderator.observe import request_context
@@ -44,6 +44,7 @@ def add_routes(app: web.Application) -> None:
         "/v1/articles/{article_id}/comments", feed.article_comments, name="article_comments"
     )
     moderation.add_routes(app)
+    page.add_page_routes(app)
     app.router.add_get("/healthz", views.healthz, name="healthz")
     app.router.add_get("/readyz", views.readyz, name="readyz")
     app.router.add_get("/metrics", views.metrics, name="metrics")

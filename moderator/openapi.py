@@ -201,6 +201,30 @@ def spec(limits: Limits | None = None) -> dict[str, Any]:
                     },
                 }
             },
+            "/moderation": {
+                "get": {
+                    "operationId": "moderationPage",
+                    "summary": "The moderators' web page (HTML).",
+                    "responses": {
+                        "200": {"description": "The page.", "content": {"text/html": {}}}
+                    },
+                }
+            },
+            "/moderation/static/{name}": {
+                "get": {
+                    "operationId": "moderationAsset",
+                    "summary": "The page's script and style sheet.",
+                    "parameters": [
+                        {
+                            "name": "name",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"enum": ["moderation.js", "moderation.css"]},
+                        }
+                    ],
+                    "responses": {"200": {"description": "The asset."}, "404": _PROBLEM},
+                }
+            },
             "/metrics": {
                 "get": {
                     "operationId": "metrics",

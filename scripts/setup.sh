@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Prepare a machine to run or test Moderator: redis-server, a virtual
 # environment in .venv, torch (CPU) before anything that depends on it, then
-# the project itself. Safe to run again: each step is skipped when done.
+# the project itself; with --tests also Debian's chromium, which the browser
+# tests of the moderators' page drive. Safe to run again: each step is skipped
+# when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +15,14 @@ if ! command -v redis-server >/dev/null 2>&1; then
     if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null
+fi
+
+# Debian's chromium: the browser tests of the moderators' page drive it (no `playwright install`).
+if [ "${1:-}" = "--tests" ] && [ ! -x /usr/bin/chromium ]; then
+    echo "setup: installing chromium" >&2
+    if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
 if [ ! -x .venv/bin/python ]; then

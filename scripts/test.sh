@@ -3,7 +3,7 @@
 # Tests start their own private redis-server; nothing else needs to be running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --tests
 .venv/bin/ruff check moderator workers tests
 .venv/bin/ruff format --check moderator workers tests
 .venv/bin/mypy

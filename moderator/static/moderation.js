@@ -1,0 +1,1509 @@
+// The moderators' page: plain JavaScript, no framework, no build step.
+//
+// Safety rules kept throughout this file:
+// - every text that comes from a reader or from the API is put in the page with
+//   textContent / createTextNode, never parsed as HTML (no innerHTML anywhere);
+// - every such text gets dir="auto", so Arabic reads right to left;
+// - the token lives in sessionStorage only and travels in the Authorization header,
+//   never in a URL.
+"use strict";
+
+(() => {
+  // ---------------------------------------------------------------------------
+  // Interface text: every string of the page, in one dictionary.
+  // ---------------------------------------------------------------------------
+  const STRINGS = {
+    fr: {
+      skip_to_queue: "Aller à la file",
+      interface_language: "Langue de l’interface",
+      shortcuts_button: "Raccourcis (?)",
+      sign_out: "Se déconnecter",
+      signed_in_as: "Connecté : {name}",
+      signin_title: "Modération des commentaires",
+      signin_intro: "Saisissez votre jeton de modération. Il reste dans cet onglet et disparaît à sa fermeture.",
+      token_label: "Jeton de modération",
+      sign_in: "Se connecter",
+      signing_in: "Connexion…",
+      token_missing: "Saisissez un jeton.",
+      token_refused: "Ce jeton est refusé. Vérifiez-le et réessayez.",
+      session_ended: "Votre session a pris fin : reconnectez-vous.",
+      signed_out: "Vous êtes déconnecté.",
+      welcome: "Connecté en tant que {name}.",
+      queue_title: "File de modération",
+      queue_state: "État de la file",
+      state_held: "En attente",
+      state_rejected: "Rejetés",
+      state_published: "Publiés",
+      status_held: "en attente",
+      status_rejected: "rejeté",
+      status_published: "publié",
+      status_pending: "en cours d’analyse",
+      filter_article: "Article",
+      filter_article_placeholder: "identifiant",
+      filter_language: "Langue",
+      filter_apply: "Filtrer",
+      refresh: "Actualiser",
+      language_any: "Toutes",
+      language_fr: "français",
+      language_en: "anglais",
+      language_ar: "arabe",
+      language_ary: "darija",
+      language_mixed: "mélange",
+      language_und: "indéterminée",
+      script_latin: "écriture latine",
+      script_arabic: "écriture arabe",
+      script_mixed: "écritures mêlées",
+      oldest_held: "Le plus ancien attend depuis {age}.",
+      queue_empty: "Rien à modérer ici.",
+      queue_loaded: "{count} commentaire(s) affiché(s).",
+      load_more: "Afficher la suite",
+      loading: "Chargement…",
+      article: "article",
+      reply_to: "réponse à",
+      select_comment: "Sélectionner le commentaire de {name}",
+      approve: "Approuver",
+      reject: "Rejeter",
+      takedown: "Retirer",
+      done_approve: "Commentaire de {name} approuvé et publié.",
+      done_reject: "Commentaire de {name} rejeté.",
+      done_takedown: "Commentaire de {name} retiré.",
+      not_available: "Cette action n’est pas possible pour ce commentaire.",
+      nothing_selected: "Aucun commentaire sélectionné.",
+      conflict: "Ce commentaire a déjà été traité ailleurs : il est maintenant {status}. Il a été actualisé.",
+      conflict_notice: "Traité ailleurs : maintenant {status}.",
+      gone: "Ce commentaire n’existe plus.",
+      bulk_selected: "{count} sélectionné(s)",
+      bulk_approve: "Approuver la sélection",
+      bulk_reject: "Rejeter la sélection",
+      bulk_takedown: "Retirer la sélection",
+      bulk_clear: "Tout désélectionner",
+      bulk_none: "Aucun commentaire coché pour cette action (touche x pour cocher).",
+      bulk_done: "{ok} traité(s), {conflict} déjà traité(s) ailleurs, {missing} introuvable(s).",
+      detail_title: "Détails",
+      detail_empty: "Sélectionnez un commentaire pour voir ses détails et son historique.",
+      note_label: "Note pour l’historique (facultative)",
+      note_placeholder: "ex. : insulte envers un autre lecteur",
+      scores_title: "Scores",
+      audit_title: "Historique",
+      audit_empty: "Aucune décision enregistrée.",
+      fact_name: "Nom",
+      fact_article: "Article",
+      fact_parent: "Réponse à",
+      fact_url: "Site web",
+      fact_created: "Reçu",
+      fact_decided: "Décidé",
+      fact_status: "État",
+      fact_language: "Langue",
+      fact_email_hash: "Empreinte e-mail",
+      fact_model: "Modèle",
+      fact_policy: "Règles",
+      spam_score: "spam",
+      no_scores: "Aucun score.",
+      by_auto: "automatique",
+      by_moderator: "modérateur {name}",
+      history_entry: "{decision} · {by}",
+      action_label: "action : {action}",
+      reason_toxicity: "{label}",
+      reason_wordlist_suspect: "mot suspect",
+      reason_wordlist_banned: "mot interdit",
+      reason_language_not_covered: "langue non lue par le modèle",
+      reason_spam_likely: "spam probable",
+      reason_spam_near_certain: "spam quasi certain",
+      reason_check_failed: "vérification impossible : {check}",
+      label_toxicity: "toxicité",
+      label_severe_toxicity: "toxicité grave",
+      label_obscene: "obscénité",
+      label_identity_attack: "attaque identitaire",
+      label_insult: "insulte",
+      label_threat: "menace",
+      label_sexual_explicit: "sexuel explicite",
+      network_error: "Le service ne répond pas. Réessayez dans un instant.",
+      error_generic: "Une erreur est survenue ({status}).",
+      shortcuts_title: "Raccourcis clavier",
+      close: "Fermer",
+      key_next: "Commentaire suivant",
+      key_previous: "Commentaire précédent",
+      key_approve: "Approuver",
+      key_reject: "Rejeter",
+      key_takedown: "Retirer (publiés)",
+      key_toggle: "Cocher ou décocher pour une action groupée",
+      key_bulk_approve: "Approuver les commentaires cochés",
+      key_bulk_reject: "Rejeter les commentaires cochés",
+      key_bulk_takedown: "Retirer les commentaires cochés",
+      key_clear: "Tout décocher, fermer cette aide",
+      key_help: "Afficher cette aide",
+      age_seconds: "{n} s",
+      age_minutes: "{n} min",
+      age_hours: "{n} h",
+      age_days: "{n} j",
+    },
+    en: {
+      skip_to_queue: "Skip to the queue",
+      interface_language: "Interface language",
+      shortcuts_button: "Shortcuts (?)",
+      sign_out: "Sign out",
+      signed_in_as: "Signed in: {name}",
+      signin_title: "Comment moderation",
+      signin_intro: "Enter your moderator token. It stays in this tab and is forgotten when the tab closes.",
+      token_label: "Moderator token",
+      sign_in: "Sign in",
+      signing_in: "Signing in…",
+      token_missing: "Enter a token.",
+      token_refused: "This token was refused. Check it and try again.",
+      session_ended: "Your session has ended: please sign in again.",
+      signed_out: "You are signed out.",
+      welcome: "Signed in as {name}.",
+      queue_title: "Moderation queue",
+      queue_state: "Queue",
+      state_held: "Held",
+      state_rejected: "Rejected",
+      state_published: "Published",
+      status_held: "held",
+      status_rejected: "rejected",
+      status_published: "published",
+      status_pending: "being scored",
+      filter_article: "Article",
+      filter_article_placeholder: "id",
+      filter_language: "Language",
+      filter_apply: "Filter",
+      refresh: "Refresh",
+      language_any: "All",
+      language_fr: "French",
+      language_en: "English",
+      language_ar: "Arabic",
+      language_ary: "Darija",
+      language_mixed: "mixed",
+      language_und: "undetermined",
+      script_latin: "Latin script",
+      script_arabic: "Arabic script",
+      script_mixed: "mixed scripts",
+      oldest_held: "The oldest has waited {age}.",
+      queue_empty: "Nothing to moderate here.",
+      queue_loaded: "{count} comment(s) shown.",
+      load_more: "Show more",
+      loading: "Loading…",
+      article: "article",
+      reply_to: "reply to",
+      select_comment: "Select the comment by {name}",
+      approve: "Approve",
+      reject: "Reject",
+      takedown: "Take down",
+      done_approve: "Comment by {name} approved and published.",
+      done_reject: "Comment by {name} rejected.",
+      done_takedown: "Comment by {name} taken down.",
+      not_available: "This action is not possible for this comment.",
+      nothing_selected: "No comment selected.",
+      conflict: "This comment was already handled elsewhere: it is now {status}. It has been refreshed.",
+      conflict_notice: "Handled elsewhere: now {status}.",
+      gone: "This comment no longer exists.",
+      bulk_selected: "{count} selected",
+      bulk_approve: "Approve selected",
+      bulk_reject: "Reject selected",
+      bulk_takedown: "Take down selected",
+      bulk_clear: "Clear selection",
+      bulk_none: "No comment checked for this action (press x to check one).",
+      bulk_done: "{ok} done, {conflict} already handled elsewhere, {missing} not found.",
+      detail_title: "Details",
+      detail_empty: "Select a comment to see its details and history.",
+      note_label: "Note for the history (optional)",
+      note_placeholder: "e.g. insults another reader",
+      scores_title: "Scores",
+      audit_title: "History",
+      audit_empty: "No decision recorded.",
+      fact_name: "Name",
+      fact_article: "Article",
+      fact_parent: "Reply to",
+      fact_url: "Website",
+      fact_created: "Received",
+      fact_decided: "Decided",
+      fact_status: "Status",
+      fact_language: "Language",
+      fact_email_hash: "E-mail hash",
+      fact_model: "Model",
+      fact_policy: "Policy",
+      spam_score: "spam",
+      no_scores: "No scores.",
+      by_auto: "automatic",
+      by_moderator: "moderator {name}",
+      history_entry: "{decision} · {by}",
+      action_label: "action: {action}",
+      reason_toxicity: "{label}",
+      reason_wordlist_suspect: "suspect word",
+      reason_wordlist_banned: "banned word",
+      reason_language_not_covered: "language the model does not read",
+      reason_spam_likely: "likely spam",
+      reason_spam_near_certain: "near-certain spam",
+      reason_check_failed: "check failed: {check}",
+      label_toxicity: "toxicity",
+      label_severe_toxicity: "severe toxicity",
+      label_obscene: "obscene",
+      label_identity_attack: "identity attack",
+      label_insult: "insult",
+      label_threat: "threat",
+      label_sexual_explicit: "sexually explicit",
+      network_error: "The service does not answer. Try again in a moment.",
+      error_generic: "Something went wrong ({status}).",
+      shortcuts_title: "Keyboard shortcuts",
+      close: "Close",
+      key_next: "Next comment",
+      key_previous: "Previous comment",
+      key_approve: "Approve",
+      key_reject: "Reject",
+      key_takedown: "Take down (published)",
+      key_toggle: "Check or uncheck for a bulk action",
+      key_bulk_approve: "Approve the checked comments",
+      key_bulk_reject: "Reject the checked comments",
+      key_bulk_takedown: "Take down the checked comments",
+      key_clear: "Uncheck all, close this help",
+      key_help: "Show this help",
+      age_seconds: "{n} s",
+      age_minutes: "{n} min",
+      age_hours: "{n} h",
+      age_days: "{n} d",
+    },
+    ar: {
+      skip_to_queue: "الانتقال إلى القائمة",
+      interface_language: "لغة الواجهة",
+      shortcuts_button: "الاختصارات (?)",
+      sign_out: "تسجيل الخروج",
+      signed_in_as: "متصل: {name}",
+      signin_title: "الإشراف على التعليقات",
+      signin_intro: "أدخل رمز الإشراف الخاص بك. يبقى في هذه النافذة ويُنسى عند إغلاقها.",
+      token_label: "رمز الإشراف",
+      sign_in: "تسجيل الدخول",
+      signing_in: "جارٍ تسجيل الدخول…",
+      token_missing: "أدخل رمزًا.",
+      token_refused: "تم رفض هذا الرمز. تحقق منه وأعد المحاولة.",
+      session_ended: "انتهت جلستك: يرجى تسجيل الدخول من جديد.",
+      signed_out: "تم تسجيل خروجك.",
+      welcome: "تم تسجيل الدخول باسم {name}.",
+      queue_title: "قائمة الإشراف",
+      queue_state: "حالة القائمة",
+      state_held: "قيد المراجعة",
+      state_rejected: "مرفوضة",
+      state_published: "منشورة",
+      status_held: "قيد المراجعة",
+      status_rejected: "مرفوض",
+      status_published: "منشور",
+      status_pending: "قيد التحليل",
+      filter_article: "المقال",
+      filter_article_placeholder: "المعرّف",
+      filter_language: "اللغة",
+      filter_apply: "تصفية",
+      refresh: "تحديث",
+      language_any: "الكل",
+      language_fr: "الفرنسية",
+      language_en: "الإنجليزية",
+      language_ar: "العربية",
+      language_ary: "الدارجة",
+      language_mixed: "مختلطة",
+      language_und: "غير محددة",
+      script_latin: "خط لاتيني",
+      script_arabic: "خط عربي",
+      script_mixed: "خطوط مختلطة",
+      oldest_held: "أقدم تعليق ينتظر منذ {age}.",
+      queue_empty: "لا شيء للمراجعة هنا.",
+      queue_loaded: "عدد التعليقات المعروضة: {count}.",
+      load_more: "عرض المزيد",
+      loading: "جارٍ التحميل…",
+      article: "المقال",
+      reply_to: "ردًّا على",
+      select_comment: "تحديد تعليق {name}",
+      approve: "قبول",
+      reject: "رفض",
+      takedown: "سحب",
+      done_approve: "تم قبول تعليق {name} ونشره.",
+      done_reject: "تم رفض تعليق {name}.",
+      done_takedown: "تم سحب تعليق {name}.",
+      not_available: "هذا الإجراء غير ممكن لهذا التعليق.",
+      nothing_selected: "لم يتم تحديد أي تعليق.",
+      conflict: "تمت معالجة هذا التعليق في مكان آخر: حالته الآن {status}. تم تحديثه.",
+      conflict_notice: "عولج في مكان آخر: حالته الآن {status}.",
+      gone: "هذا التعليق لم يعد موجودًا.",
+      bulk_selected: "المحدد: {count}",
+      bulk_approve: "قبول المحدد",
+      bulk_reject: "رفض المحدد",
+      bulk_takedown: "سحب المحدد",
+      bulk_clear: "إلغاء التحديد",
+      bulk_none: "لا يوجد تعليق محدد لهذا الإجراء (اضغط x للتحديد).",
+      bulk_done: "تمت معالجة {ok}، وعولج {conflict} في مكان آخر، ولم يُعثر على {missing}.",
+      detail_title: "التفاصيل",
+      detail_empty: "حدد تعليقًا لعرض تفاصيله وسجله.",
+      note_label: "ملاحظة للسجل (اختيارية)",
+      note_placeholder: "مثال: إهانة قارئ آخر",
+      scores_title: "الدرجات",
+      audit_title: "السجل",
+      audit_empty: "لا يوجد قرار مسجل.",
+      fact_name: "الاسم",
+      fact_article: "المقال",
+      fact_parent: "ردًّا على",
+      fact_url: "الموقع",
+      fact_created: "تاريخ الاستلام",
+      fact_decided: "تاريخ القرار",
+      fact_status: "الحالة",
+      fact_language: "اللغة",
+      fact_email_hash: "بصمة البريد",
+      fact_model: "النموذج",
+      fact_policy: "القواعد",
+      spam_score: "رسائل مزعجة",
+      no_scores: "لا توجد درجات.",
+      by_auto: "تلقائي",
+      by_moderator: "المشرف {name}",
+      history_entry: "{decision} · {by}",
+      action_label: "الإجراء: {action}",
+      reason_toxicity: "{label}",
+      reason_wordlist_suspect: "كلمة مشبوهة",
+      reason_wordlist_banned: "كلمة محظورة",
+      reason_language_not_covered: "لغة لا يقرؤها النموذج",
+      reason_spam_likely: "رسالة مزعجة محتملة",
+      reason_spam_near_certain: "رسالة مزعجة شبه مؤكدة",
+      reason_check_failed: "تعذّر الفحص: {check}",
+      label_toxicity: "سمّية",
+      label_severe_toxicity: "سمّية شديدة",
+      label_obscene: "بذاءة",
+      label_identity_attack: "هجوم على الهوية",
+      label_insult: "إهانة",
+      label_threat: "تهديد",
+      label_sexual_explicit: "محتوى جنسي صريح",
+      network_error: "الخدمة لا تستجيب. أعد المحاولة بعد قليل.",
+      error_generic: "حدث خطأ ({status}).",
+      shortcuts_title: "اختصارات لوحة المفاتيح",
+      close: "إغلاق",
+      key_next: "التعليق التالي",
+      key_previous: "التعليق السابق",
+      key_approve: "قبول",
+      key_reject: "رفض",
+      key_takedown: "سحب (المنشورة)",
+      key_toggle: "تحديد أو إلغاء التحديد لإجراء جماعي",
+      key_bulk_approve: "قبول التعليقات المحددة",
+      key_bulk_reject: "رفض التعليقات المحددة",
+      key_bulk_takedown: "سحب التعليقات المحددة",
+      key_clear: "إلغاء كل التحديد، إغلاق هذه المساعدة",
+      key_help: "عرض هذه المساعدة",
+      age_seconds: "{n} ث",
+      age_minutes: "{n} د",
+      age_hours: "{n} س",
+      age_days: "{n} ي",
+    },
+  };
+  const LANGUAGES = Object.keys(STRINGS);
+  const RTL_LANGUAGES = new Set(["ar"]);
+
+  // What each action may start from (the API answers 409 otherwise).
+  const ACTIONS = {
+    approve: ["held", "rejected"],
+    reject: ["held"],
+    takedown: ["published"],
+  };
+  // The actions offered for a comment in each state, in button order.
+  const OFFERED = {
+    held: ["approve", "reject"],
+    rejected: ["approve"],
+    published: ["takedown"],
+  };
+  const ACTION_KEYS = { approve: "a", reject: "r", takedown: "t" };
+
+  const KEYMAP = [
+    ["j / ↓", "key_next"],
+    ["k / ↑", "key_previous"],
+    ["a", "key_approve"],
+    ["r", "key_reject"],
+    ["t", "key_takedown"],
+    ["x", "key_toggle"],
+    ["Shift + A", "key_bulk_approve"],
+    ["Shift + R", "key_bulk_reject"],
+    ["Shift + T", "key_bulk_takedown"],
+    ["Esc", "key_clear"],
+    ["?", "key_help"],
+  ];
+
+  const TOKEN_KEY = "moderator.token";
+  const LANG_KEY = "moderator.language";
+  const PAGE_SIZE = 50;
+  const STATUS_MS = 8000;
+
+  const state = {
+    lang: "en",
+    token: null,
+    me: null,
+    queue: "held",
+    filters: { article_id: "", language: "" },
+    items: [],
+    nextCursor: null,
+    selectedId: null,
+    checked: new Set(),
+    busy: new Set(),
+    notices: new Map(),
+    detailSeq: 0,
+    queueSeq: 0,
+    statusTimer: null,
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  // ---------------------------------------------------------------------------
+  // Translation
+  // ---------------------------------------------------------------------------
+  function t(key, values) {
+    const table = STRINGS[state.lang] || STRINGS.en;
+    const template = table[key] ?? STRINGS.en[key] ?? key;
+    if (!values) return template;
+    return template.replace(/\{(\w+)\}/g, (whole, name) =>
+      name in values ? String(values[name]) : whole,
+    );
+  }
+
+  function pickLanguage() {
+    const stored = localStorage.getItem(LANG_KEY);
+    if (stored && LANGUAGES.includes(stored)) return stored;
+    for (const tag of navigator.languages || [navigator.language || ""]) {
+      const base = String(tag).toLowerCase().split("-")[0];
+      if (LANGUAGES.includes(base)) return base;
+    }
+    return "en";
+  }
+
+  function applyLanguage() {
+    const root = document.documentElement;
+    root.lang = state.lang;
+    root.dir = RTL_LANGUAGES.has(state.lang) ? "rtl" : "ltr";
+    $("lang-select").value = state.lang;
+    for (const el of document.querySelectorAll("[data-i18n]")) {
+      el.textContent = t(el.dataset.i18n);
+    }
+    for (const el of document.querySelectorAll("[data-i18n-placeholder]")) {
+      el.placeholder = t(el.dataset.i18nPlaceholder);
+    }
+    for (const el of document.querySelectorAll("[data-i18n-aria-label]")) {
+      el.setAttribute("aria-label", t(el.dataset.i18nAriaLabel));
+    }
+    if (state.me) $("signed-in-as").textContent = t("signed_in_as", { name: state.me });
+    renderHelp();
+  }
+
+  // ---------------------------------------------------------------------------
+  // DOM helpers: text only, never HTML
+  // ---------------------------------------------------------------------------
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  // A reader's (or any API) text: as text, with its own direction.
+  function userText(tag, className, text) {
+    const node = el(tag, className, text ?? "");
+    node.dir = "auto";
+    return node;
+  }
+
+  // Status messages go to the aria-live region; information fades after a while,
+  // an error stays until the next message.
+  function announce(message, kind) {
+    const status = $("status");
+    clearTimeout(state.statusTimer);
+    status.classList.toggle("is-error", kind === "error");
+    // A new node each time, so screen readers announce a repeated message again.
+    status.replaceChildren(el("span", null, message));
+    if (kind !== "error") {
+      state.statusTimer = setTimeout(() => status.replaceChildren(), STATUS_MS);
+    }
+  }
+
+  function formatScore(value) {
+    return typeof value === "number" && Number.isFinite(value) ? value.toFixed(2) : "–";
+  }
+
+  // The browser's own regional variant of the interface language (en-GB, fr-CA…);
+  // Latin digits for Arabic, as in the Maghreb, so they match the scores.
+  function locale() {
+    const own = (navigator.languages || []).find(
+      (tag) => String(tag).toLowerCase().split("-")[0] === state.lang,
+    );
+    const tag = own || state.lang;
+    return state.lang === "ar" ? `${tag}-u-nu-latn` : tag;
+  }
+
+  function parseDate(iso) {
+    const date = new Date(iso);
+    return iso && !Number.isNaN(date.getTime()) ? date : null;
+  }
+
+  function formatDate(iso) {
+    const date = parseDate(iso);
+    if (!date) return iso ? String(iso) : "–";
+    return new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short" }).format(
+      date,
+    );
+  }
+
+  function formatRelative(iso) {
+    const date = parseDate(iso);
+    if (!date) return formatDate(iso);
+    const seconds = (date.getTime() - Date.now()) / 1000;
+    const format = new Intl.RelativeTimeFormat(locale(), { numeric: "auto" });
+    const size = Math.abs(seconds);
+    if (size < 60) return format.format(Math.round(seconds), "second");
+    if (size < 3600) return format.format(Math.round(seconds / 60), "minute");
+    if (size < 86400) return format.format(Math.round(seconds / 3600), "hour");
+    return format.format(Math.round(seconds / 86400), "day");
+  }
+
+  function formatAge(seconds) {
+    const s = Math.max(0, Math.round(seconds));
+    if (s < 60) return t("age_seconds", { n: s });
+    if (s < 3600) return t("age_minutes", { n: Math.round(s / 60) });
+    if (s < 86400) return t("age_hours", { n: Math.round(s / 3600) });
+    return t("age_days", { n: Math.round(s / 86400) });
+  }
+
+  function timeElement(iso, { relative = false } = {}) {
+    const node = el("time", "when", relative ? formatRelative(iso) : formatDate(iso));
+    if (iso) node.dateTime = iso;
+    if (relative) node.title = formatDate(iso);
+    return node;
+  }
+
+  function languageName(code) {
+    return code ? t(`language_${code}`) : "–";
+  }
+
+  function statusName(status) {
+    return t(`status_${status}`);
+  }
+
+  function byName(by) {
+    if (!by || by === "auto") return t("by_auto");
+    if (by.startsWith("moderator:")) return t("by_moderator", { name: by.slice(10) });
+    return by;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Matched words, highlighted with <mark> elements around text nodes
+  // ---------------------------------------------------------------------------
+  const ARABIC_FOLD = { "ى": "ي", "ـ": "" };
+  const LEET = { a: "a4@", e: "e3", i: "i1!", o: "o0", s: "s5$", t: "t7", l: "l1" };
+  const SEPARATORS = "[._*\\-]?";
+  const ARABIC_PREFIX = "(?:[وفبكل]?ال|[وفبكل])?";
+
+  function foldChar(ch) {
+    const plain = ch.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
+    return ARABIC_FOLD[plain] ?? plain;
+  }
+
+  // The text folded (case, accents, Arabic marks), with each folded code unit's
+  // start and end in the original text.
+  function foldWithOffsets(text) {
+    let folded = "";
+    const starts = [];
+    const ends = [];
+    let offset = 0;
+    for (const ch of text) {
+      const f = foldChar(ch);
+      for (let i = 0; i < f.length; i += 1) {
+        starts.push(offset);
+        ends.push(offset + ch.length);
+      }
+      folded += f;
+      offset += ch.length;
+    }
+    return { folded, starts, ends };
+  }
+
+  function escapeForClass(chars) {
+    return chars.replace(/[\\\]\[^-]/g, "\\$&");
+  }
+
+  function termRegExp(term) {
+    const words = Array.from(String(term)).map(foldChar).join("").split(/\s+/).filter(Boolean);
+    if (!words.length) return null;
+    const pattern = words
+      .map((word) =>
+        Array.from(word)
+          .map((c) => `[${escapeForClass(LEET[c] || c)}]+`)
+          .join(SEPARATORS),
+      )
+      .join("[\\s._*\\-]+");
+    const prefix = /\p{Script=Arabic}/u.test(words[0]) ? ARABIC_PREFIX : "";
+    try {
+      return new RegExp(`(?<![\\p{L}\\p{N}])${prefix}(?:${pattern})(?![\\p{L}\\p{N}])`, "gu");
+    } catch {
+      return null;
+    }
+  }
+
+  function matchRanges(text, terms) {
+    if (!terms.length || !text) return [];
+    const { folded, starts, ends } = foldWithOffsets(text);
+    const ranges = [];
+    for (const term of terms) {
+      const re = termRegExp(term);
+      if (!re) continue;
+      for (const m of folded.matchAll(re)) {
+        if (!m[0].length) continue;
+        ranges.push([starts[m.index], ends[m.index + m[0].length - 1]]);
+      }
+    }
+    ranges.sort((x, y) => x[0] - y[0]);
+    const merged = [];
+    for (const range of ranges) {
+      const last = merged[merged.length - 1];
+      if (last && range[0] <= last[1]) last[1] = Math.max(last[1], range[1]);
+      else merged.push([...range]);
+    }
+    return merged;
+  }
+
+  // `text` as text nodes, with the words matching `terms` wrapped in <mark>.
+  function highlighted(text, terms) {
+    const fragment = document.createDocumentFragment();
+    let at = 0;
+    for (const [start, end] of matchRanges(text, terms)) {
+      if (start > at) fragment.append(document.createTextNode(text.slice(at, start)));
+      fragment.append(el("mark", "match", text.slice(start, end)));
+      at = end;
+    }
+    if (at < text.length) fragment.append(document.createTextNode(text.slice(at)));
+    return fragment;
+  }
+
+  function matchedTerms(decision) {
+    return reasonsOf(decision)
+      .filter((r) => r.code && r.code.startsWith("wordlist.") && r.match)
+      .map((r) => String(r.match));
+  }
+
+  // ---------------------------------------------------------------------------
+  // Reasons and scores
+  // ---------------------------------------------------------------------------
+  function reasonsOf(decision) {
+    return decision && Array.isArray(decision.reasons) ? decision.reasons : [];
+  }
+
+  function reasonFamily(code) {
+    return String(code).split(".")[0].replace(/[^a-z_]/g, "");
+  }
+
+  function labelName(label) {
+    const key = `label_${label}`;
+    return t(key) === key ? String(label).replace(/_/g, " ") : t(key);
+  }
+
+  function reasonTitle(reason) {
+    const [family, ...rest] = String(reason.code).split(".");
+    const detail = rest.join(".");
+    if (family === "toxicity") return labelName(detail);
+    if (family === "check_failed") return t("reason_check_failed", { check: detail });
+    const key = `reason_${String(reason.code).replace(/\./g, "_")}`;
+    return t(key) === key ? String(reason.code) : t(key);
+  }
+
+  // One chip per reason: its name, then what it rests on (score ≥ threshold,
+  // the matched word, the language).
+  function reasonChip(reason) {
+    const chip = el("li", `chip chip-${reasonFamily(reason.code)}`);
+    chip.title = String(reason.code);
+    chip.append(el("span", "chip-label", reasonTitle(reason)));
+    if (typeof reason.score === "number") {
+      let text = formatScore(reason.score);
+      if (typeof reason.threshold === "number") text += ` ≥ ${formatScore(reason.threshold)}`;
+      const score = el("span", "chip-score", text);
+      score.dir = "ltr"; // "0.93 ≥ 0.60" reads the same in a right-to-left interface
+      chip.append(document.createTextNode(" "), score);
+    }
+    if (reason.match) {
+      chip.append(document.createTextNode(" "), userText("span", "chip-match", reason.match));
+    }
+    if (reason.detail && reason.code === "language.not_covered") {
+      chip.append(document.createTextNode(` · ${languageName(reason.detail)}`));
+    }
+    return chip;
+  }
+
+  function reasonChips(decision) {
+    const list = el("ul", "chips");
+    for (const reason of reasonsOf(decision)) list.append(reasonChip(reason));
+    return list;
+  }
+
+  function thresholdsOf(decision) {
+    const thresholds = {};
+    for (const reason of reasonsOf(decision)) {
+      if (String(reason.code).startsWith("toxicity.") && typeof reason.threshold === "number") {
+        thresholds[reason.code.slice(9)] = reason.threshold;
+      }
+    }
+    return thresholds;
+  }
+
+  function scoreRow(name, value, threshold) {
+    const row = el("div", "score-row");
+    row.append(el("span", "score-name", name));
+    const meter = document.createElement("meter");
+    meter.min = 0;
+    meter.max = 1;
+    meter.value = typeof value === "number" ? value : 0;
+    if (typeof threshold === "number") {
+      // At or under the threshold reads as fine, over it as a warning.
+      meter.low = threshold;
+      meter.high = threshold;
+      meter.optimum = 0;
+    }
+    meter.setAttribute("aria-label", name);
+    row.append(meter);
+    let text = formatScore(value);
+    if (typeof threshold === "number") text += ` ≥ ${formatScore(threshold)}`;
+    const number = el("span", "score-value", text);
+    number.dir = "ltr";
+    row.append(number);
+    if (typeof threshold === "number" && value >= threshold) row.classList.add("is-over");
+    return row;
+  }
+
+  function renderScores(container, decision) {
+    container.replaceChildren();
+    const scores = (decision && decision.scores) || {};
+    const toxicity = scores.toxicity || {};
+    const thresholds = thresholdsOf(decision);
+    const labels = Object.keys(toxicity).sort((x, y) => toxicity[y] - toxicity[x]);
+    for (const label of labels) {
+      container.append(scoreRow(labelName(label), toxicity[label], thresholds[label]));
+    }
+    if (scores.spam && typeof scores.spam.score === "number") {
+      const spamReason = reasonsOf(decision).find((r) => String(r.code).startsWith("spam."));
+      container.append(scoreRow(t("spam_score"), scores.spam.score, spamReason?.threshold));
+      const signals = Array.isArray(scores.spam.signals) ? scores.spam.signals : [];
+      if (signals.length) {
+        const list = el("ul", "signals");
+        for (const signal of signals) list.append(userText("li", "signal", signal));
+        container.append(list);
+      }
+    }
+    if (!container.childElementCount) container.append(el("p", "muted", t("no_scores")));
+  }
+
+  // ---------------------------------------------------------------------------
+  // The API
+  // ---------------------------------------------------------------------------
+  class ApiError extends Error {
+    constructor(status, problem) {
+      super(`HTTP ${status}`);
+      this.status = status;
+      this.problem = problem || {};
+    }
+  }
+
+  async function api(method, path, body) {
+    const headers = {
+      Accept: "application/json, application/problem+json",
+      "Accept-Language": state.lang,
+      Authorization: `Bearer ${state.token}`,
+    };
+    const init = { method, headers, cache: "no-store", credentials: "omit" };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(path, init);
+    } catch {
+      throw new ApiError(0, null);
+    }
+    let data = null;
+    try {
+      data = await response.json();
+    } catch {
+      data = null;
+    }
+    if (!response.ok) throw new ApiError(response.status, data);
+    return data;
+  }
+
+  function problemMessage(error) {
+    if (error.status === 0) return t("network_error");
+    const problem = error.problem || {};
+    if (Array.isArray(problem.errors) && problem.errors.length) {
+      return problem.errors.map((e) => e.message || e.code).join(" ");
+    }
+    return problem.title || t("error_generic", { status: error.status });
+  }
+
+  // Any failed call: a refused token ends the session, the rest is announced.
+  function failed(error) {
+    if (error.status === 401 || error.status === 403) {
+      signOut(t("session_ended"));
+      return;
+    }
+    announce(problemMessage(error), "error");
+  }
+
+  function queryString(params) {
+    const query = new URLSearchParams();
+    for (const [name, value] of Object.entries(params)) {
+      if (value !== null && value !== undefined && value !== "") query.set(name, value);
+    }
+    return query.toString();
+  }
+
+  // ---------------------------------------------------------------------------
+  // Sign in / out
+  // ---------------------------------------------------------------------------
+  async function signIn(token, { quiet } = {}) {
+    state.token = token;
+    try {
+      const me = await api("GET", "/v1/moderation/me");
+      state.me = me.name;
+    } catch (error) {
+      state.token = null;
+      sessionStorage.removeItem(TOKEN_KEY);
+      showSignIn();
+      if (error.status === 401 || error.status === 403) {
+        if (!quiet) showSignInError(t("token_refused"));
+        else announce(t("session_ended"));
+      } else {
+        showSignInError(problemMessage(error));
+      }
+      return;
+    }
+    sessionStorage.setItem(TOKEN_KEY, token);
+    showWorkspace();
+    announce(t("welcome", { name: state.me }));
+    await Promise.all([loadQueue({ focus: true }), loadStats()]);
+  }
+
+  function signOut(message) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    state.token = null;
+    state.me = null;
+    state.items = [];
+    state.checked.clear();
+    state.notices.clear();
+    state.selectedId = null;
+    $("queue-list").replaceChildren();
+    clearDetail();
+    showSignIn();
+    announce(message || t("signed_out"));
+  }
+
+  function showSignInError(message) {
+    const error = $("signin-error");
+    error.textContent = message;
+    error.hidden = false;
+    $("token-input").setAttribute("aria-invalid", "true");
+    $("token-input").focus();
+  }
+
+  function showSignIn() {
+    $("workspace").hidden = true;
+    $("signin").hidden = false;
+    $("sign-out").hidden = true;
+    $("signed-in-as").hidden = true;
+    $("help-button").hidden = true;
+    $("token-input").value = "";
+    $("token-input").focus();
+  }
+
+  function showWorkspace() {
+    $("signin").hidden = true;
+    $("signin-error").hidden = true;
+    $("token-input").value = "";
+    $("token-input").removeAttribute("aria-invalid");
+    $("workspace").hidden = false;
+    $("sign-out").hidden = false;
+    $("help-button").hidden = false;
+    const who = $("signed-in-as");
+    who.textContent = t("signed_in_as", { name: state.me });
+    who.dir = "auto";
+    who.hidden = false;
+  }
+
+  // ---------------------------------------------------------------------------
+  // The queue
+  // ---------------------------------------------------------------------------
+  async function loadQueue({ append = false, focus = false } = {}) {
+    const seq = ++state.queueSeq;
+    const params = {
+      state: state.queue,
+      article_id: state.filters.article_id,
+      language: state.filters.language,
+      limit: PAGE_SIZE,
+      cursor: append ? state.nextCursor : null,
+    };
+    $("queue-list").setAttribute("aria-busy", "true");
+    let page;
+    try {
+      page = await api("GET", `/v1/moderation/queue?${queryString(params)}`);
+    } catch (error) {
+      failed(error);
+      return;
+    } finally {
+      if (seq === state.queueSeq) $("queue-list").removeAttribute("aria-busy");
+    }
+    if (seq !== state.queueSeq) return;
+    const items = Array.isArray(page.items) ? page.items : [];
+    if (append) {
+      state.items.push(...items.filter((i) => !state.items.some((j) => j.id === i.id)));
+    } else {
+      state.items = items;
+      state.checked.clear();
+      state.notices.clear();
+    }
+    state.nextCursor = page.next_cursor || null;
+    renderQueue();
+    if (!append) {
+      const keep = state.items.find((i) => i.id === state.selectedId);
+      select(keep ? keep.id : state.items[0]?.id ?? null, { focus });
+    }
+  }
+
+  async function loadStats() {
+    let stats;
+    try {
+      stats = await api("GET", "/v1/moderation/stats");
+    } catch (error) {
+      if (error.status === 401 || error.status === 403) failed(error);
+      return;
+    }
+    const queues = stats.queues || {};
+    for (const node of document.querySelectorAll("[data-count]")) {
+      const count = queues[node.dataset.count];
+      node.textContent = typeof count === "number" ? String(count) : "";
+    }
+    const oldest = stats.oldest_held_age_s;
+    $("oldest").textContent =
+      typeof oldest === "number" ? t("oldest_held", { age: formatAge(oldest) }) : "";
+  }
+
+  function renderQueue() {
+    const list = $("queue-list");
+    list.replaceChildren(...state.items.map(renderItem));
+    $("queue-empty").hidden = state.items.length > 0;
+    $("load-more").hidden = !state.nextCursor;
+    for (const button of document.querySelectorAll(".state")) {
+      button.setAttribute("aria-pressed", String(button.dataset.state === state.queue));
+    }
+    markSelected();
+    renderBulkBar();
+  }
+
+  function itemNode(id) {
+    return document.querySelector(`#queue-list > li[data-id="${CSS.escape(id)}"]`);
+  }
+
+  function renderItem(item) {
+    const decision = item.decision || null;
+    const li = el("li", "item");
+    li.dataset.id = item.id;
+    li.tabIndex = -1;
+    li.setAttribute("aria-labelledby", `name-${item.id}`);
+
+    const head = el("div", "item-head");
+    const pick = document.createElement("input");
+    pick.type = "checkbox";
+    pick.className = "pick";
+    pick.checked = state.checked.has(item.id);
+    pick.setAttribute("aria-label", t("select_comment", { name: item.name || "" }));
+    pick.addEventListener("change", () => setChecked(item.id, pick.checked));
+    head.append(pick);
+
+    const name = userText("span", "name", item.name);
+    name.id = `name-${item.id}`;
+    name.replaceChildren(highlighted(String(item.name ?? ""), matchedTerms(decision)));
+    head.append(name);
+
+    const meta = el("span", "meta");
+    meta.append(el("span", "meta-label", `${t("article")} `));
+    meta.append(userText("span", "article-id", item.article_id));
+    const language = decision && decision.language;
+    if (language && language.code) {
+      meta.append(el("span", "lang-chip", languageName(language.code)));
+    }
+    meta.append(timeElement(item.created_at, { relative: true }));
+    head.append(meta);
+    li.append(head);
+
+    if (item.parent_id) {
+      const reply = el("p", "reply", `${t("reply_to")} `);
+      reply.append(userText("span", "parent-id", item.parent_id));
+      li.append(reply);
+    }
+
+    const body = userText("p", "body", "");
+    body.append(highlighted(String(item.body ?? ""), matchedTerms(decision)));
+    li.append(body);
+
+    if (reasonsOf(decision).length) li.append(reasonChips(decision));
+
+    const notice = state.notices.get(item.id);
+    if (notice) li.append(el("p", "item-notice", notice));
+
+    const actions = el("div", "actions");
+    for (const action of OFFERED[item.status] || []) {
+      const button = el("button", `action ${action === "approve" ? "approve" : "reject"}`);
+      button.type = "button";
+      button.dataset.action = action;
+      button.append(document.createTextNode(t(action)));
+      const kbd = el("kbd", "hint", ACTION_KEYS[action]);
+      kbd.setAttribute("aria-hidden", "true");
+      button.append(kbd);
+      button.addEventListener("click", (event) => {
+        event.stopPropagation();
+        select(item.id);
+        decideOne(item.id, action);
+      });
+      actions.append(button);
+    }
+    if (item.status !== state.queue) {
+      actions.append(el("span", "status-badge", statusName(item.status)));
+    }
+    li.append(actions);
+
+    li.addEventListener("click", (event) => {
+      if (event.target.closest("button, input, a")) return;
+      select(item.id, { focus: true });
+    });
+    return li;
+  }
+
+  function markSelected() {
+    for (const li of $("queue-list").children) {
+      const selected = li.dataset.id === state.selectedId;
+      li.classList.toggle("is-selected", selected);
+      li.classList.toggle("is-checked", state.checked.has(li.dataset.id));
+      if (selected) li.setAttribute("aria-current", "true");
+      else li.removeAttribute("aria-current");
+      li.tabIndex = selected ? 0 : -1;
+    }
+  }
+
+  function select(id, { focus = false } = {}) {
+    const changed = id !== state.selectedId;
+    state.selectedId = id;
+    markSelected();
+    const li = id ? itemNode(id) : null;
+    if (li) {
+      li.scrollIntoView({ block: "nearest" });
+      if (focus) li.focus({ preventScroll: true });
+    } else if (focus) {
+      $("queue-list").focus();
+    }
+    if (!id) clearDetail();
+    else if (changed || $("detail-body").hidden) loadDetail(id);
+  }
+
+  function move(step) {
+    if (!state.items.length) return;
+    const index = state.items.findIndex((i) => i.id === state.selectedId);
+    const next = Math.min(state.items.length - 1, Math.max(0, index + step));
+    select(state.items[index < 0 ? 0 : next].id, { focus: true });
+  }
+
+  function selectedItem() {
+    return state.items.find((i) => i.id === state.selectedId) || null;
+  }
+
+  // After an item leaves the list: the one that took its place, or the one before.
+  function removeItems(ids) {
+    const gone = new Set(ids);
+    const index = state.items.findIndex((i) => i.id === state.selectedId);
+    const hadFocus =
+      $("queue-list").contains(document.activeElement) || document.activeElement === document.body;
+    const remaining = state.items.filter((i) => !gone.has(i.id));
+    let nextId = state.selectedId;
+    if (gone.has(state.selectedId)) {
+      const after = state.items.slice(index + 1).find((i) => !gone.has(i.id));
+      const before = state.items
+        .slice(0, Math.max(index, 0))
+        .reverse()
+        .find((i) => !gone.has(i.id));
+      nextId = (after || before || {}).id ?? null;
+    }
+    state.items = remaining;
+    for (const id of gone) {
+      state.checked.delete(id);
+      state.notices.delete(id);
+      itemNode(id)?.remove();
+    }
+    $("queue-empty").hidden = state.items.length > 0;
+    renderBulkBar();
+    select(nextId, { focus: hadFocus });
+    if (!state.items.length && state.nextCursor) loadQueue();
+  }
+
+  function replaceItem(item) {
+    const index = state.items.findIndex((i) => i.id === item.id);
+    if (index < 0) return;
+    state.items[index] = item;
+    itemNode(item.id)?.replaceWith(renderItem(item));
+    markSelected();
+  }
+
+  // ---------------------------------------------------------------------------
+  // Decisions
+  // ---------------------------------------------------------------------------
+  function takeNote() {
+    const input = $("note-input");
+    const note = input.value.trim();
+    input.value = "";
+    return note;
+  }
+
+  async function decideOne(id, action) {
+    const item = state.items.find((i) => i.id === id);
+    if (!item) {
+      announce(t("nothing_selected"));
+      return;
+    }
+    if (!(ACTIONS[action] || []).includes(item.status)) {
+      announce(t("not_available"));
+      return;
+    }
+    if (state.busy.has(id)) return;
+    state.busy.add(id);
+    itemNode(id)?.setAttribute("aria-busy", "true");
+    const note = takeNote();
+    const body = { action, from_status: item.status };
+    if (note) body.reason = note;
+    try {
+      await api("POST", `/v1/moderation/comments/${encodeURIComponent(id)}/decision`, body);
+      announce(t(`done_${action}`, { name: item.name || "" }));
+      removeItems([id]);
+      loadStats();
+    } catch (error) {
+      if (error.status === 409) {
+        const now = error.problem.current_status;
+        announce(t("conflict", { status: statusName(now) }), "error");
+        await refreshItem(id);
+      } else if (error.status === 404) {
+        announce(t("gone"), "error");
+        removeItems([id]);
+      } else {
+        failed(error);
+      }
+    } finally {
+      state.busy.delete(id);
+      itemNode(id)?.removeAttribute("aria-busy");
+    }
+  }
+
+  // A comment that moved under our feet: fetch it again and show where it is now.
+  async function refreshItem(id) {
+    let file;
+    try {
+      file = await api("GET", `/v1/moderation/comments/${encodeURIComponent(id)}`);
+    } catch (error) {
+      if (error.status === 404) removeItems([id]);
+      else failed(error);
+      return;
+    }
+    const item = { ...file.comment, decision: file.decision };
+    if (item.status !== state.queue) {
+      state.notices.set(id, t("conflict_notice", { status: statusName(item.status) }));
+      state.checked.delete(id);
+    }
+    replaceItem(item);
+    renderBulkBar();
+    if (state.selectedId === id) showDetail(file);
+    loadStats();
+  }
+
+  function setChecked(id, checked) {
+    if (checked) state.checked.add(id);
+    else state.checked.delete(id);
+    const pick = itemNode(id)?.querySelector(".pick");
+    if (pick) pick.checked = checked;
+    markSelected();
+    renderBulkBar();
+  }
+
+  function renderBulkBar() {
+    const count = state.checked.size;
+    $("bulk-bar").hidden = count === 0;
+    $("bulk-count").textContent = t("bulk_selected", { count });
+    const offered = new Set(OFFERED[state.queue] || []);
+    $("bulk-approve").hidden = !offered.has("approve");
+    $("bulk-reject").hidden = !offered.has("reject");
+    $("bulk-takedown").hidden = !offered.has("takedown");
+  }
+
+  async function decideMany(action) {
+    const targets = state.items.filter(
+      (i) => state.checked.has(i.id) && (ACTIONS[action] || []).includes(i.status),
+    );
+    if (!targets.length) {
+      announce(t("bulk_none"));
+      return;
+    }
+    const note = takeNote();
+    const body = { action, items: targets.map((i) => ({ id: i.id, from_status: i.status })) };
+    if (note) body.reason = note;
+    let answer;
+    try {
+      answer = await api("POST", "/v1/moderation/decisions", body);
+    } catch (error) {
+      failed(error);
+      return;
+    }
+    const results = Array.isArray(answer.results) ? answer.results : [];
+    const done = results.filter((r) => r.outcome === "ok").map((r) => r.id);
+    const conflicts = results.filter((r) => r.outcome === "conflict").map((r) => r.id);
+    const missing = results.filter((r) => r.outcome === "not_found").map((r) => r.id);
+    removeItems([...done, ...missing]);
+    for (const id of conflicts) await refreshItem(id);
+    announce(
+      t("bulk_done", { ok: done.length, conflict: conflicts.length, missing: missing.length }),
+      conflicts.length ? "error" : undefined,
+    );
+    loadStats();
+  }
+
+  // ---------------------------------------------------------------------------
+  // The selected comment's file: facts, scores, history
+  // ---------------------------------------------------------------------------
+  function clearDetail() {
+    state.detailSeq += 1;
+    $("detail-body").hidden = true;
+    $("detail-empty").hidden = false;
+  }
+
+  async function loadDetail(id) {
+    const seq = ++state.detailSeq;
+    $("detail").setAttribute("aria-busy", "true");
+    let file;
+    try {
+      file = await api("GET", `/v1/moderation/comments/${encodeURIComponent(id)}`);
+    } catch (error) {
+      if (seq === state.detailSeq) $("detail").removeAttribute("aria-busy");
+      if (error.status === 404) {
+        announce(t("gone"), "error");
+        removeItems([id]);
+      } else {
+        failed(error);
+      }
+      return;
+    }
+    if (seq !== state.detailSeq || state.selectedId !== id) return;
+    $("detail").removeAttribute("aria-busy");
+    showDetail(file);
+  }
+
+  function fact(list, key, value, { user = false, code = false } = {}) {
+    if (value === null || value === undefined || value === "") return;
+    list.append(el("dt", null, t(key)));
+    const dd = el("dd");
+    if (value instanceof Node) dd.append(value);
+    else if (user) dd.append(userText(code ? "code" : "span", null, value));
+    else dd.append(el(code ? "code" : "span", null, value));
+    list.append(dd);
+  }
+
+  // The automatic record, when the current one is a person's: it has the scores.
+  function scoredRecord(file) {
+    const history = Array.isArray(file.history) ? file.history : [];
+    const withScores = [file.decision, ...history.slice().reverse()].find((d) => d && d.scores);
+    return withScores || file.decision || null;
+  }
+
+  function showDetail(file) {
+    const comment = file.comment || {};
+    const scored = scoredRecord(file);
+    const facts = $("detail-facts");
+    facts.replaceChildren();
+    fact(facts, "fact_name", comment.name, { user: true });
+    fact(facts, "fact_article", comment.article_id, { user: true, code: true });
+    fact(facts, "fact_parent", comment.parent_id, { user: true, code: true });
+    fact(facts, "fact_url", comment.url, { user: true, code: true });
+    fact(facts, "fact_status", statusName(comment.status));
+    fact(facts, "fact_created", timeElement(comment.created_at));
+    if (comment.decided_at) fact(facts, "fact_decided", timeElement(comment.decided_at));
+    const language = scored && scored.language;
+    if (language && language.code) {
+      const script = language.script && language.script !== "none";
+      const text = languageName(language.code) + (script ? ` · ${t(`script_${language.script}`)}` : "");
+      fact(facts, "fact_language", text);
+    }
+    if (comment.email_hash) {
+      fact(facts, "fact_email_hash", String(comment.email_hash).slice(0, 16), { code: true });
+    }
+    if (scored && scored.model && scored.model.name) {
+      fact(facts, "fact_model", scored.model.name, { code: true });
+    }
+    if (scored && scored.policy) {
+      fact(facts, "fact_policy", String(scored.policy).slice(0, 12), { code: true });
+    }
+    renderScores($("detail-scores"), scored);
+    renderAudit($("detail-audit"), Array.isArray(file.history) ? file.history : []);
+    $("detail-empty").hidden = true;
+    $("detail-body").hidden = false;
+  }
+
+  function renderAudit(list, history) {
+    list.replaceChildren();
+    if (!history.length) {
+      list.append(el("li", "muted", t("audit_empty")));
+      return;
+    }
+    for (const record of history) {
+      const entry = el("li", `audit-entry ${record.by === "auto" ? "is-auto" : "is-human"}`);
+      const head = el("div", "audit-head");
+      head.append(el("span", `status-badge status-${record.decision}`, statusName(record.decision)));
+      const by = userText("span", "audit-by", byName(record.by));
+      by.title = String(record.by || "");
+      head.append(by);
+      head.append(timeElement(record.at));
+      entry.append(head);
+      if (record.action) entry.append(el("p", "audit-action", t("action_label", { action: t(record.action) })));
+      if (reasonsOf(record).length) entry.append(reasonChips(record));
+      if (record.note) entry.append(userText("p", "audit-note", record.note));
+      list.append(entry);
+    }
+  }
+
+  // ---------------------------------------------------------------------------
+  // Keyboard
+  // ---------------------------------------------------------------------------
+  function renderHelp() {
+    const list = $("help-keys");
+    list.replaceChildren();
+    for (const [keys, label] of KEYMAP) {
+      const dt = el("dt");
+      dt.append(el("kbd", null, keys));
+      list.append(dt, el("dd", null, t(label)));
+    }
+  }
+
+  function toggleHelp() {
+    const dialog = $("help-dialog");
+    if (dialog.open) dialog.close();
+    else dialog.showModal();
+  }
+
+  function isTyping(target) {
+    if (!(target instanceof HTMLElement)) return false;
+    if (target.isContentEditable) return true;
+    if (target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return true;
+    return target instanceof HTMLInputElement && !["checkbox", "radio", "button"].includes(target.type);
+  }
+
+  // The key as the shortcuts name it; on a non-Latin layout (Arabic…) the key at
+  // the same place as the Latin letter.
+  function shortcutKey(event) {
+    if (/^[\x20-\x7e]$/.test(event.key)) return event.key.toLowerCase();
+    if (/^Key[A-Z]$/.test(event.code)) return event.code.slice(3).toLowerCase();
+    return event.key;
+  }
+
+  function onKeyDown(event) {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (!state.token || $("workspace").hidden) return;
+    if (isTyping(event.target)) {
+      if (event.key === "Escape") event.target.blur();
+      return;
+    }
+    if ($("help-dialog").open) {
+      if (event.key === "?") {
+        event.preventDefault();
+        toggleHelp();
+      }
+      return;
+    }
+    const inList = $("queue-list").contains(event.target);
+    const key = shortcutKey(event);
+    const handlers = {
+      j: () => move(1),
+      k: () => move(-1),
+      ArrowDown: inList ? () => move(1) : null,
+      ArrowUp: inList ? () => move(-1) : null,
+      x: () => state.selectedId && setChecked(state.selectedId, !state.checked.has(state.selectedId)),
+      a: () => (event.shiftKey ? decideMany("approve") : decideOne(state.selectedId, "approve")),
+      r: () => (event.shiftKey ? decideMany("reject") : decideOne(state.selectedId, "reject")),
+      t: () => (event.shiftKey ? decideMany("takedown") : decideOne(state.selectedId, "takedown")),
+      "?": toggleHelp,
+      Escape: () => state.checked.size && clearChecked(),
+    };
+    const handler = handlers[key];
+    if (!handler) return;
+    event.preventDefault();
+    handler();
+  }
+
+  function clearChecked() {
+    state.checked.clear();
+    for (const pick of document.querySelectorAll("#queue-list .pick")) pick.checked = false;
+    markSelected();
+    renderBulkBar();
+  }
+
+  // ---------------------------------------------------------------------------
+  // Wiring
+  // ---------------------------------------------------------------------------
+  function switchQueue(queue) {
+    if (queue === state.queue) return;
+    state.queue = queue;
+    state.selectedId = null;
+    state.items = [];
+    state.nextCursor = null;
+    renderQueue();
+    clearDetail();
+    loadQueue();
+  }
+
+  function wire() {
+    $("signin-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const token = $("token-input").value.trim();
+      if (!token) {
+        showSignInError(t("token_missing"));
+        return;
+      }
+      signIn(token);
+    });
+    $("sign-out").addEventListener("click", () => signOut());
+    $("lang-select").addEventListener("change", (event) => {
+      state.lang = LANGUAGES.includes(event.target.value) ? event.target.value : "en";
+      localStorage.setItem(LANG_KEY, state.lang);
+      applyLanguage();
+      if (state.token) {
+        renderQueue();
+        if (state.selectedId) loadDetail(state.selectedId);
+        loadStats();
+      }
+    });
+    for (const button of document.querySelectorAll(".state")) {
+      button.addEventListener("click", () => switchQueue(button.dataset.state));
+    }
+    $("filters").addEventListener("submit", (event) => {
+      event.preventDefault();
+      state.filters.article_id = $("filter-article").value.trim();
+      state.filters.language = $("filter-language").value;
+      loadQueue();
+    });
+    $("refresh").addEventListener("click", () => {
+      loadQueue();
+      loadStats();
+    });
+    $("load-more").addEventListener("click", () => loadQueue({ append: true }));
+    $("bulk-approve").addEventListener("click", () => decideMany("approve"));
+    $("bulk-reject").addEventListener("click", () => decideMany("reject"));
+    $("bulk-takedown").addEventListener("click", () => decideMany("takedown"));
+    $("bulk-clear").addEventListener("click", clearChecked);
+    $("help-button").addEventListener("click", toggleHelp);
+    $("help-close").addEventListener("click", () => $("help-dialog").close());
+    $("status").addEventListener("click", () => $("status").replaceChildren());
+    document.addEventListener("keydown", onKeyDown);
+  }
+
+  function start() {
+    state.lang = pickLanguage();
+    applyLanguage();
+    wire();
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (token) signIn(token, { quiet: true });
+    else showSignIn();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,365 @@
+"""The moderators' page in a real browser (Debian's chromium through playwright), against
+the real app on a real port: comments are submitted through intake and decided by a worker
+with a fake toxicity scorer, then moderated on the page."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import redis.asyncio as aioredis
+from aiohttp import web
+from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
+
+from moderator.app import create_app
+from moderator.page import ASSETS, CONTENT_SECURITY_POLICY
+from moderator.redis_server import free_port
+from moderator.settings import Settings
+from tests.conftest import VALID
+from tests.test_worker import FakeToxicity
+from workers.consumer import Worker
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+TOKEN = "amina-token-0123456789"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs Debian's chromium at /usr/bin/chromium (scripts/setup.sh installs it)",
+    ),
+]
+
+
+@dataclass
+class Site:
+    """The running app, a client for its API, and a way to queue decided comments."""
+
+    url: str
+    http: aiohttp.ClientSession
+    seed: Callable[..., Awaitable[list[str]]]
+
+    async def get_json(self, path: str, **kwargs: Any) -> Any:
+        async with self.http.get(self.url + path, **kwargs) as response:
+            assert response.status == 200, await response.text()
+            return await response.json()
+
+
+@dataclass
+class Console:
+    """What the page reported: uncaught errors and console errors (CSP violations among
+    them). Failed requests the tests cause on purpose (403, 409) are expected."""
+
+    errors: list[str] = field(default_factory=list)
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error" and "Failed to load resource" not in message.text:
+            self.errors.append(message.text)
+
+    def on_page_error(self, error: Exception) -> None:
+        self.errors.append(str(error))
+
+
+@pytest.fixture
+def page_settings(settings: Settings) -> Settings:
+    return replace(settings, moderator_tokens=(("amina", TOKEN),))
+
+
+@pytest.fixture
+async def site(page_settings: Settings, redis: aioredis.Redis) -> AsyncIterator[Site]:
+    app = create_app(page_settings)
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    url = f"http://127.0.0.1:{port}"
+    worker = Worker(redis, page_settings, toxicity=FakeToxicity(), name="w")
+    await worker.setup()
+
+    async with aiohttp.ClientSession() as http:
+
+        async def seed(*comments: dict[str, Any]) -> list[str]:
+            """Submit the comments in order, then let the worker decide them all."""
+            ids = []
+            for comment in comments:
+                async with http.post(f"{url}/v1/comments", json={**VALID, **comment}) as response:
+                    assert response.status == 202, await response.text()
+                    ids.append((await response.json())["id"])
+            assert await worker.drain() == len(comments)
+            return ids
+
+        try:
+            yield Site(url, http, seed)
+        finally:
+            await runner.cleanup()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest.fixture
+def console() -> Console:
+    return Console()
+
+
+@pytest.fixture
+async def page(browser: Browser, site: Site, console: Console) -> AsyncIterator[Page]:
+    """A fresh English-speaking tab; no page error or CSP violation may happen in it."""
+    context = await browser.new_context(
+        locale="en-GB", viewport={"width": 1280, "height": 860}, base_url=site.url
+    )
+    tab = await context.new_page()
+    tab.on("console", console.on_console)
+    tab.on("pageerror", console.on_page_error)
+    try:
+        yield tab
+    finally:
+        await context.close()
+    assert console.errors == []
+
+
+async def sign_in(page: Page, token: str = TOKEN) -> None:
+    await page.goto("/moderation")
+    await page.get_by_label("Moderator token").fill(token)
+    await page.get_by_role("button", name="Sign in").click()
+
+
+def item(page: Page, comment_id: str) -> Any:
+    return page.locator(f'#queue-list > li[data-id="{comment_id}"]')
+
+
+INSULT = {"article_id": "politique-1", "name": "Karim", "body": "Tu es un idiot, franchement."}
+
+
+async def test_sign_in_read_reasons_and_approve_with_the_keyboard(page: Page, site: Site) -> None:
+    first, second = await site.seed(
+        INSULT, {**INSULT, "name": "Sara", "body": "Encore un idiot qui écrit n'importe quoi."}
+    )
+    await sign_in(page)
+    queue = page.locator("#queue-list > li")
+    await expect(queue).to_have_count(2)
+    await expect(item(page, first)).to_have_attribute("aria-current", "true")
+    await expect(item(page, first).locator(".chips")).to_contain_text("insult 0.93 ≥ 0.60")
+    await expect(item(page, first).locator(".chips")).to_contain_text("suspect word")
+    await expect(item(page, first).locator(".body mark")).to_have_text("idiot")
+    await expect(item(page, first).locator(".lang-chip")).to_have_text("French")
+    await expect(page.locator("#detail-audit")).to_contain_text("automatic")
+
+    await page.keyboard.press("j")
+    await expect(item(page, second)).to_have_attribute("aria-current", "true")
+    await expect(item(page, second)).to_be_focused()
+    await page.keyboard.press("k")
+    await expect(item(page, first)).to_have_attribute("aria-current", "true")
+    await page.keyboard.press("a")
+
+    await expect(item(page, first)).to_have_count(0)
+    await expect(item(page, second)).to_have_attribute("aria-current", "true")
+    await expect(page.get_by_role("status")).to_have_text(
+        "Comment by Karim approved and published."
+    )
+    feed = await site.get_json("/v1/articles/politique-1/comments")
+    assert [entry["id"] for entry in feed["items"]] == [first]
+    audit = await site.get_json(f"/v1/moderation/audit?comment_id={first}", headers=AUTH)
+    assert audit["items"][0]["by"] == "moderator:amina"
+    assert (audit["items"][0]["from"], audit["items"][0]["to"]) == ("held", "published")
+
+    await page.get_by_role("button", name="Published").click()
+    await expect(item(page, first)).to_have_attribute("aria-current", "true")
+    human = page.locator("#detail-audit .audit-entry.is-human")
+    await expect(human.locator(".audit-by")).to_have_attribute("title", "moderator:amina")
+    await expect(human).to_contain_text("action: Approve")
+
+
+async def test_the_token_stays_in_session_storage_and_sign_out_forgets_it(
+    page: Page, site: Site
+) -> None:
+    await sign_in(page)
+    await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    assert TOKEN not in page.url
+    assert await page.evaluate("sessionStorage.getItem('moderator.token')") == TOKEN
+    assert TOKEN not in await page.evaluate("JSON.stringify(localStorage)")
+    await page.reload()  # the tab keeps its session
+    await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_label("Moderator token")).to_be_visible()
+    assert await page.evaluate("sessionStorage.getItem('moderator.token')") is None
+
+
+async def test_markup_in_a_comment_is_shown_as_text_and_never_runs(page: Page, site: Site) -> None:
+    name = "<script>window.__pwned=1</script>"
+    body = '<img src=x onerror="window.__pwned=1"> idiot <b>bold</b>'
+    (comment_id,) = await site.seed({"name": name, "body": body})
+    await sign_in(page)
+    shown = item(page, comment_id)
+    await expect(shown.locator(".name")).to_have_text(name)
+    await expect(shown.locator(".body")).to_have_text(body)
+    await expect(shown.locator(".body mark")).to_have_text("idiot")
+    await expect(page.locator("#detail-facts")).to_contain_text(name)
+    assert await page.evaluate("typeof window.__pwned") == "undefined"
+    assert await page.locator("img").count() == 0
+    assert await page.locator("#queue-list script, #queue-list b").count() == 0
+
+
+async def test_arabic_comments_read_right_to_left(page: Page, site: Site) -> None:
+    arabic, french = await site.seed(
+        {"name": "أمينة", "body": "هذا المقال مفيد جدا، شكرا على هذا العمل الجيد."},
+        {**INSULT, "article_id": VALID["article_id"]},
+    )
+    await sign_in(page)
+    body = item(page, arabic).locator(".body")
+    await expect(body).to_have_attribute("dir", "auto")
+    assert await body.evaluate("el => getComputedStyle(el).direction") == "rtl"
+    name = item(page, arabic).locator(".name")
+    assert await name.evaluate("el => getComputedStyle(el).direction") == "rtl"
+    await expect(item(page, arabic).locator(".chips")).to_contain_text(
+        "language the model does not read · Arabic"
+    )
+    latin = item(page, french).locator(".body")
+    assert await latin.evaluate("el => getComputedStyle(el).direction") == "ltr"
+
+
+async def test_a_wrong_token_is_refused(page: Page, site: Site) -> None:
+    await sign_in(page, "not-the-right-token-000")
+    await expect(page.get_by_role("alert")).to_have_text(
+        "This token was refused. Check it and try again."
+    )
+    await expect(page.locator("#workspace")).to_be_hidden()
+    assert await page.evaluate("sessionStorage.getItem('moderator.token')") is None
+
+
+async def test_the_page_and_its_assets_carry_security_headers(site: Site) -> None:
+    async with site.http.get(f"{site.url}/moderation") as response:
+        assert response.status == 200
+        assert response.content_type == "text/html"
+        headers = response.headers
+        assert headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+        assert "script-src 'self';" in headers["Content-Security-Policy"]
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Cache-Control"] == "no-store"
+        html = await response.text()
+    assert "<script>" not in html and "style=" not in html and "<style" not in html
+    assert not re.search(r"(src|href)=\"(https?:)?//", html), "nothing from elsewhere"
+    for name, content_type in ASSETS.items():
+        async with site.http.get(f"{site.url}/moderation/static/{name}") as response:
+            assert response.status == 200
+            assert response.content_type == content_type
+            assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+    for missing in ("moderation.html", "nope.js", "..%2Fpage.py"):
+        async with site.http.get(f"{site.url}/moderation/static/{missing}") as response:
+            assert response.status == 404
+
+
+async def test_bulk_reject_of_two_checked_comments(page: Page, site: Site) -> None:
+    ids = await site.seed(
+        INSULT,
+        {**INSULT, "name": "Sara", "body": "Quel idiot, celui-là."},
+        {**INSULT, "name": "Yassine", "body": "Pas d'accord, idiot."},
+    )
+    await sign_in(page)
+    await expect(page.locator("#queue-list > li")).to_have_count(3)
+    await page.keyboard.press("x")
+    await page.keyboard.press("j")
+    await page.keyboard.press("x")
+    await expect(page.locator("#bulk-count")).to_have_text("2 selected")
+    await expect(item(page, ids[0]).locator(".pick")).to_be_checked()
+    await page.keyboard.press("Shift+R")
+
+    await expect(page.locator("#queue-list > li")).to_have_count(1)
+    await expect(item(page, ids[2])).to_have_attribute("aria-current", "true")
+    await expect(page.get_by_role("status")).to_have_text(
+        "2 done, 0 already handled elsewhere, 0 not found."
+    )
+    await expect(page.locator("#bulk-bar")).to_be_hidden()
+    statuses = [(await site.get_json(f"/v1/comments/{i}"))["status"] for i in ids]
+    assert statuses == ["rejected", "rejected", "held"]
+
+
+async def test_a_comment_decided_elsewhere_shows_a_conflict(page: Page, site: Site) -> None:
+    (comment_id,) = await site.seed(INSULT)
+    await sign_in(page)
+    await expect(item(page, comment_id)).to_have_attribute("aria-current", "true")
+    async with site.http.post(
+        f"{site.url}/v1/moderation/comments/{comment_id}/decision",
+        json={"action": "approve", "from_status": "held"},
+        headers=AUTH,
+    ) as response:
+        assert response.status == 200
+    await page.keyboard.press("r")
+    await expect(page.get_by_role("status")).to_contain_text(
+        "already handled elsewhere: it is now published"
+    )
+    await expect(item(page, comment_id).locator(".item-notice")).to_have_text(
+        "Handled elsewhere: now published."
+    )
+    await expect(item(page, comment_id).get_by_role("button", name="Take down")).to_be_visible()
+
+
+async def test_french_by_default_for_french_browsers_with_a_switch(
+    browser: Browser, site: Site
+) -> None:
+    context = await browser.new_context(locale="fr-FR", base_url=site.url)
+    try:
+        tab = await context.new_page()
+        await tab.goto("/moderation")
+        await expect(tab.locator("html")).to_have_attribute("lang", "fr")
+        await expect(tab.get_by_role("button", name="Se connecter")).to_be_visible()
+        await tab.get_by_label("Langue de l’interface").select_option("en")
+        await expect(tab.get_by_role("button", name="Sign in")).to_be_visible()
+        await tab.get_by_label("Interface language").select_option("ar")
+        await expect(tab.locator("html")).to_have_attribute("dir", "rtl")
+    finally:
+        await context.close()
+
+
+async def test_shortcuts_help_and_a_screenshot_of_the_queue(page: Page, site: Site) -> None:
+    await site.seed(
+        {**INSULT, "article_id": "politique-42"},
+        {
+            "article_id": "economie-7",
+            "name": "أمينة",
+            "body": "هذا المقال مفيد جدا، شكرا على هذا العمل الجيد.\nأتمنى مقالات أخرى.",
+        },
+        {
+            "article_id": "politique-42",
+            "name": "Hamid",
+            "body": "Franchement ce ministre est un idiot, il faut le dire haut et fort.",
+        },
+        {
+            "article_id": "sport-3",
+            "name": "Nadia",
+            "body": "wa3er had lmatch, lhamdolilah rba7na!",
+        },
+    )
+    await sign_in(page)
+    await expect(page.locator("#queue-list > li")).to_have_count(4)
+    await page.keyboard.press("?")
+    await expect(page.get_by_role("dialog")).to_contain_text("Approve the checked comments")
+    await page.keyboard.press("Escape")
+    await expect(page.get_by_role("dialog")).to_be_hidden()
+    await page.keyboard.press("x")
+    await page.keyboard.press("j")
+    await expect(page.locator("#detail-audit")).to_contain_text("automatic")
+    await expect(page.locator("[data-count=held]")).to_have_text("4")
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=ARTIFACTS / "moderation-queue.png", full_page=True)
+    assert (ARTIFACTS / "moderation-queue.png").stat().st_size > 10_000
