@@ -98,6 +98,10 @@ def run_intake_bench(
             "MODERATOR_PORT": str(intake_port),
             "MODERATOR_LOG_FORMAT": "json",
             "MODERATOR_HASH_KEY": "bench",
+            # One synthetic commenter posts everything: no rate limits here.
+            "MODERATOR_RATE_LIMIT_IP": "0",
+            "MODERATOR_RATE_LIMIT_EMAIL": "0",
+            "MODERATOR_RATE_LIMIT_ARTICLE": "0",
         }
         servers = [
             _start([sys.executable, "-m", "moderator.bench", str(baseline_port)], env),

@@ -147,6 +147,11 @@ TITLES: Mapping[str, Mapping[str, str]] = {
         "fr": "Une clé valide est requise.",
         "ar": "مطلوب مفتاح صالح.",
     },
+    "rate_limited": {
+        "en": "Too many comments in a short time; try again in a moment.",
+        "fr": "Trop de commentaires en peu de temps ; réessayez dans un instant.",
+        "ar": "تعليقات كثيرة في وقت قصير؛ أعد المحاولة بعد لحظات.",
+    },
     "forbidden": {
         "en": "This token is not allowed here.",
         "fr": "Ce jeton n'est pas autorisé ici.",

@@ -51,6 +51,8 @@ async def post_comment(request: web.Request) -> web.Response:
         submitted = await request.app[STORE].submit(comment, idempotency)
     except IdempotencyConflict:
         raise Problem(409, "idempotency_conflict") from None
+    if submitted.outcome == Outcome.RATE_LIMITED:
+        raise Problem(429, "rate_limited", headers={"Retry-After": str(submitted.retry_after_s)})
     if submitted.outcome == Outcome.PARENT_NOT_FOUND:
         raise Problem(422, "validation", errors=[FieldError("parent_id", "parent_not_found")])
     if submitted.outcome == Outcome.REPLAY:

@@ -112,6 +112,10 @@ class Keys:
         """Set once a word list was seeded, so an emptied list stays empty."""
         return f"{self.prefix}:wordlist:{kind}:seeded"
 
+    def rate(self, kind: str, digest: str, window: int) -> str:
+        """Comments counted for a rate limit in one window (ip, email or article)."""
+        return f"{self.prefix}:rate:{kind}:{digest}:{window}"
+
     def idempotency(self, key_digest: str) -> str:
         """The first answer given for an Idempotency-Key (digest of site key + header)."""
         return f"{self.prefix}:idem:{key_digest}"

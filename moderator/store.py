@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -31,9 +33,13 @@ from moderator.settings import Settings
 
 # Store the comment and queue its id, or neither. Optional checks first:
 # a replayed Idempotency-Key returns the first answer; a reply's parent must
-# exist under the same article. Unused optional keys are passed as KEYS[1].
-# Running it twice for one comment (a client retry after a lost reply) queues
-# the comment once.
+# exist under the same article; the rate limits (per IP, e-mail hash and
+# article, per minute) must have room, and count the comment only when it is
+# stored. Unused optional keys are passed as KEYS[1]. Running it twice for
+# one comment (a client retry after a lost reply) queues the comment once.
+# KEYS: comment, stream, idempotency, parent, rate ip, rate e-mail, rate article
+# ARGV: fingerprint, idempotency TTL, comment id, article id, fields JSON,
+#       limit ip, limit e-mail, limit article, rate window TTL
 SUBMIT_SCRIPT = """
 local comment_key, stream_key, idem_key, parent_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local fingerprint, ttl, comment_id, article_id = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -47,6 +53,14 @@ if parent_key ~= comment_key then
     return {'parent_not_found', ''}
   end
 end
+for i = 5, 7 do
+  if KEYS[i] ~= comment_key then
+    local used = tonumber(redis.call('GET', KEYS[i]) or '0')
+    if used >= tonumber(ARGV[i + 1]) then
+      return {'rate_limited', tostring(math.max(redis.call('TTL', KEYS[i]), 1))}
+    end
+  end
+end
 local fields, flat = cjson.decode(ARGV[5]), {}
 for name, value in pairs(fields) do flat[#flat + 1] = name; flat[#flat + 1] = value end
 redis.call('HSET', comment_key, unpack(flat))
@@ -54,9 +68,17 @@ redis.call('XADD', stream_key, '*', 'ID_FIELD', comment_id, 'ARTICLE_FIELD', art
 if idem_key ~= comment_key then
   redis.call('SET', idem_key, fingerprint .. ' ' .. comment_id, 'EX', ttl)
 end
+for i = 5, 7 do
+  if KEYS[i] ~= comment_key then
+    redis.call('INCR', KEYS[i])
+    redis.call('EXPIRE', KEYS[i], ARGV[9])
+  end
+end
 return {'created', comment_id}
 """.replace("ID_FIELD", k.STREAM_FIELD_ID).replace("ARTICLE_FIELD", k.STREAM_FIELD_ARTICLE)
 
+
+RATE_WINDOW_S = 60  # rate limits count comments per minute
 
 # What the public feed shows of a comment: never its e-mail or IP.
 PUBLIC_FEED_FIELDS = ("id", "article_id", "parent_id", "name", "body", "created_at", "published_at")
@@ -66,6 +88,7 @@ class Outcome(StrEnum):
     CREATED = "created"
     REPLAY = "replay"
     PARENT_NOT_FOUND = "parent_not_found"
+    RATE_LIMITED = "rate_limited"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +108,7 @@ class Idempotency:
 class SubmitResult:
     outcome: Outcome
     comment_id: str
+    retry_after_s: int = 0  # for RATE_LIMITED: when the window has room again
 
 
 def connect(settings: Settings) -> aioredis.Redis:
@@ -104,6 +128,12 @@ class Store:
         self._redis = redis
         self._keys = k.Keys(settings.key_prefix)
         self._idempotency_ttl = settings.idempotency_ttl_s
+        self._limits = (
+            settings.rate_limit_ip,
+            settings.rate_limit_email,
+            settings.rate_limit_article,
+        )
+        self._digest_key = (settings.hash_key or "").encode()
         # A caller waits at most this long, then answers 503 (DESIGN: within a second).
         self.deadline_s = settings.redis_timeout_s * 1.8
         self._submit = ScriptBatcher(redis, SUBMIT_SCRIPT, deadline_s=self.deadline_s)
@@ -127,15 +157,27 @@ class Store:
         parent_key = self._keys.comment(comment.parent_id) if comment.parent_id else comment_key
         # One JSON argument, not 2×N: redis-py packs every argument in Python.
         fields = json.dumps(comment.to_fields(), ensure_ascii=False)
+        window = int(time.time()) // RATE_WINDOW_S
+        rate_keys, limits = [], []
+        for kind, value, limit in (
+            ("ip", self._digest(comment.ip), self._limits[0]),
+            ("email", comment.email_hash, self._limits[1]),
+            ("article", self._digest(comment.article_id), self._limits[2]),
+        ):
+            active = bool(value) and limit > 0
+            rate_keys.append(self._keys.rate(kind, str(value), window) if active else comment_key)
+            limits.append(limit)
         async with self._guard():
             outcome, value = await self._submit.call(
-                (comment_key, self._keys.comments_stream, idem_key, parent_key),
+                (comment_key, self._keys.comments_stream, idem_key, parent_key, *rate_keys),
                 (
                     idempotency.fingerprint if idempotency else "",
                     self._idempotency_ttl,
                     comment.id,
                     comment.article_id,
                     fields,
+                    *limits,
+                    RATE_WINDOW_S * 2,
                 ),
             )
         if outcome == Outcome.REPLAY:
@@ -143,7 +185,15 @@ class Store:
             if idempotency is None or fingerprint != idempotency.fingerprint:
                 raise IdempotencyConflict(first_id)
             return SubmitResult(Outcome.REPLAY, first_id)
+        if outcome == Outcome.RATE_LIMITED:
+            return SubmitResult(Outcome.RATE_LIMITED, "", retry_after_s=int(value))
         return SubmitResult(Outcome(outcome), value)
+
+    def _digest(self, value: str | None) -> str | None:
+        """Rate-limit keys name IPs and articles by a keyed hash, never in clear."""
+        if not value:
+            return None
+        return hmac.new(self._digest_key, value.encode(), hashlib.sha256).hexdigest()[:24]
 
     async def comment_fields(self, comment_id: str) -> dict[str, str] | None:
         async with self._guard():

@@ -77,6 +77,8 @@ def server(redis_url: str, tmp_path: Path) -> Iterator[Server]:
         MODERATOR_PORT=str(port),
         MODERATOR_KEY_PREFIX=prefix,
         MODERATOR_HASH_KEY="e2e",
+        MODERATOR_RATE_LIMIT_EMAIL="0",
+        MODERATOR_RATE_LIMIT_ARTICLE="0",
     )
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(

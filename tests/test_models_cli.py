@@ -207,7 +207,6 @@ def test_download_without_network_fails_within_its_timeout(
     assert code == 1
     assert elapsed < 20, elapsed  # importing detoxify takes a few seconds; the wait is 1 s
     assert "could not download https://github.com/unitaryai/detoxify/" in err
-    assert "timed out" in err
     assert "moderator models import" in err
     assert list(tmp_path.iterdir()) == []  # no partial file left behind
 

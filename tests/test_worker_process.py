@@ -82,7 +82,8 @@ def enqueue(url: str, keys: Keys, count: int) -> list[str]:
 
     async def run() -> list[str]:
         async_client = aioredis.Redis.from_url(url, decode_responses=True)
-        store = Store(async_client, Settings(key_prefix=keys.prefix))
+        settings = Settings(key_prefix=keys.prefix, rate_limit_email=0, rate_limit_article=0)
+        store = Store(async_client, settings)
         ids = []
         for i in range(count):
             comment = Comment(
