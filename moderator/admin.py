@@ -8,7 +8,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from moderator import ops
+from moderator import ops, privacy
 from moderator.keys import Keys
 from moderator.review import Review
 from moderator.settings import Settings
@@ -64,6 +64,21 @@ def _pairs(values: dict[str, Any]) -> str:
     if not values:
         return "-"
     return ", ".join(f"{k} {v}" for k, v in sorted(values.items(), key=lambda kv: -kv[1]))
+
+
+async def forget(settings: Settings, email: str) -> int:
+    """Forget a reader from the command line; prints counts, never the address."""
+    import getpass
+
+    client = _client(settings)
+    try:
+        result = await privacy.forget(
+            client, Keys(settings.key_prefix), settings, email, by=f"cli:{getpass.getuser()}"
+        )
+    finally:
+        await client.aclose()
+    print(json.dumps(result.to_dict()))
+    return 0
 
 
 async def dead_letters_list(settings: Settings, *, as_json: bool) -> int:

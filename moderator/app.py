@@ -9,7 +9,7 @@ import redis.asyncio as aioredis
 import structlog
 from aiohttp import web
 
-from moderator import feed, intake, moderation, page, views, webhooks
+from moderator import feed, intake, moderation, page, privacy, views, webhooks
 from moderator.keys import Keys
 from moderator.metrics import Metrics
 from moderator.observe import request_context
@@ -33,6 +33,7 @@ def create_app(settings: Settings, *, redis: aioredis.Redis | None = None) -> we
     app[METRICS] = Metrics()
     app.cleanup_ctx.append(_redis_context(settings, redis))
     app.cleanup_ctx.append(webhooks.webhook_context(settings))
+    app.cleanup_ctx.append(privacy.expiry_context(settings))
     add_routes(app)
     return app
 

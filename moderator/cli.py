@@ -32,6 +32,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"moderator: configuration error: {exc}", file=sys.stderr)
         return 2
+    # Command output goes to stdout; log lines of one-shot commands go to stderr
+    # (serve and dev log to stdout, as services do).
+    logs.configure(
+        service="moderator-cli",
+        fmt=settings.log_format,
+        level=settings.log_level,
+        stream=sys.stderr,
+    )
     try:
         result: int = args.run(args, settings)
         return result
@@ -84,6 +92,16 @@ def _parser() -> argparse.ArgumentParser:
     dead_retry.add_argument("ids", nargs="*", metavar="ID", help="dead-letter ids")
     dead_retry.add_argument("--all", action="store_true", help="every dead letter")
     dead_retry.set_defaults(run=_dead_retry)
+
+    forget = commands.add_parser(
+        "forget", help="take down and anonymise every comment of an e-mail address"
+    )
+    forget.add_argument(
+        "email",
+        help="the address, or - to read it from standard input "
+        "(keeps it out of the shell's history)",
+    )
+    forget.set_defaults(run=_forget)
 
     config = commands.add_parser("config", help="print the effective configuration")
     config.set_defaults(run=_config)
@@ -191,6 +209,14 @@ def _dead_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def _dead_retry(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(admin.dead_letters_retry(settings, args.ids, retry_all=args.all))
+
+
+def _forget(args: argparse.Namespace, settings: Settings) -> int:
+    email = sys.stdin.readline().strip() if args.email == "-" else args.email
+    if not email:
+        print("moderator forget: no address given", file=sys.stderr)
+        return 2
+    return asyncio.run(admin.forget(settings, email))
 
 
 def _start_worker(redis_url: str) -> subprocess.Popen[bytes]:

@@ -12,11 +12,12 @@ from typing import Any
 
 from aiohttp import web
 
-from moderator import domain, logs
+from moderator import domain, logs, privacy
 from moderator.domain import Status
+from moderator.keys import Keys
 from moderator.problems import Problem
 from moderator.review import ACTIONS, QUEUE_STATES, Filters, Review
-from moderator.state import REVIEW, SETTINGS
+from moderator.state import REVIEW, SETTINGS, STORE
 from moderator.validation import FieldError, article_id_error, clean_text
 
 WORDLIST_KINDS = ("banned", "suspect")
@@ -180,6 +181,24 @@ async def put_wordlist(request: web.Request) -> web.Response:
     return web.json_response({"kind": kind, "terms": sorted(terms)})
 
 
+async def forget(request: web.Request) -> web.Response:
+    """Forget a reader: every comment of the address taken down and anonymised, counters
+    removed; audited without the address. The address travels in the body, never the URL."""
+    moderator = moderator_of(request)
+    email = (await _json_object(request)).get("email")
+    if not isinstance(email, str) or not email.strip():
+        raise Problem(422, "validation", errors=[FieldError("email", "required")])
+    settings = request.app[SETTINGS]
+    result = await privacy.forget(
+        request.app[STORE].redis,
+        Keys(settings.key_prefix),
+        settings,
+        email,
+        by=f"moderator:{moderator}",
+    )
+    return web.json_response(result.to_dict())
+
+
 async def stats(request: web.Request) -> web.Response:
     moderator_of(request)
     report = await request.app[REVIEW].stats()
@@ -303,3 +322,4 @@ def add_routes(app: web.Application) -> None:
     route.add_get("/v1/moderation/wordlists/{kind}", get_wordlist)
     route.add_put("/v1/moderation/wordlists/{kind}", put_wordlist)
     route.add_get("/v1/moderation/stats", stats)
+    route.add_post("/v1/moderation/forget", forget)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import time
@@ -20,9 +21,30 @@ log = structlog.get_logger()
 
 
 def request_id_of(request: web.Request) -> str:
-    """The caller's X-Request-ID when it is sane, a fresh one otherwise."""
+    """The caller's X-Request-ID when it is sane (and not an IP address, which would
+    then be in every log line), a fresh one otherwise."""
     given = request.headers.get(REQUEST_ID_HEADER, "")
-    return given if _VALID_REQUEST_ID.match(given) else os.urandom(16).hex()
+    if _VALID_REQUEST_ID.match(given) and not _is_ip(given):
+        return given
+    return os.urandom(16).hex()
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def loggable_path(path: str) -> str:
+    """The request path for a log line, with anything that looks like an e-mail address
+    or an IP replaced: a path is client input and may carry either."""
+    segments = [
+        "[redacted]" if "@" in segment or _is_ip(segment) else segment
+        for segment in path[:200].split("/")
+    ]
+    return "/".join(segments)
 
 
 def request_context(default_language: str, retry_after_s: int) -> Any:
@@ -52,7 +74,7 @@ def _summary(request: web.Request, status: int, started: float) -> None:
         "http_request",
         method=request.method,
         route=route,
-        path=request.path[:200],
+        path=loggable_path(request.path),
         status=status,
         duration_ms=round(seconds * 1000, 2),
     )

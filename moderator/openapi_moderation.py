@@ -170,6 +170,18 @@ def paths() -> dict[str, Any]:
                 errors=("400", "404", "415", "422"),
             ),
         },
+        "/v1/moderation/forget": {
+            "post": _op(
+                "forget",
+                "Forget a reader: take down and anonymise every comment of an address.",
+                body={
+                    "type": "object",
+                    "required": ["email"],
+                    "properties": {"email": {"type": "string"}},
+                },
+                errors=("400", "415", "422"),
+            )
+        },
         "/v1/moderation/stats": {
             "get": _op(
                 "moderationStats",

@@ -71,3 +71,16 @@ def test_standard_library_records_use_the_same_renderer(log_stream: io.StringIO)
 def test_email_hash_is_keyed_and_case_insensitive() -> None:
     assert email_hash(b"k", "Amina@Example.ma") == email_hash(b"k", "amina@example.ma")
     assert email_hash(b"k", "amina@example.ma") != email_hash(b"other", "amina@example.ma")
+
+
+async def test_paths_and_request_ids_never_carry_an_address_or_ip(
+    client: TestClient, log_stream: io.StringIO
+) -> None:
+    await client.get("/v1/articles/amina@example.ma/comments")
+    await client.get("/v1/comments/196.200.131.7")
+    answered = await client.get("/healthz", headers={"X-Request-ID": "196.200.131.7"})
+    assert answered.headers["X-Request-ID"] != "196.200.131.7"
+    text = log_stream.getvalue()
+    assert "amina@example.ma" not in text
+    assert "196.200.131.7" not in text
+    assert "[redacted]" in text

@@ -169,3 +169,33 @@ def test_worker_rides_out_a_redis_restart(model_dir: Path, tmp_path: Path) -> No
             worker.kill()
         client.close()
         server.close()
+
+
+def test_sigterm_mid_stream_finishes_and_acknowledges_the_batch_in_hand(
+    redis_url: str, sync_redis: redis.Redis, model_dir: Path, tmp_path: Path
+) -> None:
+    keys = Keys(f"term-{os.getpid()}-{time.monotonic_ns()}")
+    env = worker_env(redis_url, keys.prefix, model_dir)
+    ids = enqueue(redis_url, keys, N_COMMENTS)
+    first = start_worker(env, tmp_path / "first.log")
+    try:
+        wait_for(lambda: decided(sync_redis, keys) >= 16, 90, "the first decisions")
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=30) == 0
+    finally:
+        if first.poll() is None:
+            first.kill()
+    # Nothing left half-done: every entry the stopped worker read is decided and acked.
+    assert sync_redis.xpending(keys.comments_stream, keys.workers_group)["pending"] == 0
+    stopped_at = decided(sync_redis, keys)
+    second = start_worker(env, tmp_path / "second.log")
+    try:
+        wait_for(lambda: decided(sync_redis, keys) == N_COMMENTS, 120, "every comment decided")
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=30) == 0
+    finally:
+        if second.poll() is None:
+            second.kill()
+    for comment_id in ids:
+        assert sync_redis.llen(keys.history(comment_id)) == 1, comment_id
+    print(f"SIGTERM after {stopped_at} of {N_COMMENTS}; all decided exactly once")
