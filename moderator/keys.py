@@ -112,6 +112,16 @@ class Keys:
         """Set once a word list was seeded, so an emptied list stays empty."""
         return f"{self.prefix}:wordlist:{kind}:seeded"
 
+    @property
+    def shadow_candidate(self) -> str:
+        """A candidate policy run live beside the active one (JSON string)."""
+        return f"{self.prefix}:policy:shadow"
+
+    @property
+    def policy_overrides(self) -> str:
+        """A promoted candidate policy the workers apply over the settings (JSON string)."""
+        return f"{self.prefix}:policy:overrides"
+
     def rate(self, kind: str, digest: str, window: int) -> str:
         """Comments counted for a rate limit in one window (ip, email or article)."""
         return f"{self.prefix}:rate:{kind}:{digest}:{window}"
