@@ -152,6 +152,7 @@ class DecisionStore:
             audit["note"] = decision.note
         if decision.language:
             audit["language"] = decision.language.get("code", "")
+            audit["script"] = decision.language.get("script", "")
         audit.update(audit_extra or {})
         outcome, status = await self._redis.eval(
             DECIDE_SCRIPT,

@@ -105,6 +105,30 @@ FIELD_MESSAGES: Mapping[str, Mapping[str, str]] = {
     },
 }
 
+# What a reader is told of their comment's state: never scores or reasons.
+STATUS_MESSAGES: Mapping[str, Mapping[str, str]] = {
+    "pending": {
+        "en": "Your comment has been received and is being checked.",
+        "fr": "Votre commentaire a bien été reçu ; il est en cours de vérification.",
+        "ar": "تم استلام تعليقك وهو قيد التحقق.",
+    },
+    "held": {
+        "en": "Your comment is awaiting review by a moderator.",
+        "fr": "Votre commentaire attend la relecture d'un modérateur.",
+        "ar": "تعليقك في انتظار مراجعة أحد المشرفين.",
+    },
+    "published": {
+        "en": "Your comment is published.",
+        "fr": "Votre commentaire est publié.",
+        "ar": "تم نشر تعليقك.",
+    },
+    "rejected": {
+        "en": "Your comment was not published.",
+        "fr": "Votre commentaire n'a pas été publié.",
+        "ar": "لم يُنشر تعليقك.",
+    },
+}
+
 # Titles of problem types.
 TITLES: Mapping[str, Mapping[str, str]] = {
     "validation": {

@@ -8,11 +8,12 @@ never logged.
 from __future__ import annotations
 
 import hmac
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
-from moderator import domain, logs, privacy
+from moderator import domain, logs, privacy, report
 from moderator.domain import Status
 from moderator.keys import Keys
 from moderator.problems import Problem
@@ -199,6 +200,63 @@ async def forget(request: web.Request) -> web.Response:
     return web.json_response(result.to_dict())
 
 
+async def fairness_report(request: web.Request) -> web.Response:
+    """Per language and script: decisions, moderators' overrides, waits; CSV or JSON."""
+    moderator_of(request)
+    since, until = _window(request)
+    output = request.query.get("format", "json")
+    if output not in ("json", "csv"):
+        raise Problem(400, "bad_request", errors=[FieldError("format", "invalid_choice")])
+    settings = request.app[SETTINGS]
+    data = await report.fairness(request.app[STORE].redis, Keys(settings.key_prefix), since, until)
+    if output == "csv":
+        return web.Response(
+            text=report.as_csv(data),
+            content_type="text/csv",
+            headers={"Content-Disposition": "attachment; filename=fairness.csv"},
+        )
+    return web.json_response(data)
+
+
+async def export_decisions(request: web.Request) -> web.StreamResponse:
+    """Every decision record of a window as JSON lines, for an external audit."""
+    moderator_of(request)
+    since, until = _window(request)
+    settings = request.app[SETTINGS]
+    response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
+    await response.prepare(request)
+    async for line in report.export(
+        request.app[STORE].redis, Keys(settings.key_prefix), since, until
+    ):
+        await response.write(line.encode())
+    await response.write_eof()
+    return response
+
+
+def _window(request: web.Request) -> tuple[datetime, datetime]:
+    """`since` and `until` (ISO 8601); by default the last 24 hours."""
+    errors: list[FieldError] = []
+    now = datetime.now(UTC)
+    until = _moment(request.query.get("until"), "until", errors) or now
+    since = _moment(request.query.get("since"), "since", errors) or until - timedelta(days=1)
+    if not errors and since > until:
+        errors.append(FieldError("since", "invalid_time"))
+    if errors:
+        raise Problem(400, "bad_request", errors=errors)
+    return since, until
+
+
+def _moment(raw: str | None, field: str, errors: list[FieldError]) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        errors.append(FieldError(field, "invalid_time"))
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 async def stats(request: web.Request) -> web.Response:
     moderator_of(request)
     report = await request.app[REVIEW].stats()
@@ -323,3 +381,5 @@ def add_routes(app: web.Application) -> None:
     route.add_put("/v1/moderation/wordlists/{kind}", put_wordlist)
     route.add_get("/v1/moderation/stats", stats)
     route.add_post("/v1/moderation/forget", forget)
+    route.add_get("/v1/moderation/report", fairness_report)
+    route.add_get("/v1/moderation/export", export_decisions)

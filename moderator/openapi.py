@@ -261,6 +261,11 @@ def spec(limits: Limits | None = None) -> dict[str, Any]:
                         "status": {"enum": ["pending", "published", "held", "rejected"]},
                         "created_at": {"type": "string", "format": "date-time"},
                         "decided_at": {"type": ["string", "null"], "format": "date-time"},
+                        "message": {
+                            "type": "string",
+                            "description": "For the reader, in "
+                            "their language (Accept-Language: fr, ar, en).",
+                        },
                     },
                 },
                 "FeedPage": {

@@ -182,6 +182,30 @@ def paths() -> dict[str, Any]:
                 errors=("400", "415", "422"),
             )
         },
+        "/v1/moderation/report": {
+            "get": _op(
+                "fairnessReport",
+                "Per language and script: decisions, overrides (observed false positives and "
+                "negatives), waits; languages far from the others flagged.",
+                params=[
+                    _query("since", "ISO 8601, default 24 h before until"),
+                    _query("until", "ISO 8601, default now"),
+                    _query("format", "json (default) or csv", {"enum": ["json", "csv"]}),
+                ],
+                errors=("400",),
+            )
+        },
+        "/v1/moderation/export": {
+            "get": _op(
+                "exportDecisions",
+                "Every decision record of a window, as JSON lines (docs/decision-export.md).",
+                params=[
+                    _query("since", "ISO 8601, default 24 h before until"),
+                    _query("until", "ISO 8601, default now"),
+                ],
+                errors=("400",),
+            )
+        },
         "/v1/moderation/stats": {
             "get": _op(
                 "moderationStats",

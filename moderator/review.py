@@ -143,7 +143,7 @@ class Review:
             article_id,
             expected,
             decision,
-            audit_extra={"overrides": "auto"} if automatic else None,
+            audit_extra=_override_facts(previous, decision.at) if automatic else None,
         )
         return applied, (expected if automatic else None)
 
@@ -280,6 +280,27 @@ def _review_item(row: Sequence[str | None]) -> dict[str, Any]:
     item["decision"] = json.loads(raw) if raw else None
     item["status"] = item.get("status") or Status.PENDING.value
     return item
+
+
+def _override_facts(raw_previous: str | None, now: str) -> dict[str, str]:
+    """What the fairness report needs of a moderator overriding an automatic decision:
+    the comment's language and script, and how long it waited."""
+    previous = json.loads(raw_previous or "{}")
+    language = previous.get("language") or {}
+    facts = {
+        "overrides": "auto",
+        "language": language.get("code", ""),
+        "script": language.get("script", ""),
+    }
+    try:
+        from datetime import datetime
+
+        started = datetime.fromisoformat(previous["at"].replace("Z", "+00:00"))
+        ended = datetime.fromisoformat(now.replace("Z", "+00:00"))
+        facts["waited_s"] = str(round((ended - started).total_seconds(), 1))
+    except (KeyError, ValueError, AttributeError):
+        pass
+    return facts
 
 
 def _was_automatic(raw_decision: str | None) -> bool:

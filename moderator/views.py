@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from moderator import domain, openapi
+from moderator import domain, i18n, openapi
 from moderator.keys import Keys
 from moderator.metrics import CONTENT_TYPE
-from moderator.problems import Problem
+from moderator.problems import Problem, language_of
 from moderator.state import METRICS, REVIEW, SETTINGS, STORE
 
 
@@ -19,7 +19,10 @@ async def get_comment(request: web.Request) -> web.Response:
     fields = await request.app[STORE].comment_fields(comment_id)
     if fields is None:
         raise Problem(404, "not_found")
-    return web.json_response(domain.public_status(fields))
+    status = domain.public_status(fields)
+    language = language_of(request, request.app[SETTINGS].default_language)
+    status["message"] = i18n.STATUS_MESSAGES[status["status"]][language]
+    return web.json_response(status, headers={"Content-Language": language})
 
 
 async def healthz(request: web.Request) -> web.Response:

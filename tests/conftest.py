@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import pytest
 import redis.asyncio as aioredis
@@ -14,6 +16,9 @@ from moderator.app import create_app
 from moderator.keys import Keys
 from moderator.redis_server import PrivateRedis
 from moderator.settings import Settings
+
+if TYPE_CHECKING:
+    from workers.consumer import Worker
 
 VALID = {
     "article_id": "politique-123",
@@ -74,6 +79,33 @@ async def redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
 @pytest.fixture
 async def client(aiohttp_client, settings: Settings, redis: aioredis.Redis) -> TestClient:  # type: ignore[no-untyped-def]
     return await aiohttp_client(create_app(settings))
+
+
+TOKENS = (("amina", "amina-token-0123456789"), ("karim", "karim-token-0123456789"))
+AMINA = {"Authorization": "Bearer amina-token-0123456789"}
+KARIM = {"Authorization": "Bearer karim-token-0123456789"}
+
+
+@pytest.fixture
+def mod_settings(settings: Settings) -> Settings:
+    return replace(settings, moderator_tokens=TOKENS, reclaim_idle_ms=100)
+
+
+@pytest.fixture
+async def api(aiohttp_client, mod_settings: Settings, redis: aioredis.Redis) -> TestClient:  # type: ignore[no-untyped-def]
+    """The app with two moderators' tokens."""
+    return await aiohttp_client(create_app(mod_settings))
+
+
+@pytest.fixture
+async def worker(redis: aioredis.Redis, mod_settings: Settings) -> Worker:
+    """A worker with the fake toxicity scorer of tests/test_worker.py."""
+    from tests.test_worker import FakeToxicity
+    from workers.consumer import Worker
+
+    worker = Worker(redis, mod_settings, toxicity=FakeToxicity(), name="w")
+    await worker.setup()
+    return worker
 
 
 async def stored_keys(redis: aioredis.Redis, settings: Settings) -> list[str]:

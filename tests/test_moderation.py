@@ -8,7 +8,6 @@ import json
 from dataclasses import replace
 from typing import Any
 
-import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 
@@ -16,30 +15,9 @@ from moderator import logs
 from moderator.app import create_app
 from moderator.keys import Keys
 from moderator.settings import Settings
-from tests.conftest import VALID
+from tests.conftest import AMINA, KARIM, VALID
 from tests.test_worker import FakeToxicity
 from workers.consumer import Worker
-
-TOKENS = (("amina", "amina-token-0123456789"), ("karim", "karim-token-0123456789"))
-AMINA = {"Authorization": "Bearer amina-token-0123456789"}
-KARIM = {"Authorization": "Bearer karim-token-0123456789"}
-
-
-@pytest.fixture
-def mod_settings(settings: Settings) -> Settings:
-    return replace(settings, moderator_tokens=TOKENS, reclaim_idle_ms=100)
-
-
-@pytest.fixture
-async def api(aiohttp_client, mod_settings: Settings, redis: aioredis.Redis) -> TestClient:  # type: ignore[no-untyped-def]
-    return await aiohttp_client(create_app(mod_settings))
-
-
-@pytest.fixture
-async def worker(redis: aioredis.Redis, mod_settings: Settings) -> Worker:
-    worker = Worker(redis, mod_settings, toxicity=FakeToxicity(), name="w")
-    await worker.setup()
-    return worker
 
 
 async def held(

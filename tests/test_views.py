@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+import redis.asyncio as aioredis
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from moderator.app import create_app
+from moderator.keys import Keys
 from moderator.openapi import spec
 from moderator.settings import Settings
 from tests.conftest import VALID
@@ -20,12 +22,42 @@ async def test_public_status_never_shows_private_fields(client: TestClient) -> N
     response = await client.get(f"/v1/comments/{comment_id}")
     assert response.status == 200
     status = await response.json()
-    assert set(status) == {"id", "article_id", "status", "created_at", "decided_at"}
+    assert set(status) == {"id", "article_id", "status", "created_at", "decided_at", "message"}
+    assert status["message"] == "Your comment has been received and is being checked."
     assert status["status"] == "pending"
     assert status["decided_at"] is None
     text = await response.text()
     for private in ("amina@example.ma", "196.200.131.7", "Très bon article"):
         assert private not in text
+
+
+async def test_a_held_comment_says_it_awaits_review_in_the_readers_language(
+    client: TestClient, redis: aioredis.Redis, keys: Keys
+) -> None:
+    from moderator.decisions import Decision, DecisionStore, Reason
+    from moderator.domain import Status, utc_now
+
+    created = await client.post("/v1/comments", json=VALID)
+    comment_id = (await created.json())["id"]
+    held = Decision(
+        decision=Status.HELD,
+        by="auto",
+        at=utc_now(),
+        reasons=(Reason("toxicity.insult", score=0.91, threshold=0.6),),
+    )
+    await DecisionStore(redis, keys).apply(comment_id, "politique-123", Status.PENDING, held)
+    for language, message in (
+        ("fr", "Votre commentaire attend la relecture d'un modérateur."),
+        ("ar", "تعليقك في انتظار مراجعة أحد المشرفين."),
+        ("en", "Your comment is awaiting review by a moderator."),
+    ):
+        response = await client.get(
+            f"/v1/comments/{comment_id}", headers={"Accept-Language": language}
+        )
+        status = await response.json()
+        assert status["message"] == message
+        assert response.headers["Content-Language"] == language
+        assert "0.91" not in await response.text()  # no internal scores
 
 
 async def test_unknown_comment_is_404_problem(client: TestClient) -> None:
