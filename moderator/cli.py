@@ -78,6 +78,14 @@ def _parser() -> argparse.ArgumentParser:
     models.add_argument("passthrough", nargs=argparse.REMAINDER)
     models.set_defaults(run=_models)
 
+    shadow = commands.add_parser(
+        "shadow",
+        help="try a candidate policy on past decisions or live; promote it (audited)",
+        add_help=False,
+    )
+    shadow.add_argument("passthrough", nargs=argparse.REMAINDER)
+    shadow.set_defaults(run=_shadow)
+
     stats = commands.add_parser("stats", help="queue depths, lag, held, workers, decisions")
     stats.add_argument("--json", action="store_true", help="JSON instead of a table")
     stats.add_argument("--window", type=int, default=3600, help="seconds of decisions (3600)")
@@ -197,6 +205,11 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 def _models(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m workers.models`: model loading belongs to the workers' side."""
     os.execv(sys.executable, [sys.executable, "-m", "workers.models", *args.passthrough])  # noqa: S606
+
+
+def _shadow(args: argparse.Namespace, settings: Settings) -> int:
+    """`python -m workers.shadow`: policies are the workers' side."""
+    os.execv(sys.executable, [sys.executable, "-m", "workers.shadow", *args.passthrough])  # noqa: S606
 
 
 def _stats(args: argparse.Namespace, settings: Settings) -> int:

@@ -30,7 +30,7 @@ from moderator.decisions import Decision, DecisionStore
 from moderator.domain import Comment, Status, utc_now
 from moderator.keys import STREAM_FIELD_ARTICLE, STREAM_FIELD_ID, TRAINERS_GROUP, Keys
 from moderator.settings import Settings
-from workers import wordstore
+from workers import shadow, wordstore
 from workers.language import detect
 from workers.policy import Checks, Policy
 from workers.spam import SpamScorer
@@ -68,6 +68,7 @@ class Worker:
         self._spam = spam or SpamScorer(redis, self._keys, settings)
         self._decisions = DecisionStore(redis, self._keys, webhooks=bool(settings.webhook_url))
         self._lists = wordstore.WordLists(redis, self._keys)
+        self._shadow = shadow.LiveShadow(redis, self._keys)
         self._stopping = asyncio.Event()
 
     async def setup(self) -> None:
@@ -229,8 +230,12 @@ class Worker:
         started = time.perf_counter()
         comments = [comment for _, comment in todo]
         banned, suspect = await self._lists.current()
-        policy = Policy.from_settings(self._settings, banned, suspect)
+        # Settings, with promoted overrides (`moderator shadow --promote`) on top.
+        policy = await shadow.active_policy(
+            self._redis, self._keys, self._settings, (banned, suspect)
+        )
         digest = policy.digest()
+        shadow_policy = await self._shadow.policy(policy, digest)  # live shadow mode, or None
         toxicity = await self._score_toxicity(todo)
         spam = await self._spam.score_many(comments)
         per_comment_ms = (time.perf_counter() - started) * 1000 / len(todo)
@@ -250,6 +255,8 @@ class Worker:
             outcomes.append(
                 await self._decide(entry, comment, policy, digest, checks, per_comment_ms)
             )
+            if shadow_policy is not None:  # decides beside the policy, logs, never acts
+                self._shadow.observe(policy, shadow_policy, comment.id, text, checks)
         await ops.record_batch(
             self._redis, self._keys, outcomes=outcomes, batch_s=time.perf_counter() - started
         )
