@@ -11,6 +11,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from moderator import admin, logs
 from moderator.errors import ModeratorError, SettingsError
@@ -129,6 +130,20 @@ def _parser() -> argparse.ArgumentParser:
         help="the private Redis's AOF fsync policy (default everysec)",
     )
     intake.set_defaults(run=_bench_intake)
+    load = bench_commands.add_parser(
+        "load",
+        add_help=False,
+        help="intake, worker throughput and submit-to-decision latency of an instance",
+    )
+    load.add_argument("passthrough", nargs=argparse.REMAINDER)
+    load.set_defaults(run=_bench_load)
+    scoring = bench_commands.add_parser(
+        "scoring",
+        add_help=False,
+        help="the worker's scoring path against detoxify's predict() one at a time",
+    )
+    scoring.add_argument("passthrough", nargs=argparse.REMAINDER)
+    scoring.set_defaults(run=_bench_scoring)
     return parser
 
 
@@ -199,17 +214,17 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     """Hand over to `python -m workers`: the service package never imports the workers
     (nor torch)."""
-    os.execv(sys.executable, [sys.executable, "-m", "workers", *args.passthrough])  # noqa: S606
+    return _hand_over("workers", args.passthrough)
 
 
 def _models(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m workers.models`: model loading belongs to the workers' side."""
-    os.execv(sys.executable, [sys.executable, "-m", "workers.models", *args.passthrough])  # noqa: S606
+    return _hand_over("workers.models", args.passthrough)
 
 
 def _shadow(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m workers.shadow`: policies are the workers' side."""
-    os.execv(sys.executable, [sys.executable, "-m", "workers.shadow", *args.passthrough])  # noqa: S606
+    return _hand_over("workers.shadow", args.passthrough)
 
 
 def _stats(args: argparse.Namespace, settings: Settings) -> int:
@@ -243,6 +258,23 @@ def _start_worker(redis_url: str) -> subprocess.Popen[bytes]:
 def _config(args: argparse.Namespace, settings: Settings) -> int:
     print(json.dumps(settings.public_view(), indent=2, ensure_ascii=False))
     return 0
+
+
+def _hand_over(module: str, argv: list[str]) -> NoReturn:
+    """Replace this process with `python -m MODULE ARGV…`: commands that load the model
+    run on the workers' side, and the service package never imports it."""
+    os.execv(sys.executable, [sys.executable, "-m", module, *argv])  # noqa: S606
+
+
+def _bench_load(args: argparse.Namespace, settings: Settings) -> int:
+    from moderator import bench_load
+
+    return bench_load.main(args.passthrough)
+
+
+def _bench_scoring(args: argparse.Namespace, settings: Settings) -> int:
+    """`python -m workers.bench_scoring`: it loads the model, so it runs on the workers' side."""
+    return _hand_over("workers.bench_scoring", args.passthrough)
 
 
 def _bench_intake(args: argparse.Namespace, settings: Settings) -> int:

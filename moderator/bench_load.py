@@ -1,0 +1,299 @@
+"""`moderator bench load`: drive an instance with synthetic comments and measure it.
+
+Intake requests/s and latency, worker comments/s, submit-to-decision latency
+(from the server's own `created_at` and `decided_at`), and with `--local` the
+peak memory of each process. It only ever sends to the URL it is given,
+127.0.0.1 by default; `--local` starts a private Redis, the service and one
+worker on this machine first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from moderator.redis_server import PrivateRedis, free_port
+
+# Vocabulary of the synthetic comments, space-separated.
+WORDS = {
+    "fr": "le gouvernement la réforme les communes budget école hôpital match équipe joueurs "
+    "stade entraîneur internet données projet ville citoyens merci article très bien vraiment "
+    "pourquoi jamais toujours après avant avec sans pour contre nous vous ils est sont sera",
+    "ar": "الحكومة الإصلاح المدرسة المستشفى المباراة الفريق اللاعبين الملعب المدرب الإنترنت "
+    "المشروع المدينة المواطنين شكرا المقال جيد جدا لماذا دائما بعد قبل مع بدون من أجل ضد نحن "
+    "أنتم هم هو هي كان سيكون",
+    "en": "the government reform schools hospital match team players stadium coach internet "
+    "data project city citizens thanks article very good really why never always after before "
+    "with without for against we you they is are was will",
+}
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def synthetic_comment(rng: random.Random, index: int) -> dict[str, str]:
+    """A reader's comment of 20 to 200 words in French, Arabic or English."""
+    language = rng.choice(("fr", "fr", "ar", "en"))
+    words = rng.choices(WORDS[language].split(), k=rng.randint(20, 200))
+    return {
+        "article_id": f"bench-{rng.randint(1, 50)}",
+        "name": f"Lecteur {index}",
+        "email": f"lecteur{index}@example.ma",
+        "body": " ".join(words).capitalize() + ".",
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="moderator bench load", description=__doc__)
+    parser.add_argument("--url", default="http://127.0.0.1:8080", help="the instance to load")
+    parser.add_argument(
+        "--local",
+        action="store_true",
+        help="start a private Redis, the service and a worker here first",
+    )
+    parser.add_argument("--count", type=int, default=500, help="comments to send (500)")
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="comments per second; 0 sends as fast as possible"
+    )
+    parser.add_argument(
+        "--duration", type=float, default=120.0, help="stop sending after this many seconds (120)"
+    )
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=300.0,
+        help="seconds to wait for the decisions after sending (300)",
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    args = parser.parse_args(argv)
+    if urlsplit(args.url).hostname not in LOOPBACK and not args.local:
+        print(
+            "moderator bench load: only addresses on this machine (127.0.0.1) are loaded",
+            file=sys.stderr,
+        )
+        return 2
+    if args.local:
+        with _LocalInstance() as local:
+            report = asyncio.run(_run(args, local.url))
+            report["peak_rss_mb"] = local.peak_rss_mb()
+    else:
+        report = asyncio.run(_run(args, args.url))
+    _print(report)
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+async def _run(args: argparse.Namespace, url: str) -> dict[str, Any]:
+    rng = random.Random(args.seed)  # noqa: S311 - synthetic text, not secrets
+    comments = [synthetic_comment(rng, i) for i in range(args.count)]
+    connector = aiohttp.TCPConnector(limit=args.connections)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        intake = await _send(session, url, comments, args.rate, args.duration)
+        decided = await _await_decisions(session, url, intake["ids"], args.wait)
+    return _summarise(args, intake, decided)
+
+
+async def _send(
+    session: aiohttp.ClientSession,
+    url: str,
+    comments: list[dict[str, str]],
+    rate: float,
+    duration_s: float,
+) -> dict[str, Any]:
+    started = time.perf_counter()
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    ids: list[str] = []
+
+    async def one(index: int, comment: dict[str, str]) -> None:
+        if rate > 0:
+            await asyncio.sleep(max(0.0, started + index / rate - time.perf_counter()))
+        if time.perf_counter() - started > duration_s:
+            return
+        sent = time.perf_counter()
+        async with session.post(f"{url}/v1/comments", json=comment) as response:
+            body = await response.json(content_type=None)
+            latencies.append(time.perf_counter() - sent)
+            statuses[response.status] = statuses.get(response.status, 0) + 1
+            if response.status == 202:
+                ids.append(body["id"])
+        if len(latencies) % 100 == 0:
+            print(f"bench: {len(latencies)} sent", file=sys.stderr, flush=True)
+
+    await asyncio.gather(*(one(i, c) for i, c in enumerate(comments)))
+    return {
+        "ids": ids,
+        "latencies": latencies,
+        "statuses": statuses,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+async def _await_decisions(
+    session: aiohttp.ClientSession, url: str, ids: list[str], wait_s: float
+) -> list[dict[str, Any]]:
+    """Each comment's public status once decided (server timestamps, no polling error)."""
+    deadline = time.monotonic() + wait_s
+    decided: dict[str, dict[str, Any]] = {}
+    while len(decided) < len(ids) and time.monotonic() < deadline:
+        for comment_id in [i for i in ids if i not in decided][:200]:
+            async with session.get(f"{url}/v1/comments/{comment_id}") as response:
+                status = await response.json()
+            if status.get("status") != "pending":
+                decided[comment_id] = status
+        print(f"bench: {len(decided)}/{len(ids)} decided", file=sys.stderr, flush=True)
+        if len(decided) < len(ids):
+            await asyncio.sleep(0.5)
+    return list(decided.values())
+
+
+def _summarise(
+    args: argparse.Namespace, intake: dict[str, Any], decided: list[dict[str, Any]]
+) -> dict[str, Any]:
+    latencies = sorted(intake["latencies"])
+    waits = sorted(_seconds(d["decided_at"]) - _seconds(d["created_at"]) for d in decided)
+    span = (
+        (
+            max(_seconds(d["decided_at"]) for d in decided)
+            - min(_seconds(d["created_at"]) for d in decided)
+        )
+        if decided
+        else 0.0
+    )
+    outcomes: dict[str, int] = {}
+    for d in decided:
+        outcomes[d["status"]] = outcomes.get(d["status"], 0) + 1
+    return {
+        "sent": len(latencies),
+        "accepted": len(intake["ids"]),
+        "statuses": {str(k): v for k, v in sorted(intake["statuses"].items())},
+        "rate_asked": args.rate or None,
+        "intake_requests_per_s": round(len(latencies) / intake["seconds"], 1),
+        "intake_ms": _percentiles([x * 1000 for x in latencies]),
+        "decided": len(decided),
+        "undecided": len(intake["ids"]) - len(decided),
+        "outcomes": outcomes,
+        "worker_comments_per_s": round(len(decided) / span, 2) if span else None,
+        "submit_to_decision_s": _percentiles(waits),
+    }
+
+
+def _percentiles(values: list[float]) -> dict[str, float] | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
+
+    return {
+        "p50": at(0.50),
+        "p95": at(0.95),
+        "p99": at(0.99),
+        "max": round(ordered[-1], 3),
+        "mean": round(statistics.fmean(ordered), 3),
+    }
+
+
+def _seconds(iso: str) -> float:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def _print(report: dict[str, Any]) -> None:
+    print(f"sent {report['sent']}, accepted {report['accepted']} {report['statuses']}")
+    print(f"intake: {report['intake_requests_per_s']} requests/s, ms {report['intake_ms']}")
+    print(
+        f"decided {report['decided']} ({report['outcomes']}), undecided "
+        f"{report['undecided']}, worker {report['worker_comments_per_s']} comments/s"
+    )
+    print(f"submit to decision, s: {report['submit_to_decision_s']}")
+    if "peak_rss_mb" in report:
+        print(f"peak memory, MB: {report['peak_rss_mb']}")
+
+
+class _LocalInstance:
+    """A private Redis, `moderator serve` and one `moderator worker` on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self.redis = PrivateRedis()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def __enter__(self) -> _LocalInstance:
+        self.redis.start()
+        env = {
+            **os.environ,
+            "MODERATOR_REDIS_URL": self.redis.url,
+            "MODERATOR_PORT": str(self.port),
+            "MODERATOR_LOG_LEVEL": "warning",
+            "MODERATOR_RATE_LIMIT_EMAIL": "0",
+            "MODERATOR_RATE_LIMIT_ARTICLE": "0",
+            "MODERATOR_RATE_LIMIT_IP": "0",
+        }
+        env.setdefault("MODERATOR_TOXICITY_FALLBACK", "hold")
+        for name, command in (("service", "serve"), ("worker", "worker")):
+            self.processes[name] = subprocess.Popen(  # noqa: S603 - our own interpreter
+                [sys.executable, "-m", "moderator", command],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self, timeout_s: float = 60.0) -> None:
+        import urllib.request
+
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/readyz", timeout=1) as response:  # noqa: S310
+                    if json.loads(response.read()).get("workers", 0) >= 1:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("the local instance did not become ready (service and a worker)")
+
+    def peak_rss_mb(self) -> dict[str, float]:
+        """Peak resident memory (VmHWM) of each process so far."""
+        peaks = {}
+        for name, process in self.processes.items():
+            try:
+                status = Path(f"/proc/{process.pid}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks[name] = round(int(line.split()[1]) / 1024, 1)
+        return peaks
+
+    def __exit__(self, *exc: object) -> None:
+        for process in self.processes.values():
+            process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.redis.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

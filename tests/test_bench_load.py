@@ -1,0 +1,63 @@
+"""`moderator bench load --local` runs end to end on a tiny model and reports (no timing
+assertions: the figures are for people, measured on quiet machines)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.model_factory import build_model_dir
+
+pytestmark = pytest.mark.e2e
+
+
+def test_bench_load_local_reports_every_figure(tmp_path: Path) -> None:
+    model_dir = build_model_dir(tmp_path / "models", "multilingual", mood="calm")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATOR_")}
+    env.update(MODERATOR_MODEL_DIR=str(model_dir), MODERATOR_LANGUAGE_NOT_COVERED="score")
+    out = tmp_path / "bench.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "moderator",
+            "bench",
+            "load",
+            "--local",
+            "--count",
+            "30",
+            "--rate",
+            "30",
+            "--json",
+            str(out),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(out.read_text())
+    assert report["sent"] == report["accepted"] == report["decided"] == 30
+    assert report["undecided"] == 0
+    assert set(report["intake_ms"]) == {"p50", "p95", "p99", "max", "mean"}
+    assert set(report["submit_to_decision_s"]) == {"p50", "p95", "p99", "max", "mean"}
+    assert report["worker_comments_per_s"] > 0
+    assert set(report["peak_rss_mb"]) == {"service", "worker"}
+    assert "submit to decision" in result.stdout
+
+
+def test_bench_load_refuses_other_hosts() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "moderator", "bench", "load", "--url", "http://10.0.0.1:8080"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "only addresses on this machine" in result.stderr
