@@ -7,7 +7,7 @@ from aiohttp import web
 from moderator import domain
 from moderator.problems import Problem
 from moderator.state import SETTINGS, STORE
-from moderator.validation import FieldError, article_id_error
+from moderator.validation import FieldError, article_id_error, page_limit
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 
@@ -30,9 +30,4 @@ async def article_comments(request: web.Request) -> web.Response:
 
 
 def _limit(raw: str | None, errors: list[FieldError]) -> int:
-    if raw is None:
-        return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        errors.append(FieldError("limit", "invalid_limit", MAX_LIMIT))
-        return DEFAULT_LIMIT
-    return int(raw)
+    return page_limit(raw, errors, default=DEFAULT_LIMIT, maximum=MAX_LIMIT)

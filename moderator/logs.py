@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import logging
 import sys
 from typing import Any, TextIO
@@ -32,6 +33,23 @@ def email_hash(key: bytes, email: str) -> str:
     """A keyed hash of a normalised e-mail address: lets logs and counters
     correlate one commenter without ever holding the address."""
     return hmac.new(key, email.casefold().encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def ip_digest(key: bytes, ip: str) -> str:
+    """A keyed hash of an IP for counters (IPv6 by /64, which one subscriber usually
+    holds; IPv4-mapped addresses as IPv4): names it without holding it."""
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        network = ip.strip().lower()
+    else:
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        if isinstance(address, ipaddress.IPv6Address):
+            network = str(ipaddress.ip_network(f"{address}/64", strict=False))
+        else:
+            network = str(address)
+    return hmac.new(key, network.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _orjson_dumps(value: Any, **kwargs: Any) -> str:

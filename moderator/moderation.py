@@ -19,7 +19,7 @@ from moderator.keys import Keys
 from moderator.problems import Problem
 from moderator.review import ACTIONS, QUEUE_STATES, Filters, Review
 from moderator.state import REVIEW, SETTINGS, STORE
-from moderator.validation import FieldError, article_id_error, clean_text
+from moderator.validation import FieldError, article_id_error, clean_text, page_limit
 
 WORDLIST_KINDS = ("banned", "suspect")
 MAX_TERMS, MAX_TERM_CHARS, MAX_BULK = 5000, 100, 200
@@ -335,12 +335,7 @@ def _status_or_none(value: object) -> Status | None:
 
 
 def _limit(raw: str | None, errors: list[FieldError]) -> int:
-    if raw is None:
-        return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        errors.append(FieldError("limit", "invalid_limit", MAX_LIMIT))
-        return DEFAULT_LIMIT
-    return int(raw)
+    return page_limit(raw, errors, default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
 
 
 def _cursor(raw: str | None, errors: list[FieldError]) -> str | None:

@@ -31,9 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
-import ipaddress
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -50,6 +47,7 @@ from moderator import logs
 from moderator.decisions import Decision, DecisionStore, Reason
 from moderator.domain import Status, utc_now
 from moderator.keys import Keys
+from moderator.logs import ip_digest
 from moderator.settings import Settings
 from moderator.state import STORE
 
@@ -101,23 +99,6 @@ def normalise_email(email: str) -> str:
         return str(email_validator.validate_email(trimmed, check_deliverability=False).normalized)
     except email_validator.EmailNotValidError:
         return trimmed
-
-
-def ip_digest(key: bytes, ip: str) -> str:
-    """The keyed hash naming an IP's spam counter, as `workers.spam.SpamScorer` derives it
-    (key: `settings.hash_key` or empty; IPv6 by /64, IPv4-mapped as IPv4)."""
-    try:
-        address = ipaddress.ip_address(ip.strip())
-    except ValueError:
-        network = ip.strip().lower()
-    else:
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        if isinstance(address, ipaddress.IPv6Address):
-            network = str(ipaddress.ip_network(f"{address}/64", strict=False))
-        else:
-            network = str(address)
-    return hmac.new(key, network.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 async def forget(

@@ -248,3 +248,13 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def page_limit(raw: str | None, errors: list[FieldError], *, default: int, maximum: int) -> int:
+    """A `limit` query parameter: 1 to `maximum`, `default` when absent; an error otherwise."""
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        errors.append(FieldError("limit", "invalid_limit", maximum))
+        return default
+    return int(raw)

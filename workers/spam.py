@@ -28,8 +28,6 @@ Choices:
 from __future__ import annotations
 
 import hashlib
-import hmac
-import ipaddress
 import math
 import re
 import unicodedata
@@ -44,6 +42,7 @@ from redis.asyncio.client import Pipeline
 
 from moderator.domain import Comment
 from moderator.keys import Keys
+from moderator.logs import ip_digest
 from moderator.settings import Settings
 
 # signal name → weight in the noisy-OR (per piece of evidence for counted signals)
@@ -434,16 +433,4 @@ class SpamScorer:
         return evidence
 
     def _ip_digest(self, ip: str) -> str:
-        """A keyed hash of the IP (IPv6 by /64, which one subscriber usually holds)."""
-        try:
-            address = ipaddress.ip_address(ip.strip())
-        except ValueError:
-            network = ip.strip().lower()
-        else:
-            if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-                address = address.ipv4_mapped
-            if isinstance(address, ipaddress.IPv6Address):
-                network = str(ipaddress.ip_network(f"{address}/64", strict=False))
-            else:
-                network = str(address)
-        return hmac.new(self._ip_key, network.encode(), hashlib.sha256).hexdigest()[:32]
+        return ip_digest(self._ip_key, ip)
