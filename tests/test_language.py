@@ -130,6 +130,83 @@ def test_arabic_diacritics_and_tatweel_do_not_hide_darija_markers() -> None:
     assert detect("وَاشْ هَـادْشِي مْزْيَـــانْ") == Language(DARIJA, ARABIC_SCRIPT)
 
 
+def test_links_and_mentions_are_not_words() -> None:
+    assert detect("https://bit.ly/3xYzQ") == Language(UNDETERMINED, NO_SCRIPT)
+    text = "الرابط الرسمي للتسجيل: https://www.tawjihi.ma — نرجو التأكد قبل النشر"
+    assert detect(text) == Language(ARABIC, ARABIC_SCRIPT)
+
+
+@pytest.mark.parametrize(
+    ("text", "script"), [("hhhhhhh", LATIN_SCRIPT), ("ههههههه", ARABIC_SCRIPT)]
+)
+def test_laughter_has_a_script_but_no_language(text: str, script: str) -> None:
+    assert detect(text) == Language(UNDETERMINED, script)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Had lwazir khasso ymchi f halo",  # article joined to a noun, y- verb, "f"
+        "kolchi kaydir li bgha, makayn la mora9aba la walo",  # "la" is Darija "no" here
+        "hamdoullah wldi dkhl l'ecole dyal les ingenieurs",  # French loans in Darija
+    ],
+)
+def test_darija_word_shapes_and_loanwords_stay_darija(text: str) -> None:
+    assert detect(text) == Language(DARIJA, LATIN_SCRIPT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "كنتسنى البطاقة من شهرين ومازال ما جاتش",  # كـ present, negation written apart
+        "الركراكي راجل معقول، الله يحفظو",  # object ending -و
+        "راك غالط فهادشي",  # "ف" joined to a marker
+    ],
+)
+def test_darija_verb_forms_and_joined_prepositions(text: str) -> None:
+    assert detect(text) == Language(DARIJA, ARABIC_SCRIPT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "سيتم الإعلان عن النتائج في يونيو المقبل",  # a month in -يو is no Darija verb
+        "كيفية التسجيل غير واضحة في الموقع",  # an MSA noun in كي- is no Darija verb
+        "تألق بونو في المباراة وأنقذ فريقه",  # one name in -و is not enough
+    ],
+)
+def test_msa_lookalikes_of_darija_verb_forms_stay_msa(text: str) -> None:
+    assert detect(text) == Language(ARABIC, ARABIC_SCRIPT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Great game tonight! Quelle ambiance au stade, c'était magnifique.",
+        "Les prix des moutons sont délirants cette année, 7na makanqdroch nchriw",
+        "ana m3ak, mais il faut aussi parler du chômage des jeunes diplômés.",
+    ],
+)
+def test_a_clause_in_each_language_is_mixed(text: str) -> None:
+    assert detect(text) == Language(MIXED, LATIN_SCRIPT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wallah, c'est la vérité.",
+        "Hamdoullah pour la pluie, enfin un peu d'espoir pour les agriculteurs.",
+    ],
+)
+def test_a_single_darija_word_in_its_own_clause_leaves_french(text: str) -> None:
+    assert detect(text) == Language(FRENCH, LATIN_SCRIPT)
+
+
+def test_unmarked_arabic_beside_latin_darija_is_darija() -> None:
+    assert detect("had lmatch kan zwin bzaf, الله يعطيكم الصحة") == Language(DARIJA, MIXED_SCRIPT)
+    assert detect("Quel match ! الله يحفظ المغرب") == Language(MIXED, MIXED_SCRIPT)
+
+
 def test_to_dict() -> None:
     assert detect("Merci beaucoup").to_dict() == {"code": "fr", "script": "latin"}
 

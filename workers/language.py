@@ -4,35 +4,48 @@ Comments come in French, English, Modern Standard Arabic and Moroccan Darija,
 which is written in Arabic script or in Latin letters with digits for Arabic
 sounds (3 = ع, 7 = ح, 9 = ق, 2 = ء, 5 = خ: "3afak", "l9anon", "7ta").
 
-`detect` works in three steps:
+`detect` works in three steps (measured on tests/data/languages.tsv):
 
-1. **Script.** Latin and Arabic letters are counted. Text with neither (emoji,
-   punctuation, digits, another script) is `und` in script `none`; text with
-   fewer than `MIN_LETTERS` letters is `und`.
+1. **Script.** Links, e-mail addresses and @mentions are dropped, then Latin and
+   Arabic letters are counted. Text with neither (emoji, punctuation, digits,
+   another script) is `und` in script `none`; text with fewer than
+   `MIN_LETTERS` letters is `und`. Laughter ("hhhh", "lol", "mdr", "هههه") counts
+   for the script but is no word of any language.
    When each script has at least `MIXED_SHARE` of the letters the script is
    `mixed` and each part's language is found on its own: the same language in
    both parts (Darija in both scripts) is that language, two languages are
    `mixed`, and a part with no clear language (a name, "Bravo") leaves the other.
+   An Arabic part with no Modern Standard marker beside Darija in Latin letters
+   ("bravo 3likom, تبارك الله عليكم") is read as Darija.
 2. **Latin words** are compared with French, English and Darija markers (common
-   function words; for Darija also words spelt with 3/7/9 and the negation
-   "ma…ch"); a word with a French accent counts as French. The language with
-   the most markers wins. It is `mixed` when the runner-up has at least
-   `MIXED_MIN_MARKERS` markers and half as many as the winner, and `und` when
-   no marker is found or two languages tie on one.
-3. **Arabic words** are compared with Darija markers (ديال، بزاف، واش …) and
-   Modern Standard Arabic markers (هذا، الذي، ليس …). Darija writers borrow MSA
-   words far more than the reverse, so a Darija marker counts twice: Darija
-   (`ary`) wins when it has markers and twice their number is at least the MSA
-   count; otherwise the text is MSA (`ar`).
+   function words; for Darija also words spelt with 3/7/9, the negation "ma…ch",
+   the article joined to a noun, "lwazir", and verbs whose prefix no French or
+   English word starts with, "kaydir", "ymchi", "nchriw"); a word with a French
+   accent counts as French. The text is cut into clauses at punctuation: a
+   language *carries* a clause when it has the most markers there and at least
+   `CLAUSE_MIN_MARKERS` of them or the clause has `CLAUSE_MIN_WORDS` words. Two
+   languages carrying clauses make the text `mixed`. Otherwise the language with
+   the most markers wins; it is `mixed` when the runner-up has at least
+   `MIXED_MIN_MARKERS` markers and half as many as the winner, and `und` when no
+   marker is found or two languages tie and no clause decides.
+3. **Arabic words** are compared with Darija markers (ديال، بزاف، واش …, the
+   negation ما…ش written joined or apart) and Modern Standard Arabic markers
+   (هذا، الذي، ليس، هل …). Darija verb forms (كيضحكو، كنتسنى، يحفظو) are weaker
+   evidence and count half a marker. Darija writers borrow MSA words far more than
+   the reverse, so a Darija marker counts twice: Darija (`ary`) wins when it has
+   at least one marker's worth and twice its markers are at least the MSA count;
+   otherwise the text is MSA (`ar`).
 
 Words are compared case folded, with Arabic diacritics and the tatweel removed,
 أ إ آ ٱ read as ا, ة as ه, ى and ئ as ي, ؤ as و, and letters stretched to three
-or more ("bzzzaaaf", "بزااااف") read once.
+or more ("bzzzaaaf", "بزااااف") read once. An Arabic word is also tried without a
+joined و ف ب ل ("وهذا", "فهادشي").
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 # Language codes (ISO 639: "ary" is Moroccan Arabic) and scripts.
@@ -53,6 +66,8 @@ SCRIPTS = (LATIN_SCRIPT, ARABIC_SCRIPT, MIXED_SCRIPT, NO_SCRIPT)
 MIN_LETTERS = 3  # fewer Latin and Arabic letters than this: undetermined
 MIXED_SHARE = 0.25  # share of the letters each script needs for a mixed script
 MIXED_MIN_MARKERS = 2  # markers the second language needs for mixed Latin text
+CLAUSE_MIN_MARKERS = 2  # a language with this many markers in a clause carries it
+CLAUSE_MIN_WORDS = 3  # ... or with the most markers in a clause of this many words
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +100,14 @@ _ARABIC_FOLD = str.maketrans("أإآٱىةؤئ", "اااايهوي")
 _STRETCH_RE = re.compile(r"(.)\1{2,}")  # "bzzzaaaf", "بزااااف"
 _FRENCH_ACCENT_RE = re.compile("[àâçéèêëîïôûùüÿœæ]")
 
+# Not words of any language: links, e-mail addresses, @mentions; laughter.
+_NOT_TEXT_RE = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+|@\w+", re.IGNORECASE)
+_LAUGHTER_RE = re.compile(
+    r"\b(?:h{3,}|(?:ha|he|hi|xa){2,}h?|lo+l|l+o+l+|mdr+|ptdr+|xd+|هه{2,}|(?:ها){2,}|خخخ+)\b"
+)
+# Where a clause ends: sentence punctuation, commas, brackets, quotes, dashes.
+_CLAUSE_END_RE = re.compile(r"[.!?;:,…()«»\"“”—–¿¡،؛؟\n]+|\s-\s")
+
 # A word spelt with the digits Darija uses for Arabic sounds ("3afak", "l9a7ba",
 # "ta3"), a digit between letters or at one end, never two digits in a row.
 _DARIJA_DIGITS_RE = re.compile(r"[a-z]*(?:[23579][a-z]+)+|[a-z]+(?:[23579][a-z]+)*[23579]")
@@ -92,7 +115,18 @@ _DARIJA_DIGITS_RE = re.compile(r"[a-z]*(?:[23579][a-z]+)+|[a-z]+(?:[23579][a-z]+
 _ORDINAL_RE = re.compile(r"\d+(?:e|er|ere|eme|em|nd|rd|th|st|h|g|gb|km|kg|mn|min|dh|mad|ans?)")
 # The Darija negation around a verb: "makaynch", "mabghitch", "mafhamtch".
 _DARIJA_NEGATION_RE = re.compile(r"ma[a-z0-9]{3,}ch")
+# Beginnings no French or English word has: the article joined to a noun
+# ("lwazir", "lmochkil"), the verb prefixes y-, n- ("ymchi", "nchriw") and
+# kan-/kat-/kay- before a consonant ("kaydir", "kandi3"); with a vowel after.
+_DARIJA_PREFIX_RE = re.compile(r"(?:[lyn]|ka[nty])[bcdfghjkmnpqrstvwxz][a-z0-9]*[aeiou][a-z0-9]*")
 _DARIJA_ARABIC_NEGATION_RE = re.compile("ما.{2,}ش")
+# Darija verbs: the present with كـ ("كيضحكو", "كنتسنى", "كتسمع"), and the
+# present with the plural or object ending -و where MSA writes -وا or -ه
+# ("يحفظو", "يتحاسبو"). Not MSA nouns that start alike, nor months in -يو.
+_DARIJA_PRESENT_RE = re.compile("ك[يتن]..+")
+_DARIJA_VERB_ENDING_RE = re.compile("[يتن]..+[^ي]و")
+_MSA_LOOKALIKE_STARTS = ("كتاب", "كتيب", "كيفي", "كيلو", "كيان", "كنيس")
+_ARABIC_PROCLITICS = "وفبل"  # "and", "so"/"in", "with", "to" written joined
 
 
 def _word_set(words: str) -> frozenset[str]:
@@ -100,15 +134,20 @@ def _word_set(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
+# Function words and very common words of one language only: a word two of these
+# languages share ("la": French "the", Darija "no") is no marker.
 _FRENCH_WORDS = _word_set(
     """
-    le la les un une des du de au aux et est sont pas ne pour par sur dans avec
+    le les un une des du de au aux et est sont pas ne pour par sur dans avec
     que qui quoi qu ce cet cette ces il ils elle elles nous vous je tu leur leurs
     mais ou où donc car très tres tout tous toute toutes aussi comme même meme
     sans sous entre été être etre avoir fait faire peut doit bien bon bonne trop
     notre nos votre vos mon ton son ses mes sa ta lui moi toi ont avait était
     etait sera seront cela ça ca encore toujours jamais rien chez quand alors
-    depuis déjà deja après apres avant parce si merci oui non
+    depuis déjà deja après apres avant parce si merci oui non quel quelle quels
+    quelles j c suis ai va vont faut peu plus moins ici comment pourquoi enfin
+    vraiment beaucoup autre autres chaque contre vers selon ceux celle celui
+    quelqu aucun aucune personne chose choses
     """
 )
 _ENGLISH_WORDS = _word_set(
@@ -117,19 +156,26 @@ _ENGLISH_WORDS = _word_set(
     has it its of to in what which who they them their there will would should
     could can don doesn didn isn aren we our my but from about just very so if
     do does did because than then thank thanks please yes how why when where he
-    she his her him by at up out good great
+    she his her him by at up out good great well said nice one all really
+    another also more most only now still never always every people think know
+    been being had some any much many us i im ive cant wont doesnt into
+    after before nobody anyone someone everyone something nothing
     """
 )
 _DARIJA_LATIN_WORDS = _word_set(
     """
-    wach dyal dial diyal dyali dyalo dyalna dyalhom dialna bzaf bezaf hadchi
-    hadshi hada hadi hadak hadik hadou mashi machi wakha yak khoya khouya khti
-    kayn kayna kaynin ghadi ghadin gha daba bghit bghina bghaw mzyan mzyana
-    mezyan mezyana mzian mziana zwin zwina chi shi walo safi hna rah raha rahom
-    rani homa howa houwa hiya ana nta nti ntoma bach fach kifach kifash walakin
-    walaken kolchi kolshi koulchi chwiya chwia zaama drari bnadem wld wlad nass
-    lah llah wallah wellah wlah inchallah yallah mskin meskin hchouma ghir dima
-    chokran choukran shokran ach bhal
+    wach dyal dial diyal dyali dyalo dyalna dyalhom dialna bzaf bezaf bzf hadchi
+    hadshi hada hadi hadak hadik hadou hadok mashi machi wakha yak khoya khouya
+    khti kayn kayna kaynin ghadi ghadin gha daba bghit bghina bghaw bgha bghiti
+    mzyan mzyana mezyan mezyana mzian mziana zwin zwina chi shi walo safi hna rah
+    raha rahom rani rak raki homa howa houwa hiya ana nta nti ntoma bach bash fach
+    kifach kifash walakin walaken kolchi kolshi koulchi kulchi chwiya chwia zaama
+    drari bnadem wld wlad wldi wladi nass lah llah wallah wellah wlah inchallah
+    nchallah yallah mskin meskin hchouma ghir dima chokran choukran shokran
+    ach bhal chno chnou chnu chkoun chkon chkun mnin imta ila dak dik khass
+    khasso khassek khassha khassna khasshom khassni khas li lia lik lih liha
+    lina lihom mn f o w wla wlat wlina khayb khayba ghali ghalya flous sbitar
+    khedma khdma khdam hamdoullah hamdullah hamdolah tbarkallah tbarkellah
     """
 )
 _LATIN_MARKERS = {
@@ -137,28 +183,36 @@ _LATIN_MARKERS = {
     **dict.fromkeys(_ENGLISH_WORDS, ENGLISH),
     **dict.fromkeys(_FRENCH_WORDS, FRENCH),
 }
+_LATIN_LANGUAGES = (FRENCH, ENGLISH, DARIJA)
 
 # In the folded spelling `_arabic_words` gives: no diacritics, ا for أ إ آ ٱ,
 # ه for ة, ي for ى and ئ, و for ؤ.
 _DARIJA_ARABIC_WORDS = _word_set(
     """
-    ديال ديالي ديالك ديالو ديالنا ديالهم ديالها بزاف واش كنبغي كانبغي بغيت بغينا
-    بغا ماشي هادشي هاد هادا هاداك هاديك هادوك دابا غادي غادين غادا مزيان مزيانه
-    خويا واخا شي والو علاش كيفاش فين حيت راه راهم راها راني كاين كاينه كاينين
-    دغيا زعما ديما خاصنا خاصهم خاصك نتا نتوما حنا هوما شنو عافاك حشومه بنادم
-    دراري ولاد يالاه اللي باش كلشي بحال ماكاين
+    ديال ديالي ديالك ديالو ديالنا ديالهم ديالها ديالكم بزاف واش كنبغي كانبغي
+    بغيت بغينا بغا بغاو بغيتي ماشي هادشي هاد هادا هادي هادو هاداك هاديك هادوك
+    داك ديك دوك دابا غادي غادين غادا مزيان مزيانه زوين زوينه خايب خايبه خويا
+    واخا شي والو علاش كيفاش فين فاش منين امتى ملي حيت راه راهم راها راني راك
+    راكي كاين كاينه كاينين دغيا زعما ديما خاصنا خاصهم خاصك خاصو خاصها خاصني نتا
+    نتي نتوما حنا هوما شنو شكون شحال بشحال عافاك حشومه بنادم دراري الدراري ولاد
+    يالاه اللي باش كلشي كاع ڭاع بحال ماكاين ياك قالو جات جاو ولات ولينا بقا
+    بقات بقينا ليا ليك ليها لينا ليهم معايا معاك عندو شويه فلوس الفلوس سبيطار
+    السبيطار طوبيس الطوبيس الماتش ماتش الخلصه هضره الهضره بلاصه راجل مرا
     """
 )
 _MSA_WORDS = _word_set(
     """
     هذا هذه ذلك تلك هولاء الذي التي الذين ليس ليست لقد ان عن لم لن سوف
     هناك قد ايضا يجب لكن نحن انتم ماذا لماذا كيف جدا الان يريد اريد حيث
+    هل اين متى كم الى حول خلال منذ عندما بل ثم اذا لكي مثل فقط كذلك نعم لدى
+    لديه لدينا تم يتم سيتم اصبح اصبحت هم فهو فهي انها انه لانه نريد يريدون
     """
 )
 
 
 def detect(text: str) -> Language:
     """The language and script of a comment (see the module docstring)."""
+    text = _NOT_TEXT_RE.sub(" ", text)
     latin = _letter_count(_LATIN_RUN_RE, text)
     arabic = _letter_count(_ARABIC_RUN_RE, text)
     letters = latin + arabic
@@ -167,12 +221,12 @@ def detect(text: str) -> Language:
     script = _script(latin, arabic)
     if letters < MIN_LETTERS:
         return Language(UNDETERMINED, script)
-    folded = _STRETCH_RE.sub(r"\1", text.casefold())
+    folded = _STRETCH_RE.sub(r"\1", _LAUGHTER_RE.sub(" ", text.casefold()))
     if script == LATIN_SCRIPT:
         return Language(_latin_language(folded), script)
     if script == ARABIC_SCRIPT:
-        return Language(_arabic_language(folded), script)
-    return Language(_combine(_latin_language(folded), _arabic_language(folded)), script)
+        return Language(_ArabicScore.of(folded).code, script)
+    return Language(_combine(_latin_language(folded), _ArabicScore.of(folded)), script)
 
 
 def _letter_count(pattern: re.Pattern[str], text: str) -> int:
@@ -186,17 +240,36 @@ def _script(latin: int, arabic: int) -> str:
 
 
 def _latin_language(folded: str) -> str:
-    counts = {FRENCH: 0, ENGLISH: 0, DARIJA: 0}
-    for word in _LATIN_WORD_RE.findall(folded):
-        marker = _latin_marker(word)
-        if marker is not None:
-            counts[marker] += 1
-    (best_code, best), (_, second) = sorted(counts.items(), key=lambda item: -item[1])[:2]
+    total: Counter[str] = Counter()
+    carried: set[str] = set()
+    for clause in _CLAUSE_END_RE.split(folded):
+        words = [word for word in _LATIN_WORD_RE.findall(clause) if not word.isdigit()]
+        counts = Counter(filter(None, map(_latin_marker, words)))
+        total.update(counts)
+        carrier = _clause_carrier(counts, len(words))
+        if carrier is not None:
+            carried.add(carrier)
+    if len(carried) > 1:
+        return MIXED
+    (best_code, best), (_, second) = sorted(
+        ((code, total[code]) for code in _LATIN_LANGUAGES), key=lambda item: -item[1]
+    )[:2]
     if best == 0:
         return UNDETERMINED
     if second >= MIXED_MIN_MARKERS and 2 * second >= best:
         return MIXED
-    return UNDETERMINED if second == best else best_code
+    if second == best:
+        return carried.pop() if carried else UNDETERMINED
+    return best_code
+
+
+def _clause_carrier(counts: Counter[str], words: int) -> str | None:
+    """The language a clause is written in, when its markers say so clearly."""
+    ranked = counts.most_common(2)
+    if not ranked or (len(ranked) == 2 and ranked[1][1] == ranked[0][1]):
+        return None
+    code, markers = ranked[0]
+    return code if markers >= CLAUSE_MIN_MARKERS or words >= CLAUSE_MIN_WORDS else None
 
 
 def _latin_marker(word: str) -> str | None:
@@ -211,7 +284,7 @@ def _latin_marker(word: str) -> str | None:
 
 
 def _is_darija_spelling(word: str) -> bool:
-    if _DARIJA_NEGATION_RE.fullmatch(word):
+    if _DARIJA_NEGATION_RE.fullmatch(word) or _DARIJA_PREFIX_RE.fullmatch(word):
         return True
     return (
         _DARIJA_DIGITS_RE.fullmatch(word) is not None
@@ -220,16 +293,33 @@ def _is_darija_spelling(word: str) -> bool:
     )
 
 
-def _arabic_language(folded: str) -> str:
-    darija = msa = 0
-    for word in _arabic_words(folded):
-        # "و" (and) is written joined to the next word: try the word without it.
-        bare = word[1:] if word.startswith("و") and len(word) > 3 else word
-        if {word, bare} & _DARIJA_ARABIC_WORDS or _DARIJA_ARABIC_NEGATION_RE.fullmatch(word):
-            darija += 1
-        elif {word, bare} & _MSA_WORDS:
-            msa += 1
-    return DARIJA if darija and 2 * darija >= msa else ARABIC
+@dataclass(frozen=True, slots=True)
+class _ArabicScore:
+    """Darija evidence (two per marker, one per verb form) and MSA markers."""
+
+    darija: int
+    msa: int
+    words: int
+
+    @classmethod
+    def of(cls, folded: str) -> _ArabicScore:
+        darija = msa = 0
+        words = _arabic_words(folded)
+        for previous, word in zip(["", *words], words, strict=False):
+            forms = {word, _without_proclitic(word)}
+            if forms & _DARIJA_ARABIC_WORDS or _is_darija_negation(previous, word):
+                darija += 2
+            elif forms & _MSA_WORDS:
+                msa += 1
+            elif any(map(_is_darija_verb, forms)):
+                darija += 1
+        return cls(darija, msa, len(words))
+
+    @property
+    def code(self) -> str:
+        if not self.words:
+            return UNDETERMINED
+        return DARIJA if self.darija >= 2 and self.darija >= self.msa else ARABIC
 
 
 def _arabic_words(folded: str) -> list[str]:
@@ -239,9 +329,29 @@ def _arabic_words(folded: str) -> list[str]:
     ]
 
 
-def _combine(latin: str, arabic: str) -> str:
+def _without_proclitic(word: str) -> str:
+    return word[1:] if word[0] in _ARABIC_PROCLITICS and len(word) > 3 else word
+
+
+def _is_darija_negation(previous: str, word: str) -> bool:
+    """ما…ش joined ("ماكاينش") or apart ("ما جاتش")."""
+    if _DARIJA_ARABIC_NEGATION_RE.fullmatch(word):
+        return True
+    return previous == "ما" and len(word) >= 3 and word.endswith("ش")
+
+
+def _is_darija_verb(word: str) -> bool:
+    if word.startswith(_MSA_LOOKALIKE_STARTS):
+        return False
+    return bool(_DARIJA_PRESENT_RE.fullmatch(word) or _DARIJA_VERB_ENDING_RE.fullmatch(word))
+
+
+def _combine(latin: str, arabic: _ArabicScore) -> str:
     """The language of a text in two scripts, from the language of each part."""
-    codes = {latin, arabic} - {UNDETERMINED}
+    arabic_code = arabic.code
+    if latin == DARIJA and arabic_code == ARABIC and arabic.msa == 0:
+        arabic_code = DARIJA  # Arabic words Darija and MSA share, written by a Darija writer
+    codes = {latin, arabic_code} - {UNDETERMINED}
     if not codes:
         return UNDETERMINED
     return codes.pop() if len(codes) == 1 else MIXED
