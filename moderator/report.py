@@ -176,13 +176,14 @@ def _false_positive_rate(row: LanguageRow) -> float:
 def _flag(rows: list[LanguageRow]) -> None:
     """Flag a language whose hold or override rate is far from the other languages'."""
     judged = [r for r in rows if r.seen >= MIN_COMMENTS_TO_FLAG]
-    rates: tuple[tuple[str, Callable[[LanguageRow], float]], ...] = (
-        ("hold_rate", _hold_rate),
-        ("false_positive_rate", _false_positive_rate),
+    rates: tuple[tuple[str, Callable[[LanguageRow], float], list[LanguageRow]], ...] = (
+        ("hold_rate", _hold_rate, judged),
+        # A false-positive rate means something only where comments were held.
+        ("false_positive_rate", _false_positive_rate, [r for r in judged if r.held > 0]),
     )
-    for name, rate in rates:
-        for current in judged:
-            others = [rate(r) for r in judged if r is not current]
+    for name, rate, rows_with_rate in rates:
+        for current in rows_with_rate:
+            others = [rate(r) for r in rows_with_rate if r is not current]
             if not others:
                 continue
             typical = statistics.median(others)

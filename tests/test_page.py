@@ -4,6 +4,7 @@ with a fake toxicity scorer, then moderated on the page."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -19,6 +20,7 @@ from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
 from moderator.app import create_app
 from moderator.page import ASSETS, CONTENT_SECURITY_POLICY
 from moderator.redis_server import free_port
+from moderator.report import CSV_COLUMNS
 from moderator.settings import Settings
 from tests.conftest import VALID
 from tests.test_worker import FakeToxicity
@@ -119,11 +121,12 @@ def console() -> Console:
     return Console()
 
 
-@pytest.fixture
-async def page(browser: Browser, site: Site, console: Console) -> AsyncIterator[Page]:
-    """A fresh English-speaking tab; no page error or CSP violation may happen in it."""
+async def open_tab(
+    browser: Browser, site: Site, console: Console, locale: str
+) -> AsyncIterator[Page]:
+    """A fresh tab in `locale`; no page error or CSP violation may happen in it."""
     context = await browser.new_context(
-        locale="en-GB", viewport={"width": 1280, "height": 860}, base_url=site.url
+        locale=locale, viewport={"width": 1280, "height": 860}, base_url=site.url
     )
     tab = await context.new_page()
     tab.on("console", console.on_console)
@@ -133,6 +136,20 @@ async def page(browser: Browser, site: Site, console: Console) -> AsyncIterator[
     finally:
         await context.close()
     assert console.errors == []
+
+
+@pytest.fixture
+async def page(browser: Browser, site: Site, console: Console) -> AsyncIterator[Page]:
+    """A fresh English-speaking tab."""
+    async for tab in open_tab(browser, site, console, "en-GB"):
+        yield tab
+
+
+@pytest.fixture
+async def french_page(browser: Browser, site: Site, console: Console) -> AsyncIterator[Page]:
+    """A fresh French-speaking tab."""
+    async for tab in open_tab(browser, site, console, "fr-FR"):
+        yield tab
 
 
 async def sign_in(page: Page, token: str = TOKEN) -> None:
@@ -363,3 +380,134 @@ async def test_shortcuts_help_and_a_screenshot_of_the_queue(page: Page, site: Si
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=ARTIFACTS / "moderation-queue.png", full_page=True)
     assert (ARTIFACTS / "moderation-queue.png").stat().st_size > 10_000
+
+
+async def test_reasons_in_plain_french_with_french_numbers(french_page: Page, site: Site) -> None:
+    page = french_page
+    (comment_id,) = await site.seed(INSULT)
+    await page.goto("/moderation")
+    await page.get_by_label("Jeton de modération").fill(TOKEN)
+    await page.get_by_role("button", name="Se connecter").click()
+    chips = item(page, comment_id).locator(".chips")
+    await expect(chips).to_contain_text("insulte : 0,93 ≥ 0,60")
+    await expect(chips).to_contain_text("toxicité : 0,93 ≥ 0,80")
+    await expect(chips).to_contain_text("mot suspect : idiot")
+    await expect(item(page, comment_id).locator(".lang-chip")).to_have_text("Français")
+    await expect(page.locator("#detail-scores")).to_contain_text("0,93 ≥ 0,60")
+    await expect(page.locator("#detail-facts")).to_contain_text("detoxify/fake")
+    await expect(page.locator("#detail-audit .audit-model")).to_contain_text(
+        "modèle detoxify/fake · règles "
+    )
+
+    await page.get_by_label("Langue de l’interface").select_option("en")
+    await expect(chips).to_contain_text("insult 0.93 ≥ 0.60")
+    await expect(chips).to_contain_text("suspect word · idiot")
+    await expect(page.locator("#detail-audit .audit-model")).to_contain_text(
+        "model detoxify/fake · policy "
+    )
+
+
+ARABIC = "هذا المقال مفيد جدا وشكرا للكاتب على هذا العمل رقم {}"
+FRENCH = "Très bon article sur la réforme, merci beaucoup numéro {}."
+
+
+async def test_the_fairness_report_shows_languages_flags_and_downloads(
+    page: Page, site: Site, tmp_path: Path
+) -> None:
+    await site.seed(*({"body": body.format(i)} for i in range(12) for body in (ARABIC, FRENCH)))
+    held = await site.get_json("/v1/moderation/queue?state=held&limit=100", headers=AUTH)
+    assert len(held["items"]) == 12
+    for entry in held["items"][:9]:  # a moderator finds most Arabic holds unnecessary
+        async with site.http.post(
+            f"{site.url}/v1/moderation/comments/{entry['id']}/decision",
+            json={"action": "approve", "from_status": "held"},
+            headers=AUTH,
+        ) as response:
+            assert response.status == 200, await response.text()
+
+    await sign_in(page)
+    await page.get_by_role("button", name="Fairness report").click()
+    await expect(page.get_by_role("button", name="Fairness report")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    await expect(page.locator("#queue-list")).to_be_hidden()
+    await page.keyboard.press("a")  # no comment on screen: the queue's shortcuts do nothing
+    arabic = page.locator('#report-rows tr[data-language="ar"]')
+    cells = arabic.locator("th, td")
+    await expect(cells).to_have_count(15)
+    await expect(cells.nth(0)).to_have_text("Arabic")
+    await expect(cells.nth(1)).to_have_text("Arabic")
+    await expect(cells.nth(2)).to_have_text("12")  # seen
+    await expect(cells.nth(4)).to_have_text("12")  # held
+    await expect(cells.nth(6)).to_have_text("100%")  # hold rate
+    await expect(cells.nth(6)).to_have_class(re.compile(r"\bis-flagged\b"))
+    await expect(cells.nth(7)).to_have_text("9")  # approved after hold
+    await expect(cells.nth(8)).to_have_text("75%")  # false-positive rate
+    await expect(cells.nth(14)).to_contain_text("language the model does not read")
+    await expect(arabic).to_have_class(re.compile(r"\bis-flagged\b"))
+    flags = page.locator("#report-rows .flag-row").first
+    await expect(flags).to_contain_text(
+        "Arabic · Hold rate far above the other languages: 100% vs 0% (their median)"
+    )
+    french = page.locator('#report-rows tr[data-language="fr"]')
+    await expect(french.locator("td").nth(2)).to_have_text("12")  # published
+    await expect(page.locator("#report-rules")).to_contain_text("at least 10 comments")
+    await expect(page.locator("#report-shown")).to_contain_text("From ")
+
+    async with page.expect_download() as download_info:
+        await page.get_by_role("button", name="Download CSV").click()
+    download = await download_info.value
+    assert download.suggested_filename.startswith("fairness-")
+    assert download.suggested_filename.endswith(".csv")
+    saved = tmp_path / download.suggested_filename
+    await download.save_as(saved)
+    lines = saved.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == ",".join(CSV_COLUMNS)
+    assert {line.split(",")[0] for line in lines[1:]} == {"ar", "fr"}
+    await expect(page.get_by_role("status")).to_have_text(f"Saved {download.suggested_filename}.")
+
+    async with page.expect_download() as download_info:
+        await page.get_by_role("button", name="Download JSON").click()
+    download = await download_info.value
+    assert download.suggested_filename.endswith(".json")
+    saved = tmp_path / download.suggested_filename
+    await download.save_as(saved)
+    report = json.loads(saved.read_text(encoding="utf-8"))
+    rows = {row["language"]: row for row in report["languages"]}
+    assert rows["ar"]["approved_after_hold"] == 9
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=ARTIFACTS / "moderation-report.png", full_page=True)
+    assert (ARTIFACTS / "moderation-report.png").stat().st_size > 10_000
+
+    await page.get_by_label("Interface language").select_option("fr")
+    await expect(cells.nth(0)).to_have_text("Arabe (MSA)")
+    await expect(cells.nth(6)).to_have_text("100 %")
+    await expect(cells.nth(8)).to_have_text("75 %")
+    await expect(french.locator("th")).to_have_text("Français")
+
+    await page.get_by_role("button", name="En attente").click()  # back to the queue
+    await expect(page.locator("#report")).to_be_hidden()
+    await expect(page.locator("#queue-list > li")).to_have_count(3)
+
+
+async def test_the_report_window_can_be_chosen(page: Page, site: Site) -> None:
+    await site.seed({"body": FRENCH.format(1)})
+    await sign_in(page)
+    await page.get_by_role("button", name="Fairness report").click()
+    await expect(page.locator('#report-rows tr[data-language="fr"]')).to_have_count(1)
+    await page.get_by_label("Window").select_option("7d")
+    await expect(page.locator('#report-rows tr[data-language="fr"]')).to_have_count(1)
+    await page.get_by_label("Window").select_option("custom")
+    await page.get_by_label("From", exact=True).fill("2020-01-01T00:00")
+    await page.get_by_label("To", exact=True).fill("2020-01-02T00:00")
+    await page.get_by_role("button", name="Show", exact=True).click()
+    await expect(page.locator("#report-empty")).to_have_text(
+        "No automatic decision in this window."
+    )
+    await expect(page.locator("#report-shown")).to_contain_text("2020")
+    await page.get_by_label("From", exact=True).fill("2020-01-03T00:00")
+    await page.get_by_role("button", name="Show", exact=True).click()
+    await expect(page.get_by_role("status")).to_have_text(
+        "Choose a start and an end, the start before the end."
+    )

@@ -44,12 +44,13 @@
       filter_apply: "Filtrer",
       refresh: "Actualiser",
       language_any: "Toutes",
-      language_fr: "français",
-      language_en: "anglais",
-      language_ar: "arabe",
-      language_ary: "darija",
-      language_mixed: "mélange",
-      language_und: "indéterminée",
+      language_fr: "Français",
+      language_en: "Anglais",
+      language_ar: "Arabe (MSA)",
+      language_ary: "Darija",
+      language_mixed: "Mélange",
+      language_und: "Indéterminé",
+      language_unknown: "Inconnue",
       script_latin: "écriture latine",
       script_arabic: "écriture arabe",
       script_mixed: "écritures mêlées",
@@ -106,10 +107,16 @@
       reason_toxicity: "{label}",
       reason_wordlist_suspect: "mot suspect",
       reason_wordlist_banned: "mot interdit",
-      reason_language_not_covered: "langue non lue par le modèle",
+      reason_language_not_covered: "langue non couverte par le modèle",
       reason_spam_likely: "spam probable",
       reason_spam_near_certain: "spam quasi certain",
       reason_check_failed: "vérification impossible : {check}",
+      reason_check_failed_toxicity: "analyse de toxicité indisponible — retenu pour une personne",
+      reason_privacy_forget: "effacé à la demande du lecteur",
+      // Between a reason and what it rests on: "insulte : 0,93 ≥ 0,60", "mot suspect : idiot".
+      score_separator: "\u00a0: ",
+      detail_separator: "\u00a0: ",
+      audit_model: "modèle {model} · règles {policy}",
       label_toxicity: "toxicité",
       label_severe_toxicity: "toxicité grave",
       label_obscene: "obscénité",
@@ -136,6 +143,54 @@
       age_minutes: "{n} min",
       age_hours: "{n} h",
       age_days: "{n} j",
+      report_tab: "Rapport d’équité",
+      report_title: "Rapport d’équité",
+      report_intro:
+        "Par langue et écriture : les décisions automatiques, les corrections des modérateurs et l’attente des commentaires retenus. L’arabe et la darija sont retenus pour une personne par choix (langue non couverte par le modèle) : les approbations montrent combien de ces mises en attente étaient inutiles.",
+      report_window: "Période",
+      report_last_24h: "Dernières 24 heures",
+      report_last_7d: "7 derniers jours",
+      report_custom: "Personnalisée…",
+      report_since: "Du",
+      report_until: "Au",
+      report_show: "Afficher",
+      report_download_csv: "Télécharger CSV",
+      report_download_json: "Télécharger JSON",
+      report_shown: "Du {since} au {until}.",
+      report_loaded: "Rapport affiché : {count} ligne(s).",
+      report_empty: "Aucune décision automatique dans cette période.",
+      report_window_invalid: "Choisissez un début et une fin, le début avant la fin.",
+      report_downloaded: "Fichier {name} enregistré.",
+      report_rules:
+        "Une langue d’au moins {min} commentaires est signalée quand son taux de mise en attente ou de faux positifs vaut au moins {factor} fois la médiane des autres langues, ou {factor} fois moins.",
+      report_col_language: "Langue",
+      report_col_script: "Écriture",
+      report_group_auto: "Décisions automatiques",
+      report_group_overrides: "Corrections des modérateurs",
+      report_group_wait: "Attente des commentaires retenus",
+      report_col_reasons: "Motifs",
+      report_col_seen: "Vus",
+      report_col_published: "Publiés",
+      report_col_held: "En attente",
+      report_col_rejected: "Rejetés",
+      report_col_hold_rate: "Taux de mise en attente",
+      report_col_approved_after_hold: "Approuvés après attente",
+      report_col_false_positive_rate: "Taux de faux positifs",
+      report_col_rejected_after_hold: "Rejetés après attente",
+      report_col_taken_down: "Retirés après publication",
+      report_col_false_negative_rate: "Taux de faux négatifs",
+      report_col_wait_median: "Médiane",
+      report_col_wait_max: "Maximum",
+      report_ratio: "{n} sur {of}",
+      flag_above: "{rate} très au-dessus des autres langues : {value} contre {typical} (leur médiane)",
+      flag_below: "{rate} très en dessous des autres langues : {value} contre {typical} (leur médiane)",
+      flag_rate_hold_rate: "Taux de mise en attente",
+      flag_rate_false_positive_rate: "Taux de faux positifs",
+      script_short_latin: "latine",
+      script_short_arabic: "arabe",
+      script_short_mixed: "mêlées",
+      script_short_none: "aucune",
+      script_short_unknown: "inconnue",
     },
     en: {
       skip_to_queue: "Skip to the queue",
@@ -172,8 +227,9 @@
       language_en: "English",
       language_ar: "Arabic",
       language_ary: "Darija",
-      language_mixed: "mixed",
-      language_und: "undetermined",
+      language_mixed: "Mixed",
+      language_und: "Undetermined",
+      language_unknown: "Unknown",
       script_latin: "Latin script",
       script_arabic: "Arabic script",
       script_mixed: "mixed scripts",
@@ -234,6 +290,12 @@
       reason_spam_likely: "likely spam",
       reason_spam_near_certain: "near-certain spam",
       reason_check_failed: "check failed: {check}",
+      reason_check_failed_toxicity: "toxicity check unavailable — held for a person",
+      reason_privacy_forget: "erased at the reader's request",
+      // Between a reason and what it rests on: "insult 0.93 ≥ 0.60", "suspect word · idiot".
+      score_separator: " ",
+      detail_separator: " · ",
+      audit_model: "model {model} · policy {policy}",
       label_toxicity: "toxicity",
       label_severe_toxicity: "severe toxicity",
       label_obscene: "obscene",
@@ -260,6 +322,54 @@
       age_minutes: "{n} min",
       age_hours: "{n} h",
       age_days: "{n} d",
+      report_tab: "Fairness report",
+      report_title: "Fairness report",
+      report_intro:
+        "Per language and script: automatic decisions, moderators' overrides and how long held comments waited. Arabic and Darija are held for a person by design (language the model does not read): the approvals show how many of those holds were unnecessary.",
+      report_window: "Window",
+      report_last_24h: "Last 24 hours",
+      report_last_7d: "Last 7 days",
+      report_custom: "Custom…",
+      report_since: "From",
+      report_until: "To",
+      report_show: "Show",
+      report_download_csv: "Download CSV",
+      report_download_json: "Download JSON",
+      report_shown: "From {since} to {until}.",
+      report_loaded: "Report shown: {count} row(s).",
+      report_empty: "No automatic decision in this window.",
+      report_window_invalid: "Choose a start and an end, the start before the end.",
+      report_downloaded: "Saved {name}.",
+      report_rules:
+        "A language with at least {min} comments is flagged when its hold or false-positive rate is at least {factor} times the other languages' median, or {factor} times lower.",
+      report_col_language: "Language",
+      report_col_script: "Script",
+      report_group_auto: "Automatic decisions",
+      report_group_overrides: "Moderators' overrides",
+      report_group_wait: "Wait of held comments",
+      report_col_reasons: "Reasons",
+      report_col_seen: "Seen",
+      report_col_published: "Published",
+      report_col_held: "Held",
+      report_col_rejected: "Rejected",
+      report_col_hold_rate: "Hold rate",
+      report_col_approved_after_hold: "Approved after hold",
+      report_col_false_positive_rate: "False-positive rate",
+      report_col_rejected_after_hold: "Rejected after hold",
+      report_col_taken_down: "Taken down after publishing",
+      report_col_false_negative_rate: "False-negative rate",
+      report_col_wait_median: "Median",
+      report_col_wait_max: "Longest",
+      report_ratio: "{n} of {of}",
+      flag_above: "{rate} far above the other languages: {value} vs {typical} (their median)",
+      flag_below: "{rate} far below the other languages: {value} vs {typical} (their median)",
+      flag_rate_hold_rate: "Hold rate",
+      flag_rate_false_positive_rate: "False-positive rate",
+      script_short_latin: "Latin",
+      script_short_arabic: "Arabic",
+      script_short_mixed: "mixed",
+      script_short_none: "none",
+      script_short_unknown: "unknown",
     },
     ar: {
       skip_to_queue: "الانتقال إلى القائمة",
@@ -294,10 +404,11 @@
       language_any: "الكل",
       language_fr: "الفرنسية",
       language_en: "الإنجليزية",
-      language_ar: "العربية",
+      language_ar: "العربية الفصحى",
       language_ary: "الدارجة",
       language_mixed: "مختلطة",
       language_und: "غير محددة",
+      language_unknown: "غير معروفة",
       script_latin: "خط لاتيني",
       script_arabic: "خط عربي",
       script_mixed: "خطوط مختلطة",
@@ -358,6 +469,11 @@
       reason_spam_likely: "رسالة مزعجة محتملة",
       reason_spam_near_certain: "رسالة مزعجة شبه مؤكدة",
       reason_check_failed: "تعذّر الفحص: {check}",
+      reason_check_failed_toxicity: "فحص السمّية غير متاح — محجوز لمراجعة بشرية",
+      reason_privacy_forget: "مُحي بطلب من القارئ",
+      score_separator: ": ",
+      detail_separator: ": ",
+      audit_model: "النموذج {model} · القواعد {policy}",
       label_toxicity: "سمّية",
       label_severe_toxicity: "سمّية شديدة",
       label_obscene: "بذاءة",
@@ -384,6 +500,54 @@
       age_minutes: "{n} د",
       age_hours: "{n} س",
       age_days: "{n} ي",
+      report_tab: "تقرير الإنصاف",
+      report_title: "تقرير الإنصاف",
+      report_intro:
+        "حسب اللغة والخط: القرارات التلقائية، وتصحيحات المشرفين، ومدة انتظار التعليقات المحجوزة. تُحجز التعليقات بالعربية والدارجة لمراجعة بشرية عن قصد (لغة لا يقرؤها النموذج): تُظهر الموافقات كم من هذه الحجوزات كان غير ضروري.",
+      report_window: "الفترة",
+      report_last_24h: "آخر 24 ساعة",
+      report_last_7d: "آخر 7 أيام",
+      report_custom: "مخصصة…",
+      report_since: "من",
+      report_until: "إلى",
+      report_show: "عرض",
+      report_download_csv: "تنزيل CSV",
+      report_download_json: "تنزيل JSON",
+      report_shown: "من {since} إلى {until}.",
+      report_loaded: "تم عرض التقرير: {count} صف.",
+      report_empty: "لا توجد قرارات تلقائية في هذه الفترة.",
+      report_window_invalid: "اختر بداية ونهاية، على أن تسبق البداية النهاية.",
+      report_downloaded: "تم حفظ {name}.",
+      report_rules:
+        "يُشار إلى لغة لها {min} تعليقات على الأقل إذا بلغ معدل الحجز أو معدل الإيجابيات الخاطئة فيها {factor} أضعاف وسيط اللغات الأخرى على الأقل، أو أقل منه بـ{factor} مرات.",
+      report_col_language: "اللغة",
+      report_col_script: "الخط",
+      report_group_auto: "القرارات التلقائية",
+      report_group_overrides: "تصحيحات المشرفين",
+      report_group_wait: "انتظار التعليقات المحجوزة",
+      report_col_reasons: "الأسباب",
+      report_col_seen: "المستلمة",
+      report_col_published: "المنشورة",
+      report_col_held: "المحجوزة",
+      report_col_rejected: "المرفوضة",
+      report_col_hold_rate: "معدل الحجز",
+      report_col_approved_after_hold: "مقبولة بعد الحجز",
+      report_col_false_positive_rate: "معدل الإيجابيات الخاطئة",
+      report_col_rejected_after_hold: "مرفوضة بعد الحجز",
+      report_col_taken_down: "مسحوبة بعد النشر",
+      report_col_false_negative_rate: "معدل السلبيات الخاطئة",
+      report_col_wait_median: "الوسيط",
+      report_col_wait_max: "الأقصى",
+      report_ratio: "{n} من {of}",
+      flag_above: "{rate} أعلى بكثير من اللغات الأخرى: {value} مقابل {typical} (وسيطها)",
+      flag_below: "{rate} أدنى بكثير من اللغات الأخرى: {value} مقابل {typical} (وسيطها)",
+      flag_rate_hold_rate: "معدل الحجز",
+      flag_rate_false_positive_rate: "معدل الإيجابيات الخاطئة",
+      script_short_latin: "لاتيني",
+      script_short_arabic: "عربي",
+      script_short_mixed: "مختلط",
+      script_short_none: "بلا خط",
+      script_short_unknown: "غير معروف",
     },
   };
   const LANGUAGES = Object.keys(STRINGS);
@@ -437,6 +601,10 @@
     detailSeq: 0,
     queueSeq: 0,
     statusTimer: null,
+    view: "queue", // or "report"
+    report: null, // the last fairness report shown
+    reportWindow: null, // its { since, until }, as asked (ISO 8601)
+    reportSeq: 0,
   };
 
   const $ = (id) => document.getElementById(id);
@@ -444,6 +612,10 @@
   // ---------------------------------------------------------------------------
   // Translation
   // ---------------------------------------------------------------------------
+  function hasString(key) {
+    return key in (STRINGS[state.lang] || {}) || key in STRINGS.en;
+  }
+
   function t(key, values) {
     const table = STRINGS[state.lang] || STRINGS.en;
     const template = table[key] ?? STRINGS.en[key] ?? key;
@@ -511,8 +683,40 @@
     }
   }
 
+  function isNumber(value) {
+    return typeof value === "number" && Number.isFinite(value);
+  }
+
+  // Numbers as the interface language writes them: "0,93" in French, "0.93" in English.
+  function formatNumber(value, options) {
+    return isNumber(value) ? new Intl.NumberFormat(locale(), options).format(value) : "–";
+  }
+
   function formatScore(value) {
-    return typeof value === "number" && Number.isFinite(value) ? value.toFixed(2) : "–";
+    return formatNumber(value, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  }
+
+  function formatCount(value) {
+    return formatNumber(value, { maximumFractionDigits: 0 });
+  }
+
+  // A rate (0.75) as a percentage: "75 %" in French, "75%" in English.
+  function formatPercent(value) {
+    return formatNumber(value, { style: "percent", maximumFractionDigits: 1 });
+  }
+
+  // A duration in seconds in the largest unit that keeps it readable ("42 s", "1,5 h").
+  function formatDuration(seconds) {
+    if (!isNumber(seconds)) return "–";
+    const s = Math.max(0, seconds);
+    const [unit, size] =
+      s < 60 ? ["second", 1] : s < 3600 ? ["minute", 60] : s < 86400 ? ["hour", 3600] : ["day", 86400];
+    return formatNumber(s / size, {
+      style: "unit",
+      unit,
+      unitDisplay: "short",
+      maximumFractionDigits: unit === "second" || unit === "minute" ? 0 : 1,
+    });
   }
 
   // The browser's own regional variant of the interface language (en-GB, fr-CA…);
@@ -566,7 +770,13 @@
   }
 
   function languageName(code) {
-    return code ? t(`language_${code}`) : "–";
+    if (!code) return "–";
+    return hasString(`language_${code}`) ? t(`language_${code}`) : String(code);
+  }
+
+  function scriptName(script) {
+    if (!script) return "–";
+    return hasString(`script_short_${script}`) ? t(`script_short_${script}`) : String(script);
   }
 
   function statusName(status) {
@@ -690,33 +900,38 @@
     return t(key) === key ? String(label).replace(/_/g, " ") : t(key);
   }
 
-  function reasonTitle(reason) {
-    const [family, ...rest] = String(reason.code).split(".");
+  // A reason code in plain words: "toxicity.insult" is "insult", "spam.likely" "likely spam".
+  function reasonName(code) {
+    const [family, ...rest] = String(code).split(".");
     const detail = rest.join(".");
     if (family === "toxicity") return labelName(detail);
-    if (family === "check_failed") return t("reason_check_failed", { check: detail });
-    const key = `reason_${String(reason.code).replace(/\./g, "_")}`;
-    return t(key) === key ? String(reason.code) : t(key);
+    const key = `reason_${String(code).replace(/\./g, "_")}`;
+    if (hasString(key)) return t(key);
+    if (family === "check_failed") return t("reason_check_failed", { check: labelName(detail) });
+    return String(code);
   }
 
   // One chip per reason: its name, then what it rests on (score ≥ threshold,
-  // the matched word, the language).
+  // the matched word, the language): "insult 0.93 ≥ 0.60", "insulte : 0,93 ≥ 0,60".
   function reasonChip(reason) {
     const chip = el("li", `chip chip-${reasonFamily(reason.code)}`);
     chip.title = String(reason.code);
-    chip.append(el("span", "chip-label", reasonTitle(reason)));
-    if (typeof reason.score === "number") {
+    chip.append(el("span", "chip-label", reasonName(reason.code)));
+    if (isNumber(reason.score)) {
       let text = formatScore(reason.score);
-      if (typeof reason.threshold === "number") text += ` ≥ ${formatScore(reason.threshold)}`;
+      if (isNumber(reason.threshold)) text += ` ≥ ${formatScore(reason.threshold)}`;
       const score = el("span", "chip-score", text);
       score.dir = "ltr"; // "0.93 ≥ 0.60" reads the same in a right-to-left interface
-      chip.append(document.createTextNode(" "), score);
+      chip.append(document.createTextNode(t("score_separator")), score);
     }
     if (reason.match) {
-      chip.append(document.createTextNode(" "), userText("span", "chip-match", reason.match));
+      chip.append(
+        document.createTextNode(t("detail_separator")),
+        userText("span", "chip-match", reason.match),
+      );
     }
     if (reason.detail && reason.code === "language.not_covered") {
-      chip.append(document.createTextNode(` · ${languageName(reason.detail)}`));
+      chip.append(document.createTextNode(t("detail_separator") + languageName(reason.detail)));
     }
     return chip;
   }
@@ -794,9 +1009,10 @@
     }
   }
 
-  async function api(method, path, body) {
+  // One call with the token in the Authorization header; an ApiError unless 2xx.
+  async function request(method, path, { body, accept } = {}) {
     const headers = {
-      Accept: "application/json, application/problem+json",
+      Accept: accept || "application/json, application/problem+json",
       "Accept-Language": state.lang,
       Authorization: `Bearer ${state.token}`,
     };
@@ -811,14 +1027,25 @@
     } catch {
       throw new ApiError(0, null);
     }
-    let data = null;
-    try {
-      data = await response.json();
-    } catch {
-      data = null;
+    if (!response.ok) {
+      let problem = null;
+      try {
+        problem = await response.json();
+      } catch {
+        problem = null;
+      }
+      throw new ApiError(response.status, problem);
     }
-    if (!response.ok) throw new ApiError(response.status, data);
-    return data;
+    return response;
+  }
+
+  async function api(method, path, body) {
+    const response = await request(method, path, { body });
+    try {
+      return await response.json();
+    } catch {
+      return null;
+    }
   }
 
   function problemMessage(error) {
@@ -883,6 +1110,10 @@
     state.selectedId = null;
     $("queue-list").replaceChildren();
     clearDetail();
+    state.report = null;
+    state.reportWindow = null;
+    $("report-rows").replaceChildren();
+    showView("queue");
     showSignIn();
     announce(message || t("signed_out"));
   }
@@ -982,7 +1213,8 @@
     $("queue-empty").hidden = state.items.length > 0;
     $("load-more").hidden = !state.nextCursor;
     for (const button of document.querySelectorAll(".state")) {
-      button.setAttribute("aria-pressed", String(button.dataset.state === state.queue));
+      const pressed = state.view === "queue" && button.dataset.state === state.queue;
+      button.setAttribute("aria-pressed", String(pressed));
     }
     markSelected();
     renderBulkBar();
@@ -1220,7 +1452,7 @@
 
   function renderBulkBar() {
     const count = state.checked.size;
-    $("bulk-bar").hidden = count === 0;
+    $("bulk-bar").hidden = count === 0 || state.view !== "queue";
     $("bulk-count").textContent = t("bulk_selected", { count });
     const offered = new Set(OFFERED[state.queue] || []);
     $("bulk-approve").hidden = !offered.has("approve");
@@ -1356,9 +1588,257 @@
       entry.append(head);
       if (record.action) entry.append(el("p", "audit-action", t("action_label", { action: t(record.action) })));
       if (reasonsOf(record).length) entry.append(reasonChips(record));
+      if (record.by === "auto" && (record.model || record.policy)) {
+        const model = (record.model && record.model.name) || "–";
+        const policy = record.policy ? String(record.policy).slice(0, 12) : "–";
+        entry.append(el("p", "audit-model", t("audit_model", { model, policy })));
+      }
       if (record.note) entry.append(userText("p", "audit-note", record.note));
       list.append(entry);
     }
+  }
+
+  // ---------------------------------------------------------------------------
+  // The fairness report: per language and script, for a window of time
+  // ---------------------------------------------------------------------------
+  const HOUR_MS = 3600 * 1000;
+  const RANGES = { "24h": 24 * HOUR_MS, "7d": 7 * 24 * HOUR_MS };
+  const REPORT_PATH = "/v1/moderation/report";
+  // The rates a flag can name (report.py), and the column each one highlights.
+  const FLAGGED_COLUMNS = { hold_rate: "hold_rate", false_positive_rate: "false_positive_rate" };
+  const FLAG_PATTERN = /^([a-z_]+) (\d+(?:\.\d+)?) vs (\d+(?:\.\d+)?) for the others$/;
+
+  function showView(view) {
+    state.view = view;
+    const report = view === "report";
+    $("report").hidden = !report;
+    $("panes").hidden = report;
+    $("filters").hidden = report;
+    $("oldest").hidden = report;
+    renderBulkBar();
+    $("report-tab").setAttribute("aria-pressed", String(report));
+    for (const button of document.querySelectorAll(".state")) {
+      button.setAttribute("aria-pressed", String(!report && button.dataset.state === state.queue));
+    }
+  }
+
+  function openReport() {
+    if (state.view === "report") return;
+    showView("report");
+    loadReport();
+  }
+
+  // "2024-05-01T10:00" for an <input type="datetime-local">, in the browser's time zone.
+  function localInputValue(date) {
+    const pad = (n) => String(n).padStart(2, "0");
+    return (
+      `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}` +
+      `T${pad(date.getHours())}:${pad(date.getMinutes())}`
+    );
+  }
+
+  function onRangeChange() {
+    const custom = $("report-range").value === "custom";
+    for (const label of document.querySelectorAll(".report-custom")) label.hidden = !custom;
+    if (custom) {
+      // Start from the window shown, so "custom" begins as a small change of it.
+      const shown = state.reportWindow;
+      const until = shown ? new Date(shown.until) : new Date();
+      const since = shown ? new Date(shown.since) : new Date(until.getTime() - RANGES["24h"]);
+      if (!$("report-since").value) $("report-since").value = localInputValue(since);
+      if (!$("report-until").value) $("report-until").value = localInputValue(until);
+      $("report-since").focus();
+    } else {
+      loadReport();
+    }
+  }
+
+  // The window the picker describes, or null when the custom one is incomplete or reversed.
+  function pickedWindow() {
+    const range = $("report-range").value;
+    if (range in RANGES) {
+      const until = new Date();
+      return {
+        since: new Date(until.getTime() - RANGES[range]).toISOString(),
+        until: until.toISOString(),
+      };
+    }
+    const since = parseDate($("report-since").value);
+    const until = parseDate($("report-until").value);
+    if (!since || !until || since > until) return null;
+    return { since: since.toISOString(), until: until.toISOString() };
+  }
+
+  async function loadReport() {
+    const period = pickedWindow();
+    if (!period) {
+      announce(t("report_window_invalid"), "error");
+      return;
+    }
+    const seq = ++state.reportSeq;
+    $("report").setAttribute("aria-busy", "true");
+    let report;
+    try {
+      report = await api("GET", `${REPORT_PATH}?${queryString({ ...period, format: "json" })}`);
+    } catch (error) {
+      failed(error);
+      return;
+    } finally {
+      if (seq === state.reportSeq) $("report").removeAttribute("aria-busy");
+    }
+    if (seq !== state.reportSeq) return;
+    state.report = report || {};
+    state.reportWindow = period;
+    renderReport();
+    announce(t("report_loaded", { count: reportRows().length }));
+  }
+
+  function reportRows() {
+    const report = state.report || {};
+    return Array.isArray(report.languages) ? report.languages : [];
+  }
+
+  function renderReport() {
+    const report = state.report;
+    if (!report) return;
+    const rows = reportRows();
+    $("report-shown").textContent = t("report_shown", {
+      since: formatDate(report.since),
+      until: formatDate(report.until),
+    });
+    $("report-rows").replaceChildren(...rows.flatMap(reportRow));
+    $("report-table").hidden = !rows.length;
+    $("report-empty").hidden = rows.length > 0;
+    const rules = report.rules || {};
+    $("report-rules").textContent =
+      isNumber(rules.min_comments_to_flag) && isNumber(rules.far_factor)
+        ? t("report_rules", {
+            min: formatCount(rules.min_comments_to_flag),
+            factor: formatNumber(rules.far_factor, { maximumFractionDigits: 1 }),
+          })
+        : "";
+  }
+
+  // A flag from the API ("hold_rate 1.00 vs 0.20 for the others") in plain words;
+  // one the page does not know is shown as it came.
+  function parseFlag(flag) {
+    const found = FLAG_PATTERN.exec(String(flag));
+    if (!found || !hasString(`flag_rate_${found[1]}`)) return { rate: null, text: String(flag) };
+    const [, rate, value, typical] = found;
+    const above = Number(value) > Number(typical);
+    const text = t(above ? "flag_above" : "flag_below", {
+      rate: t(`flag_rate_${rate}`),
+      value: formatPercent(Number(value)),
+      typical: formatPercent(Number(typical)),
+    });
+    return { rate, text };
+  }
+
+  function numberCell(text, { title, flagged = false } = {}) {
+    const cell = el("td", flagged ? "num is-flagged" : "num", text);
+    if (title) cell.title = title;
+    return cell;
+  }
+
+  function reasonCounts(reasons) {
+    const list = el("ul", "reason-counts");
+    for (const [code, count] of Object.entries(reasons || {})) {
+      const entry = el("li", `chip chip-${reasonFamily(code)}`);
+      entry.title = code;
+      entry.append(el("span", "reason-count", formatCount(count)), el("span", null, reasonName(code)));
+      list.append(entry);
+    }
+    return list;
+  }
+
+  // A language's row, then, when it is flagged, a row that says why.
+  function reportRow(row) {
+    const flags = (Array.isArray(row.flags) ? row.flags : []).map(parseFlag);
+    const flaggedRates = new Set(flags.map((f) => FLAGGED_COLUMNS[f.rate]).filter(Boolean));
+    const ratio = (n, of) => t("report_ratio", { n: formatCount(n), of: formatCount(of) });
+    const tr = el("tr", flags.length ? "report-row is-flagged" : "report-row");
+    tr.dataset.language = String(row.language ?? "");
+    tr.dataset.script = String(row.script ?? "");
+    const language = el("th", "report-language", languageName(row.language));
+    language.scope = "row";
+    tr.append(
+      language,
+      el("td", "report-script", scriptName(row.script)),
+      numberCell(formatCount(row.seen)),
+      numberCell(formatCount(row.published)),
+      numberCell(formatCount(row.held)),
+      numberCell(formatCount(row.rejected)),
+      numberCell(formatPercent(row.hold_rate), {
+        title: ratio(row.held, row.seen),
+        flagged: flaggedRates.has("hold_rate"),
+      }),
+      numberCell(formatCount(row.approved_after_hold)),
+      numberCell(formatPercent(row.false_positive_rate), {
+        title: ratio(row.approved_after_hold, row.held),
+        flagged: flaggedRates.has("false_positive_rate"),
+      }),
+      numberCell(formatCount(row.rejected_after_hold)),
+      numberCell(formatCount(row.taken_down_after_publish)),
+      numberCell(formatPercent(row.false_negative_rate), {
+        title: ratio(row.taken_down_after_publish, row.published),
+      }),
+      numberCell(formatDuration(row.held_wait_median_s)),
+      numberCell(formatDuration(row.held_wait_max_s)),
+    );
+    const reasons = el("td", "report-reasons");
+    reasons.append(reasonCounts(row.reasons));
+    tr.append(reasons);
+    if (!flags.length) return [tr];
+    const flagRow = el("tr", "flag-row");
+    const cell = el("td");
+    cell.colSpan = tr.children.length;
+    const list = el("ul", "flags");
+    for (const flag of flags) {
+      const entry = el("li", "flag");
+      const mark = el("span", "flag-mark", "⚑");
+      mark.setAttribute("aria-hidden", "true");
+      entry.append(mark, el("span", null, `${languageName(row.language)} · ${flag.text}`));
+      list.append(entry);
+    }
+    cell.append(list);
+    flagRow.append(cell);
+    return [tr, flagRow];
+  }
+
+  // "fairness-20240501T1000Z-20240502T1000Z.csv": the window in the name, safe everywhere.
+  function reportFileName(period, format) {
+    const stamp = (iso) => iso.slice(0, 16).replace(/[-:]/g, "") + "Z";
+    return `fairness-${stamp(period.since)}-${stamp(period.until)}.${format}`;
+  }
+
+  // The report of the window shown, fetched with the token (never in a URL) and saved
+  // from a Blob through an object URL.
+  async function downloadReport(format) {
+    const period = state.reportWindow || pickedWindow();
+    if (!period) {
+      announce(t("report_window_invalid"), "error");
+      return;
+    }
+    const accept = format === "csv" ? "text/csv" : "application/json";
+    let blob;
+    try {
+      const path = `${REPORT_PATH}?${queryString({ ...period, format })}`;
+      blob = await (await request("GET", path, { accept })).blob();
+    } catch (error) {
+      failed(error instanceof ApiError ? error : new ApiError(0, null));
+      return;
+    }
+    const name = reportFileName(period, format);
+    const url = URL.createObjectURL(blob);
+    const link = el("a");
+    link.href = url;
+    link.download = name;
+    link.hidden = true;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    announce(t("report_downloaded", { name }));
   }
 
   // ---------------------------------------------------------------------------
@@ -1402,7 +1882,8 @@
       if (event.key === "Escape") event.target.blur();
       return;
     }
-    if ($("help-dialog").open) {
+    if ($("help-dialog").open || state.view === "report") {
+      // In the report no comment is on screen: only the help opens (and closes).
       if (event.key === "?") {
         event.preventDefault();
         toggleHelp();
@@ -1440,6 +1921,7 @@
   // Wiring
   // ---------------------------------------------------------------------------
   function switchQueue(queue) {
+    if (state.view !== "queue") showView("queue");
     if (queue === state.queue) return;
     state.queue = queue;
     state.selectedId = null;
@@ -1469,6 +1951,7 @@
         renderQueue();
         if (state.selectedId) loadDetail(state.selectedId);
         loadStats();
+        renderReport();
       }
     });
     for (const button of document.querySelectorAll(".state")) {
@@ -1485,6 +1968,14 @@
       loadStats();
     });
     $("load-more").addEventListener("click", () => loadQueue({ append: true }));
+    $("report-tab").addEventListener("click", openReport);
+    $("report-range").addEventListener("change", onRangeChange);
+    $("report-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      loadReport();
+    });
+    $("report-csv").addEventListener("click", () => downloadReport("csv"));
+    $("report-json").addEventListener("click", () => downloadReport("json"));
     $("bulk-approve").addEventListener("click", () => decideMany("approve"));
     $("bulk-reject").addEventListener("click", () => decideMany("reject"));
     $("bulk-takedown").addEventListener("click", () => decideMany("takedown"));
