@@ -234,6 +234,28 @@ async def test_markup_in_a_comment_is_shown_as_text_and_never_runs(page: Page, s
     assert await page.locator("#queue-list script, #queue-list b").count() == 0
 
 
+async def test_markup_in_matched_words_and_reasons_is_shown_as_text(page: Page, site: Site) -> None:
+    """A word-list term (typed by a moderator, shown as the match of a reason) holding
+    markup is shown literally; article ids cannot hold markup at all (intake refuses)."""
+    term = '<img src=x onerror="window.__pwned=1">'
+    async with site.http.put(
+        f"{site.url}/v1/moderation/wordlists/suspect",
+        json={"terms": [term]},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    ) as response:
+        assert response.status == 200, await response.text()
+    (comment_id,) = await site.seed({"body": f"Voici {term} dans le texte."})
+    await sign_in(page)
+    shown = item(page, comment_id)
+    await expect(shown).to_contain_text(term)
+    assert await page.evaluate("typeof window.__pwned") == "undefined"
+    assert await page.locator("img").count() == 0
+    async with site.http.post(
+        f"{site.url}/v1/comments", json={**VALID, "article_id": "<script>x</script>"}
+    ) as refused:
+        assert refused.status == 422
+
+
 async def test_arabic_comments_read_right_to_left(page: Page, site: Site) -> None:
     arabic, french = await site.seed(
         {"name": "أمينة", "body": "هذا المقال مفيد جدا، شكرا على هذا العمل الجيد."},
