@@ -130,11 +130,13 @@ def _redirect_target(value: object, settings: Settings) -> URL | None:
         raise error
     try:
         parts = urlsplit(value)
+        _ = parts.port  # raises for a port that is out of range or not a number
+        target = URL(value)
     except ValueError:
         raise error from None
     if parts.scheme not in ("http", "https") or parts.hostname not in settings.redirect_hosts:
         raise error
-    return URL(value)
+    return target
 
 
 def _new_comment(submission: validation.Submission, hash_key: bytes) -> Comment:

@@ -189,6 +189,8 @@ async def forget(request: web.Request) -> web.Response:
     email = (await _json_object(request)).get("email")
     if not isinstance(email, str) or not email.strip():
         raise Problem(422, "validation", errors=[FieldError("email", "required")])
+    if "\x00" in email or not _encodable(email):
+        raise Problem(422, "validation", errors=[FieldError("email", "invalid_character")])
     settings = request.app[SETTINGS]
     result = await privacy.forget(
         request.app[STORE].redis,
@@ -233,16 +235,19 @@ async def export_decisions(request: web.Request) -> web.StreamResponse:
     return response
 
 
+EPOCH = datetime(1970, 1, 2, tzinfo=UTC)  # stream ids count milliseconds since 1970
+
+
 def _window(request: web.Request) -> tuple[datetime, datetime]:
-    """`since` and `until` (ISO 8601); by default the last 24 hours."""
+    """`since` and `until` (ISO 8601, from 1970 on); by default the last 24 hours."""
     errors: list[FieldError] = []
-    now = datetime.now(UTC)
-    until = _moment(request.query.get("until"), "until", errors) or now
-    since = _moment(request.query.get("since"), "since", errors) or until - timedelta(days=1)
-    if not errors and since > until:
-        errors.append(FieldError("since", "invalid_time"))
+    until = _moment(request.query.get("until"), "until", errors) or datetime.now(UTC)
+    since = _moment(request.query.get("since"), "since", errors)
     if errors:
         raise Problem(400, "bad_request", errors=errors)
+    since = since or until - timedelta(days=1)
+    if since > until:
+        raise Problem(400, "bad_request", errors=[FieldError("since", "invalid_time")])
     return since, until
 
 
@@ -251,10 +256,13 @@ def _moment(raw: str | None, field: str, errors: list[FieldError]) -> datetime |
         return None
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        if moment < EPOCH:
+            raise ValueError("before the first stream ids")
+    except (ValueError, OverflowError):
         errors.append(FieldError(field, "invalid_time"))
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment
 
 
 async def stats(request: web.Request) -> web.Response:
@@ -359,9 +367,20 @@ def _wordlist_kind(request: web.Request) -> str:
     return kind
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
+
+
 def _is_stream_id(value: str) -> bool:
+    """A Redis stream id after which entries can exist: ASCII digits, 64-bit parts, not 0-0."""
     ms, _, seq = value.partition("-")
-    return ms.isdigit() and (seq == "" or seq.isdigit())
+    if not (value.isascii() and ms.isdigit() and (seq == "" or seq.isdigit())):
+        return False
+    return int(ms) < 2**64 and int(seq or 0) < 2**64 and (int(ms), int(seq or 1)) != (0, 0)
 
 
 def add_routes(app: web.Application) -> None:

@@ -17,6 +17,7 @@ def _op(
     params: list[dict[str, Any]] | None = None,
     body: dict[str, Any] | None = None,
     errors: tuple[str, ...] = (),
+    content: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "operationId": op_id,
@@ -24,7 +25,7 @@ def _op(
         "security": _AUTH,
         "parameters": params or [],
         "responses": {
-            "200": {"description": "OK.", "content": _JSON_OBJECT},
+            "200": {"description": "OK.", "content": content or _JSON_OBJECT},
             **_ERRORS,
             **{code: _PROBLEM for code in errors},
         },
@@ -104,7 +105,7 @@ def paths() -> dict[str, Any]:
                 "Approve, reject or take down a comment.",
                 params=[_path("comment_id")],
                 body=_DECISION,
-                errors=("400", "404", "409", "415", "422"),
+                errors=("400", "404", "409", "413", "415", "422"),
             )
         },
         "/v1/moderation/decisions": {
@@ -130,7 +131,7 @@ def paths() -> dict[str, Any]:
                         },
                     },
                 },
-                errors=("400", "415", "422"),
+                errors=("400", "413", "415", "422"),
             )
         },
         "/v1/moderation/audit": {
@@ -167,7 +168,7 @@ def paths() -> dict[str, Any]:
                         }
                     },
                 },
-                errors=("400", "404", "415", "422"),
+                errors=("400", "404", "413", "415", "422"),
             ),
         },
         "/v1/moderation/forget": {
@@ -179,7 +180,7 @@ def paths() -> dict[str, Any]:
                     "required": ["email"],
                     "properties": {"email": {"type": "string"}},
                 },
-                errors=("400", "415", "422"),
+                errors=("400", "413", "415", "422"),
             )
         },
         "/v1/moderation/report": {
@@ -193,6 +194,7 @@ def paths() -> dict[str, Any]:
                     _query("format", "json (default) or csv", {"enum": ["json", "csv"]}),
                 ],
                 errors=("400",),
+                content={**_JSON_OBJECT, "text/csv": {"schema": {"type": "string"}}},
             )
         },
         "/v1/moderation/export": {
@@ -204,6 +206,7 @@ def paths() -> dict[str, Any]:
                     _query("until", "ISO 8601, default now"),
                 ],
                 errors=("400",),
+                content={"application/x-ndjson": {"schema": {"type": "string"}}},
             )
         },
         "/v1/moderation/stats": {

@@ -254,7 +254,7 @@ def page_limit(raw: str | None, errors: list[FieldError], *, default: int, maxim
     """A `limit` query parameter: 1 to `maximum`, `default` when absent; an error otherwise."""
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
         errors.append(FieldError("limit", "invalid_limit", maximum))
         return default
     return int(raw)
