@@ -171,6 +171,11 @@ TITLES: Mapping[str, Mapping[str, str]] = {
         "fr": "Une clé valide est requise.",
         "ar": "مطلوب مفتاح صالح.",
     },
+    "request_timeout": {
+        "en": "The request body arrived too slowly.",
+        "fr": "Le corps de la requête est arrivé trop lentement.",
+        "ar": "وصل محتوى الطلب ببطء شديد.",
+    },
     "rate_limited": {
         "en": "Too many comments in a short time; try again in a moment.",
         "fr": "Trop de commentaires en peu de temps ; réessayez dans un instant.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 from collections.abc import Mapping
@@ -87,7 +88,12 @@ async def _read_body(request: web.Request, settings: Settings) -> bytes:
     if length is not None and length > settings.limits.request_bytes:
         # Refuse before reading; close so the rest of the upload is not read either.
         raise Problem(413, "too_large", headers={"Connection": "close"})
-    return await request.read()  # aiohttp stops at client_max_size with 413
+    try:
+        # A client that sends its body too slowly (slowloris) does not hold a handler.
+        async with asyncio.timeout(settings.body_timeout_s):
+            return await request.read()  # aiohttp stops at client_max_size with 413
+    except TimeoutError:
+        raise Problem(408, "request_timeout", headers={"Connection": "close"}) from None
 
 
 def _parse_json(raw: bytes) -> dict[str, object]:

@@ -110,7 +110,17 @@ def spec(limits: Limits | None = None) -> dict[str, Any]:
                         "303": {"description": "Form post with an allowed redirect_to."},
                         **{
                             code: _PROBLEM
-                            for code in ("400", "401", "409", "413", "415", "422", "429", "503")
+                            for code in (
+                                "400",
+                                "401",
+                                "408",
+                                "409",
+                                "413",
+                                "415",
+                                "422",
+                                "429",
+                                "503",
+                            )
                         },
                     },
                 }

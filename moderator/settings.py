@@ -93,6 +93,7 @@ class Settings:
     redis_timeout_s: float = 0.5
     retry_after_s: int = 2
     shutdown_timeout_s: float = 10.0
+    body_timeout_s: float = 10.0
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -155,6 +156,7 @@ class Settings:
             redis_timeout_s=env.number("REDIS_TIMEOUT_S", 0.5, 0.05, 30.0),
             retry_after_s=env.integer("RETRY_AFTER_S", 2, minimum=1),
             shutdown_timeout_s=env.number("SHUTDOWN_TIMEOUT_S", 10.0, 0.0, 600.0),
+            body_timeout_s=env.number("BODY_TIMEOUT_S", 10.0, 0.1, 600.0),
             limits=limits,
         )
         if settings.spam_reject_threshold < settings.spam_hold_threshold:

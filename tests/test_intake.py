@@ -409,3 +409,29 @@ async def test_request_id_is_taken_from_the_caller_or_made(client: TestClient) -
     assert given.headers["X-Request-ID"] == "site-req-42"
     made = await post_json(client, {})
     assert len(made.headers["X-Request-ID"]) == 32
+
+
+async def test_a_body_sent_too_slowly_times_out_with_408(
+    aiohttp_client,
+    settings: Settings,
+    redis: aioredis.Redis,  # type: ignore[no-untyped-def]
+) -> None:
+    """A client that stops sending its body half-way (slowloris) gets 408, not a held handler."""
+    import asyncio
+    from dataclasses import replace
+
+    client = await aiohttp_client(create_app(replace(settings, body_timeout_s=0.3)))
+    body = json.dumps(VALID).encode()
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.port)
+    writer.write(
+        b"POST /v1/comments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body[:10]
+    )
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(65536), timeout=5)
+    writer.close()
+    await writer.wait_closed()
+    assert answer.startswith(b"HTTP/1.1 408")
+    assert b"application/problem+json" in answer
+    await assert_nothing_written(redis, settings)
