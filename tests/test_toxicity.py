@@ -26,11 +26,13 @@ from workers import modeldir
 from workers.errors import ModelUnavailable
 from workers.toxicity import (
     OVERLAP_TOKENS,
+    PRECISIONS,
     DetoxifyScorer,
     ModelInfo,
     ToxicityScorer,
     length_batches,
     load_scorer,
+    padded_batches,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -265,6 +267,141 @@ def test_length_batches() -> None:
     assert length_batches(lengths, max_items=32, max_tokens=1024) == [[0, 2, 4], [1, 3], [5]]
     assert length_batches([], max_items=4, max_tokens=100) == []
     assert length_batches([900], max_items=4, max_tokens=100) == [[0]]
+
+
+def batch_cost(batches: list[list[int]], lengths: list[int], step: int) -> int:
+    return sum(step + len(batch) * max(lengths[i] for i in batch) for batch in batches)
+
+
+def runs(count: int, max_items: int) -> Iterator[list[int]]:
+    """Every way to cut `count` sorted items into consecutive runs of at most `max_items`."""
+    if count == 0:
+        yield []
+        return
+    for size in range(1, min(count, max_items) + 1):
+        for rest in runs(count - size, max_items):
+            yield [size, *rest]
+
+
+def test_padded_batches_pay_for_padding_only_when_a_forward_pass_costs_more() -> None:
+    assert padded_batches([], max_items=4, max_tokens=100) == []
+    assert padded_batches([900], max_items=4, max_tokens=100) == [[0]]
+    # Equal lengths: as many together as allowed.
+    assert padded_batches([50] * 5, max_items=2, max_tokens=1000, step_tokens=24) == [
+        [0, 1],
+        [2, 3],
+        [4],
+    ]
+    # 10 and 12 together (4 padded tokens < 24); 300 with them would pad 580.
+    assert padded_batches([300, 10, 12], max_items=8, max_tokens=9999, step_tokens=24) == [
+        [1, 2],
+        [0],
+    ]
+    # The token budget splits what the cost alone would keep together.
+    assert padded_batches([100] * 4, max_items=8, max_tokens=200, step_tokens=1000) == [
+        [0, 1],
+        [2, 3],
+    ]
+
+
+def test_padded_batches_find_the_cheapest_grouping() -> None:
+    """Against every cut of the sorted lengths into runs, on random lengths."""
+    import random
+
+    rng = random.Random(7)
+    for _ in range(200):
+        lengths = [rng.randint(1, 300) for _ in range(rng.randint(1, 8))]
+        max_items, step = rng.randint(1, 4), rng.choice((0, 24, 200))
+        batches = padded_batches(lengths, max_items=max_items, max_tokens=10**6, step_tokens=step)
+        order = sorted(range(len(lengths)), key=lengths.__getitem__)
+        assert [i for batch in batches for i in batch] == order
+        assert all(len(batch) <= max_items for batch in batches)
+        best = min(
+            batch_cost(
+                [order[sum(sizes[:k]) : sum(sizes[: k + 1])] for k in range(len(sizes))],
+                lengths,
+                step,
+            )
+            for sizes in runs(len(lengths), max_items)
+        )
+        assert batch_cost(batches, lengths, step) == best
+
+
+@pytest.fixture(scope="module")
+def precise(calm_dir: Path) -> dict[str, DetoxifyScorer]:
+    """The calm model in each precision, its head spread (on fp32 features) so that
+    scores depend on the text; the head itself stays fp32 in every precision."""
+    from workers.bench_scoring import spread_head
+
+    scorers = {
+        p: load_scorer("multilingual", str(calm_dir), threads=2, precision=p) for p in PRECISIONS
+    }
+    fp32 = scorers["fp32"]._model
+    spread_head(fp32, scorers["fp32"]._tokenizer, [*COMMENTS, *SENTENCES], seed=3)
+    for scorer in scorers.values():
+        scorer._model.classifier.load_state_dict(fp32.classifier.state_dict())
+    return scorers
+
+
+def test_each_precision_converts_the_encoder_once_and_keeps_the_head(
+    precise: dict[str, DetoxifyScorer],
+) -> None:
+    import torch
+
+    for precision, scorer in precise.items():
+        assert scorer.precision == precision
+        model = scorer._model
+        dense = model.roberta.encoder.layer[0].intermediate.dense
+        expected = {"fp32": torch.float32, "bf16": torch.bfloat16}
+        if precision == "int8":
+            assert isinstance(dense, torch.ao.nn.quantized.dynamic.Linear)
+        else:
+            assert dense.weight.dtype == expected[precision]
+        assert model.classifier.out_proj.weight.dtype == torch.float32
+        assert model.roberta.embeddings.word_embeddings.weight.dtype == torch.float32
+
+
+def test_every_precision_scores_close_to_fp32(precise: dict[str, DetoxifyScorer]) -> None:
+    """Close, not equal: on this 32-wide random model with its head spread, a small
+    error in the features moves the scores a lot, the more so for int8, whose inputs
+    are quantised per tensor (the bench measures the real sizes)."""
+    texts = [*COMMENTS, LONG_COMMENT, "ok"]
+    tolerance = {"bf16": 0.05, "int8": 0.35}
+    reference = precise["fp32"].score(texts)
+    spread = max(s["toxicity"] for s in reference) - min(s["toxicity"] for s in reference)
+    assert spread > 0.3  # the scores depend on the text: the comparison means something
+    for precision in ("bf16", "int8"):
+        results = precise[precision].score(texts)
+        assert len(results) == len(texts)
+        for ours, theirs in zip(results, reference, strict=True):
+            assert list(ours) == list(UNBIASED_LABELS)
+            assert all(0.0 <= value <= 1.0 for value in ours.values())
+            assert max(abs(ours[k] - theirs[k]) for k in ours) < tolerance[precision]
+
+
+def test_a_long_comment_is_windowed_in_every_precision(calm_dir: Path) -> None:
+    flagged, _ = flag_scorer(calm_dir)
+    for precision, scorer in (
+        ("bf16", load_scorer("multilingual", str(calm_dir), threads=1, precision="bf16")),
+        ("int8", load_scorer("multilingual", str(calm_dir), threads=1, precision="int8")),
+    ):
+        assert scorer.windows(LONG_COMMENT) == flagged.windows(LONG_COMMENT), precision
+        [scores] = scorer.score([LONG_COMMENT])
+        assert max(scores.values()) < 0.05, precision
+
+
+def test_an_unknown_precision_is_refused(calm_dir: Path) -> None:
+    with pytest.raises(ValueError, match=r"precision must be one of \('fp32', 'bf16', 'int8'\)"):
+        load_scorer("multilingual", str(calm_dir), precision="fp16")
+
+
+def test_the_precisions_are_the_settings_choices() -> None:
+    from moderator.settings import Settings
+
+    for precision in PRECISIONS:
+        env = {"MODERATOR_TOXICITY_PRECISION": precision}
+        assert Settings.from_env(env).toxicity_precision == precision
+    assert Settings().toxicity_precision == "fp32"
 
 
 def test_a_tampered_checkpoint_is_refused_before_it_is_unpickled(

@@ -86,7 +86,9 @@ def _load_toxicity(settings: Settings) -> ToxicityScorer | None:
     """The model, loaded once per process; None (every comment held with
     `check_failed.toxicity`) only when MODERATOR_TOXICITY_FALLBACK=hold."""
     try:
-        scorer = load_scorer(settings.toxicity_model, settings.model_dir)
+        scorer = load_scorer(
+            settings.toxicity_model, settings.model_dir, precision=settings.toxicity_precision
+        )
     except ModelUnavailable as exc:
         if settings.toxicity_fallback != "hold":
             raise

@@ -1,0 +1,152 @@
+"""`moderator bench scoring` (workers/bench_scoring.py): it runs on a tiny model and reports
+both paths' speed, the ratio, score differences and the agreement of decisions. No timing
+is asserted: the machines are shared."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import structlog
+
+from moderator.settings import Settings
+from tests.model_factory import build_model_dir
+from workers import modeldir
+from workers.bench_scoring import ARCHS, MAX_WORDS, MIN_WORDS, compare, corpus, main
+from workers.policy import Policy
+from workers.wordlists import WordList
+
+REPO = Path(__file__).resolve().parent.parent
+ARABIC = re.compile("[\u0600-\u06ff]")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _process_state() -> Iterator[None]:
+    """The command configures logging and, loading from a model directory, switches the
+    hub off and sets torch's threads: give the rest of the session back what it had."""
+    import torch
+    from huggingface_hub import constants
+
+    names = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HOME", "HF_HUB_CACHE")
+    environ = {name: os.environ.get(name) for name in names}
+    threads = torch.get_num_threads()
+    structlog_config = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("HF_HUB_OFFLINE", "HF_HOME", "HF_HUB_CACHE"):
+            patch.setattr(constants, name, getattr(constants, name))
+        yield
+    root.handlers[:], root.level = handlers, level
+    structlog.configure(**structlog_config)
+    torch.set_num_threads(threads)
+    for name, value in environ.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_model_dir(tmp_path_factory.mktemp("tiny"), "multilingual", mood="calm")
+
+
+def test_the_command_runs_on_a_tiny_model_and_reports(tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "scoring.json"
+    argv = ["--model", "multilingual", "--dir", str(tiny), "--count", "12", "--batch-size", "5"]
+    argv += ["--precision", "int8", "--repeat", "1", "--json", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-m", "workers.bench_scoring", *argv],
+        cwd=REPO,
+        env={k: v for k, v in os.environ.items() if not k.startswith("MODERATOR_")},
+        capture_output=True,
+        text=True,
+        timeout=50,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out.read_text())
+    assert report["model"] == "detoxify/multilingual"
+    assert (report["precision"], report["batch_size"], report["repeat"]) == ("int8", 5, 1)
+    assert report["random_weights"] is False
+    assert report["threads"] >= 1
+    assert report["corpus"]["count"] == 12
+    assert MIN_WORDS <= report["corpus"]["words_min"] <= report["corpus"]["words_max"] <= MAX_WORDS
+    for path in ("baseline", "worker"):
+        assert set(report[path]) == {"wall_s", "cpu_s", "comments_per_s"}
+        assert report[path]["comments_per_s"] > 0
+    assert report["ratio"] > 0
+    assert report["cpu_ratio"] > 0
+    labels = {"toxicity", "severe_toxicity", "obscene", "identity_attack", "insult", "threat"}
+    assert set(report["max_abs_diff"]) == labels | {"sexual_explicit"}
+    # The calm model scores every text alike in every precision: all decisions agree.
+    assert report["decisions"] == {
+        "count": 12,
+        "identical": 12,
+        "agreement_pct": 100.0,
+        "held_baseline": 0,
+        "held_worker": 0,
+    }
+    assert "ratio:" in done.stdout
+    assert "decisions identical: 12/12 (100.00%)" in done.stdout
+    assert "round 3/3: 12 comments" in done.stderr  # progress, on stderr
+
+
+def test_the_corpus_is_fixed_by_its_seed_and_mixes_lengths_and_languages() -> None:
+    comments = corpus(300, 7)
+    assert comments == corpus(300, 7)
+    assert comments != corpus(300, 8)
+    words = [len(comment.split()) for comment in comments]
+    assert MIN_WORDS <= min(words) < 10
+    assert 200 < max(words) <= MAX_WORDS
+    assert 20 < sorted(words)[150] < 70  # log-uniform: half under about 40 words
+    arabic_script = sum(bool(ARABIC.search(comment)) for comment in comments)
+    assert 80 < arabic_script < 160  # Arabic and Darija in Arabic script: 2 of 5 languages
+    assert any("merci" in comment for comment in comments)
+    assert any("thank" in comment for comment in comments)
+    assert any("bzaf" in comment for comment in comments)
+
+
+def test_compare_counts_a_reason_gained_or_lost_as_a_different_decision() -> None:
+    policy = Policy.from_settings(Settings(), WordList(()), WordList(()))
+    low = {"toxicity": 0.1, "insult": 0.1}
+    baseline = [low, {"toxicity": 0.1, "insult": 0.59}, {"toxicity": 0.9, "insult": 0.7}]
+    worker = [low, {"toxicity": 0.1, "insult": 0.61}, {"toxicity": 0.9, "insult": 0.5}]
+    result = compare(baseline, worker, policy)
+    assert result["max_abs_diff"] == {"toxicity": 0.0, "insult": 0.2}
+    assert result["decisions"] == {
+        "count": 3,
+        "identical": 1,
+        "agreement_pct": 33.33,
+        "held_baseline": 1,
+        "held_worker": 2,
+    }
+
+
+def test_random_weights_cover_every_model_type() -> None:
+    assert set(ARCHS) == set(modeldir.MODEL_TYPES)
+    for model_type, arch in ARCHS.items():
+        assert arch.base_model == modeldir.BASE_MODELS[model_type]
+
+
+def test_a_missing_model_directory_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["--model", "original", "--dir", str(tmp_path / "nowhere"), "--count", "2"])
+    assert code == 1
+    assert "moderator bench scoring: model directory" in capsys.readouterr().err
+
+
+def test_a_bad_setting_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MODERATOR_TOXICITY_PRECISION", "fp64")
+    assert main(["--count", "2"]) == 2
+    assert "MODERATOR_TOXICITY_PRECISION" in capsys.readouterr().err
