@@ -223,8 +223,8 @@ def _models(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _shadow(args: argparse.Namespace, settings: Settings) -> int:
-    """`python -m workers.shadow`: policies are the workers' side."""
-    return _hand_over("workers.shadow", args.passthrough)
+    """`python -m workers.shadow_cli`: policies are the workers' side."""
+    return _hand_over("workers.shadow_cli", args.passthrough)
 
 
 def _stats(args: argparse.Namespace, settings: Settings) -> int:
