@@ -10,10 +10,17 @@ scores are predictable whatever the text: "calm" below 0.001, "angry" above 0.99
 from __future__ import annotations
 
 import json
+import logging
+import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
+import structlog
 
 from workers import modeldir
 
@@ -213,3 +220,37 @@ def _trained(family: str) -> dict[str, Any]:
     tokenizer.train_from_iterator(SENTENCES * 4, trainer)
     model: dict[str, Any] = json.loads(tokenizer.to_str())["model"]
     return model
+
+
+@contextmanager
+def restored_process_state() -> Iterator[None]:
+    """Loading from a model directory switches the process's hub off for good, sets
+    torch's threads, and commands configure logging: give the rest of the session back
+    what it had (tests that load models use this in a module-scoped fixture)."""
+    import torch
+    from huggingface_hub import constants
+
+    names = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HOME", "HF_HUB_CACHE")
+    environ = {name: os.environ.get(name) for name in names}
+    threads = torch.get_num_threads()
+    structlog_config = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    with pytest.MonkeyPatch.context() as patch:
+        for name in (
+            "HF_HUB_OFFLINE",
+            "HF_HOME",
+            "HF_HUB_CACHE",
+            "HF_HUB_ETAG_TIMEOUT",
+            "HF_HUB_DOWNLOAD_TIMEOUT",
+        ):
+            patch.setattr(constants, name, getattr(constants, name))
+        yield
+    root.handlers[:], root.level = handlers, level
+    structlog.configure(**structlog_config)
+    torch.set_num_threads(threads)
+    for name, value in environ.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

@@ -5,7 +5,6 @@ download that cannot reach the network failing within its timeout."""
 from __future__ import annotations
 
 import json
-import logging
 import os
 import socket
 import subprocess
@@ -15,9 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import structlog
 
-from tests.model_factory import build_model_dir
+from tests.model_factory import build_model_dir, restored_process_state
 from workers import modeldir
 from workers.models import main
 
@@ -26,31 +24,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module", autouse=True)
 def _process_state() -> Iterator[None]:
-    """`check` configures logging and, loading from a model directory, switches the
-    hub off and sets torch's threads: give the rest of the session back what it had."""
-    import torch
-    from huggingface_hub import constants
-
-    names = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HOME", "HF_HUB_CACHE")
-    environ = {name: os.environ.get(name) for name in names}
-    threads = torch.get_num_threads()
-    structlog_config = structlog.get_config()
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("HF_HUB_OFFLINE", "HF_HOME", "HF_HUB_CACHE"):
-            patch.setattr(constants, name, getattr(constants, name))
-        for name in ("HF_HUB_ETAG_TIMEOUT", "HF_HUB_DOWNLOAD_TIMEOUT"):
-            patch.setattr(constants, name, getattr(constants, name))
+    """Give the rest of the session back the hub, torch and logging state it had."""
+    with restored_process_state():
         yield
-    root.handlers[:], root.level = handlers, level
-    structlog.configure(**structlog_config)
-    torch.set_num_threads(threads)
-    for name, value in environ.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from moderator.settings import TOXICITY_MODELS
-from tests.model_factory import SENTENCES, build_model_dir
+from tests.model_factory import SENTENCES, build_model_dir, restored_process_state
 from workers import modeldir
 from workers.errors import ModelUnavailable
 from workers.toxicity import (
@@ -58,24 +58,9 @@ LONG_COMMENT = " ".join((" ".join(SENTENCES).split() * 40)[:3000])  # 3000 words
 
 @pytest.fixture(scope="module", autouse=True)
 def _hub_state() -> Iterator[None]:
-    """Loading from a model directory switches the process's hub off for good and sets
-    torch's threads: give the rest of the session back what it had."""
-    import torch
-    from huggingface_hub import constants
-
-    names = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HOME", "HF_HUB_CACHE")
-    environ = {name: os.environ.get(name) for name in names}
-    threads = torch.get_num_threads()
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("HF_HUB_OFFLINE", "HF_HOME", "HF_HUB_CACHE"):
-            patch.setattr(constants, name, getattr(constants, name))
+    """Give the rest of the session back the hub, torch and logging state it had."""
+    with restored_process_state():
         yield
-    torch.set_num_threads(threads)
-    for name, value in environ.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
 
 
 @pytest.fixture(scope="module")
