@@ -1,4 +1,5 @@
-"""The `moderator` command: serve, worker, dev, models, stats, dead-letters, config, bench."""
+"""The `moderator` command: serve, dev, worker, models, shadow, stats, dead-letters, forget,
+config, bench."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from moderator import admin, logs
 from moderator.errors import ModeratorError, SettingsError
@@ -63,29 +64,26 @@ def _parser() -> argparse.ArgumentParser:
     _host_port(dev)
     dev.set_defaults(run=_dev)
 
-    worker = commands.add_parser(
+    _handed_over(
+        commands,
         "worker",
-        help="one scoring worker process (--concurrency, --batch-size, --burst)",
-        add_help=False,
+        "workers",
+        "one scoring worker process (--concurrency, --batch-size, --burst, --check)",
     )
-    worker.add_argument("passthrough", nargs=argparse.REMAINDER)
-    worker.set_defaults(run=_worker)
 
-    models = commands.add_parser(
+    _handed_over(
+        commands,
         "models",
-        help="model directory for offline servers: download, import, check",
-        add_help=False,
+        "workers.models",
+        "model directory for offline servers: download, import, check",
     )
-    models.add_argument("passthrough", nargs=argparse.REMAINDER)
-    models.set_defaults(run=_models)
 
-    shadow = commands.add_parser(
+    _handed_over(
+        commands,
         "shadow",
-        help="try a candidate policy on past decisions or live; promote it (audited)",
-        add_help=False,
+        "workers.shadow_cli",
+        "try a candidate policy on past decisions or live; promote it (audited)",
     )
-    shadow.add_argument("passthrough", nargs=argparse.REMAINDER)
-    shadow.set_defaults(run=_shadow)
 
     stats = commands.add_parser("stats", help="queue depths, lag, held, workers, decisions")
     stats.add_argument("--json", action="store_true", help="JSON instead of a table")
@@ -130,20 +128,18 @@ def _parser() -> argparse.ArgumentParser:
         help="the private Redis's AOF fsync policy (default everysec)",
     )
     intake.set_defaults(run=_bench_intake)
-    load = bench_commands.add_parser(
+    _handed_over(
+        bench_commands,
         "load",
-        add_help=False,
-        help="intake, worker throughput and submit-to-decision latency of an instance",
+        "moderator.bench_load",
+        "intake, worker throughput and submit-to-decision latency of an instance",
     )
-    load.add_argument("passthrough", nargs=argparse.REMAINDER)
-    load.set_defaults(run=_bench_load)
-    scoring = bench_commands.add_parser(
+    _handed_over(
+        bench_commands,
         "scoring",
-        add_help=False,
-        help="the worker's scoring path against detoxify's predict() one at a time",
+        "workers.bench_scoring",
+        "the worker's scoring path against detoxify's predict() one at a time",
     )
-    scoring.add_argument("passthrough", nargs=argparse.REMAINDER)
-    scoring.set_defaults(run=_bench_scoring)
     return parser
 
 
@@ -211,22 +207,6 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _worker(args: argparse.Namespace, settings: Settings) -> int:
-    """Hand over to `python -m workers`: the service package never imports the workers
-    (nor torch)."""
-    return _hand_over("workers", args.passthrough)
-
-
-def _models(args: argparse.Namespace, settings: Settings) -> int:
-    """`python -m workers.models`: model loading belongs to the workers' side."""
-    return _hand_over("workers.models", args.passthrough)
-
-
-def _shadow(args: argparse.Namespace, settings: Settings) -> int:
-    """`python -m workers.shadow_cli`: policies are the workers' side."""
-    return _hand_over("workers.shadow_cli", args.passthrough)
-
-
 def _stats(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(admin.stats(settings, as_json=args.json, window_s=args.window))
 
@@ -260,21 +240,17 @@ def _config(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _handed_over(commands: Any, name: str, module: str, help_text: str) -> None:
+    """A command that hands its arguments, as given, to `python -m MODULE`."""
+    command = commands.add_parser(name, help=help_text, add_help=False)
+    command.add_argument("passthrough", nargs=argparse.REMAINDER)
+    command.set_defaults(run=lambda args, settings: _hand_over(module, args.passthrough))
+
+
 def _hand_over(module: str, argv: list[str]) -> NoReturn:
     """Replace this process with `python -m MODULE ARGV…`: commands that load the model
     run on the workers' side, and the service package never imports it."""
     os.execv(sys.executable, [sys.executable, "-m", module, *argv])  # noqa: S606
-
-
-def _bench_load(args: argparse.Namespace, settings: Settings) -> int:
-    from moderator import bench_load
-
-    return bench_load.main(args.passthrough)
-
-
-def _bench_scoring(args: argparse.Namespace, settings: Settings) -> int:
-    """`python -m workers.bench_scoring`: it loads the model, so it runs on the workers' side."""
-    return _hand_over("workers.bench_scoring", args.passthrough)
 
 
 def _bench_intake(args: argparse.Namespace, settings: Settings) -> int:
