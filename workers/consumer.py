@@ -312,7 +312,8 @@ class Worker:
                 comment.id, comment.article_id, Status.PENDING, decision, entry_id=entry.entry_id
             )
         )
-        await self._redis.delete(self._keys.failure(entry.entry_id))
+        if entry.deliveries > 1:  # only a failed earlier delivery leaves an error behind
+            await self._redis.delete(self._keys.failure(entry.entry_id))
         log.info(
             "comment_decided",
             comment_id=comment.id,
