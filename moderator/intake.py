@@ -88,6 +88,8 @@ async def _read_body(request: web.Request, settings: Settings) -> bytes:
     if length is not None and length > settings.limits.request_bytes:
         # Refuse before reading; close so the rest of the upload is not read either.
         raise Problem(413, "too_large", headers={"Connection": "close"})
+    if request.content.is_eof():
+        return await request.read()  # all of it has arrived: nothing to wait for
     try:
         # A client that sends its body too slowly (slowloris) does not hold a handler.
         async with asyncio.timeout(settings.body_timeout_s):

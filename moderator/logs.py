@@ -32,7 +32,7 @@ _LEVELS = {
 def email_hash(key: bytes, email: str) -> str:
     """A keyed hash of a normalised e-mail address: lets logs and counters
     correlate one commenter without ever holding the address."""
-    return hmac.new(key, email.casefold().encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.digest(key, email.casefold().encode(), "sha256").hex()[:32]
 
 
 def ip_digest(key: bytes, ip: str) -> str:

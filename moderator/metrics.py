@@ -29,6 +29,7 @@ from moderator.review import Review
 from moderator.webhooks import webhook_stats
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class Metrics:
@@ -54,12 +55,28 @@ class Metrics:
         )
         self.snapshot = _Snapshot()
         self.registry.register(self.snapshot)
+        # Label children by (method, route, status): looked up once, not per request.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any, Any]] = {}
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(route).observe(seconds)
-        if route == "/v1/comments" and method == "POST":
-            self.received.labels(_intake_outcome(status)).inc()
+        # The method is the client's: an unknown one must not mint a new series each time.
+        method = method if method in HTTP_METHODS else "other"
+        children = self._children.get((method, route, status))
+        if children is None:
+            received = None
+            if route == "/v1/comments" and method == "POST":
+                received = self.received.labels(_intake_outcome(status))
+            children = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(route),
+                received,
+            )
+            self._children[method, route, status] = children
+        requests, latency, received = children
+        requests.inc()
+        latency.observe(seconds)
+        if received is not None:
+            received.inc()
 
     async def render(self, redis: aioredis.Redis, keys: Keys, review: Review) -> bytes:
         await self.snapshot.refresh(redis, keys, review)

@@ -40,9 +40,12 @@ def _is_ip(text: str) -> bool:
 def loggable_path(path: str) -> str:
     """The request path for a log line, with anything that looks like an e-mail address
     or an IP replaced: a path is client input and may carry either."""
+    path = path[:200]
+    if "@" not in path and "." not in path and ":" not in path:
+        return path  # no address of either kind can be in it
     segments = [
         "[redacted]" if "@" in segment or _is_ip(segment) else segment
-        for segment in path[:200].split("/")
+        for segment in path.split("/")
     ]
     return "/".join(segments)
 

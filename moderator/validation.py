@@ -35,8 +35,10 @@ _BIDI_CONTROL_RE = re.compile("[\u202a-\u202e\u2066-\u2069\ufeff]")
 _SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 # Unicode category Cc except tab and newline, which `clean_text` handles itself.
 _CONTROL_RE = re.compile(r"[\x01-\x08\x0b-\x1f\x7f-\x9f]")
-_HORIZONTAL_SPACE_RE = re.compile(r"[^\S\n]+")
-_SPACE_RE = re.compile(r"\s+")
+# Runs of space become one space. Matching only what changes (two or more, or one
+# that is not a plain space) keeps ordinary text, a space between words, untouched.
+_HORIZONTAL_SPACE_RE = re.compile(r"[^\S\n]{2,}|[^\S\n ]")
+_SPACE_RE = re.compile(r"\s{2,}|[^\S ]")
 _LINE_EDGES_RE = re.compile(r"[^\S\n]*\n[^\S\n]*")
 _BLANK_LINES_RE = re.compile(r"\n{3,}")
 
@@ -126,7 +128,8 @@ def clean_text(raw: object, *, multiline: bool = False) -> str:
     text = raw if raw.isascii() else _BIDI_CONTROL_RE.sub("", unicodedata.normalize("NFC", raw))
     if multiline:
         text = _CONTROL_RE.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
-        text = _BLANK_LINES_RE.sub("\n\n", _LINE_EDGES_RE.sub("\n", text))
+        if "\n" in text:
+            text = _BLANK_LINES_RE.sub("\n\n", _LINE_EDGES_RE.sub("\n", text))
         return _HORIZONTAL_SPACE_RE.sub(" ", text).strip()
     return _SPACE_RE.sub(" ", _CONTROL_RE.sub(" ", text)).strip()
 
@@ -182,7 +185,9 @@ def _email(raw: object, limits: Limits, deliverability: bool) -> str:
         raise _Invalid("undeliverable_email") from None
     except email_validator.EmailNotValidError:
         raise _Invalid("invalid_email") from None
-    if any(len(_scripts(label)) > 1 for label in result.domain.split(".")):
+    if not result.domain.isascii() and any(
+        len(_scripts(label)) > 1 for label in result.domain.split(".")
+    ):
         raise _Invalid("confusable_email")
     return str(result.normalized)
 

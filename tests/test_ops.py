@@ -62,6 +62,16 @@ async def test_metrics_show_the_service_and_the_workers(
         assert line in text, line
 
 
+async def test_a_made_up_method_does_not_mint_a_metrics_series(client: TestClient) -> None:
+    for method in ("PROPFIND", "MKCOL", "LOCK"):
+        assert (await client.request(method, "/v1/comments")).status == 405
+    text = await (await client.get("/metrics")).text()
+    assert 'method="PROPFIND"' not in text and 'method="LOCK"' not in text
+    assert (
+        'moderator_http_requests_total{method="other",route="unmatched",status="405"} 3.0' in text
+    )
+
+
 async def test_heartbeats_make_workers_visible_and_check_pass(
     client: TestClient, redis: aioredis.Redis, settings: Settings, keys: Keys
 ) -> None:
