@@ -17,6 +17,7 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -87,9 +88,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     if args.local:
-        with _LocalInstance() as local:
+        local = _LocalInstance()
+        try:
+            local.start()
+        except RuntimeError as exc:
+            print(f"moderator bench load: {exc}", file=sys.stderr)
+            return 1
+        try:
             report = asyncio.run(_run(args, local.url))
             report["peak_rss_mb"] = local.peak_rss_mb()
+        finally:
+            local.stop()
     else:
         report = asyncio.run(_run(args, args.url))
     _print(report)
@@ -234,8 +243,11 @@ class _LocalInstance:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        # Each process's stderr, to say why it did not start.
+        self._logs = tempfile.TemporaryDirectory(prefix="moderator-bench-")
 
-    def __enter__(self) -> _LocalInstance:
+    def start(self) -> None:
+        """Start all three; stops what started and raises RuntimeError when one fails."""
         self.redis.start()
         env = {
             **os.environ,
@@ -248,20 +260,33 @@ class _LocalInstance:
         }
         env.setdefault("MODERATOR_TOXICITY_FALLBACK", "hold")
         for name, command in (("service", "serve"), ("worker", "worker")):
-            self.processes[name] = subprocess.Popen(  # noqa: S603 - our own interpreter
-                [sys.executable, "-m", "moderator", command],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        self._wait_ready()
-        return self
+            with self._log(name).open("wb") as stderr:
+                self.processes[name] = subprocess.Popen(  # noqa: S603 - our own interpreter
+                    [sys.executable, "-m", "moderator", command],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=stderr,
+                )
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
 
-    def _wait_ready(self, timeout_s: float = 60.0) -> None:
+    def _log(self, name: str) -> Path:
+        return Path(self._logs.name) / f"{name}.log"
+
+    def _wait_ready(self, timeout_s: float = 300.0) -> None:
+        """Until the service answers and a worker is alive (a first ONNX export takes
+        a minute); at once when either process exits, with the end of its stderr."""
         import urllib.request
 
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    tail = self._log(name).read_text(errors="replace").strip()[-2000:]
+                    raise RuntimeError(f"the {name} exited with {process.returncode}:\n{tail}")
             try:
                 with urllib.request.urlopen(f"{self.url}/readyz", timeout=1) as response:  # noqa: S310
                     if json.loads(response.read()).get("workers", 0) >= 1:
@@ -284,7 +309,7 @@ class _LocalInstance:
                     peaks[name] = round(int(line.split()[1]) / 1024, 1)
         return peaks
 
-    def __exit__(self, *exc: object) -> None:
+    def stop(self) -> None:
         for process in self.processes.values():
             process.terminate()
         for process in self.processes.values():
@@ -293,6 +318,7 @@ class _LocalInstance:
             except subprocess.TimeoutExpired:
                 process.kill()
         self.redis.close()
+        self._logs.cleanup()
 
 
 if __name__ == "__main__":

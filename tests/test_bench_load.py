@@ -61,3 +61,20 @@ def test_bench_load_refuses_other_hosts() -> None:
     )
     assert result.returncode == 2
     assert "only addresses on this machine" in result.stderr
+
+
+def test_bench_load_says_why_a_process_did_not_start(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATOR_")}
+    # No model where the worker is told to look, and no fallback: the worker exits.
+    env.update(MODERATOR_MODEL_DIR=str(tmp_path / "nowhere"), MODERATOR_TOXICITY_FALLBACK="refuse")
+    result = subprocess.run(
+        [sys.executable, "-m", "moderator", "bench", "load", "--local", "--count", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "the worker exited with" in result.stderr
+    assert "nowhere" in result.stderr  # the worker's own message, not a bare timeout
+    assert "Traceback" not in result.stderr.split("exited with", 1)[0]
