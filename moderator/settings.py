@@ -70,6 +70,7 @@ class Settings:
     spam_reject_threshold: float = 0.98
     toxicity_fallback: str = "refuse"
     toxicity_precision: str = "fp32"
+    toxicity_runtime: str = "torch"
     private_data_days: int = 30
     rate_limit_ip: int = 10
     rate_limit_email: int = 5
@@ -133,6 +134,7 @@ class Settings:
             spam_reject_threshold=env.number("SPAM_REJECT_THRESHOLD", 0.98, 0.0, 1.0),
             toxicity_fallback=env.choice("TOXICITY_FALLBACK", "refuse", ("refuse", "hold")),
             toxicity_precision=env.choice("TOXICITY_PRECISION", "fp32", ("fp32", "bf16", "int8")),
+            toxicity_runtime=env.choice("TOXICITY_RUNTIME", "torch", ("torch", "onnx")),
             private_data_days=env.integer("PRIVATE_DATA_DAYS", 30, minimum=1, maximum=3650),
             rate_limit_ip=env.integer("RATE_LIMIT_IP", 10, minimum=0),
             rate_limit_email=env.integer("RATE_LIMIT_EMAIL", 5, minimum=0),
@@ -165,6 +167,17 @@ class Settings:
             )
         if settings.webhook_url and not settings.webhook_secret:
             raise SettingsError(f"{PREFIX}WEBHOOK_SECRET is required with {PREFIX}WEBHOOK_URL")
+        if settings.toxicity_runtime == "onnx":
+            if settings.toxicity_precision != "fp32":
+                raise SettingsError(
+                    f"{PREFIX}TOXICITY_RUNTIME=onnx runs the model in fp32: "
+                    f"leave {PREFIX}TOXICITY_PRECISION at fp32"
+                )
+            if settings.model_dir is None:
+                raise SettingsError(
+                    f"{PREFIX}TOXICITY_RUNTIME=onnx needs {PREFIX}MODEL_DIR, "
+                    "a local model directory where the exported model is kept"
+                )
         return settings
 
     def public_view(self) -> dict[str, Any]:

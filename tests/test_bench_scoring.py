@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -75,6 +76,35 @@ def test_the_command_runs_on_a_tiny_model_and_reports(tiny: Path, tmp_path: Path
     assert "ratio:" in done.stdout
     assert "decisions identical: 12/12 (100.00%)" in done.stdout
     assert "round 3/3: 12 comments" in done.stderr  # progress, on stderr
+
+
+def test_the_command_measures_the_onnx_runtime(tiny: Path, tmp_path: Path) -> None:
+    model_dir = tmp_path / "models"
+    shutil.copytree(tiny, model_dir)  # the export is written beside the checkpoint
+    out = tmp_path / "scoring.json"
+    argv = ["--model", "multilingual", "--dir", str(model_dir), "--count", "8"]
+    argv += ["--runtime", "onnx", "--repeat", "1", "--json", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-m", "workers.bench_scoring", *argv],
+        cwd=REPO,
+        env={k: v for k, v in os.environ.items() if not k.startswith("MODERATOR_")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out.read_text())
+    assert (report["runtime"], report["precision"]) == ("onnx", "fp32")
+    assert report["decisions"]["agreement_pct"] == 100.0
+    assert max(report["max_abs_diff"].values()) < 1e-3
+    assert "fp32 (ONNX Runtime)" in done.stdout
+    assert (model_dir / "multilingual" / "onnx" / "model.onnx").is_file()
+
+
+def test_onnx_needs_fp32_and_a_model_directory(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--runtime", "onnx", "--precision", "bf16", "--dir", "/srv/models"])
+    assert "--runtime onnx runs the model in fp32" in capsys.readouterr().err
 
 
 def test_the_corpus_is_fixed_by_its_seed_and_mixes_lengths_and_languages() -> None:

@@ -88,6 +88,20 @@ def test_check_loads_the_model_and_prints_its_checksum(
     assert all(float(value) < 0.05 for value in scores.values())
 
 
+def test_check_with_the_onnx_runtime_exports_once_and_scores(
+    imported: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["check", "--model", "multilingual", "--dir", str(imported), "--runtime", "onnx"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    exported = imported / "multilingual" / "onnx" / "model.onnx"
+    assert f"onnx export: {exported}" in out
+    made = exported.stat().st_mtime_ns
+    assert "toxicity" in out.split("scores:\n")[1]
+    assert main(args) == 0  # the export is current: reused as it is
+    assert exported.stat().st_mtime_ns == made
+
+
 def test_check_takes_its_defaults_from_the_settings(
     imported: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -17,6 +17,7 @@ def test_defaults() -> None:
     assert dict(settings.thresholds) == DEFAULT_THRESHOLDS
     assert settings.check_email_deliverability is False
     assert settings.site_keys == ()
+    assert (settings.toxicity_runtime, settings.toxicity_precision) == ("torch", "fp32")
 
 
 def test_values_are_parsed() -> None:
@@ -65,6 +66,13 @@ def test_values_are_parsed() -> None:
             {"MODERATOR_SPAM_HOLD_THRESHOLD": "0.9", "MODERATOR_SPAM_REJECT_THRESHOLD": "0.5"},
             "MODERATOR_SPAM_REJECT_THRESHOLD must not be below",
         ),
+        ({"MODERATOR_TOXICITY_RUNTIME": "tensorrt"}, "MODERATOR_TOXICITY_RUNTIME: expected one"),
+        (
+            {"MODERATOR_TOXICITY_RUNTIME": "onnx", "MODERATOR_MODEL_DIR": "/srv/models"}
+            | {"MODERATOR_TOXICITY_PRECISION": "bf16"},
+            "MODERATOR_TOXICITY_RUNTIME=onnx runs the model in fp32",
+        ),
+        ({"MODERATOR_TOXICITY_RUNTIME": "onnx"}, "MODERATOR_TOXICITY_RUNTIME=onnx needs"),
     ],
 )
 def test_bad_values_name_the_variable(environ: dict[str, str], message: str) -> None:

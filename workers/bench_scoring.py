@@ -3,7 +3,8 @@
 In one process, on the same model directory and the same corpus: detoxify's
 `Detoxify.predict(text)`, one comment at a time in fp32 (the baseline), and the
 worker's path, `DetoxifyScorer.score` on batches of `--batch-size` comments in the
-chosen precision, loaded by `load_scorer` as a worker loads it. Printed: comments/s
+chosen precision and runtime (torch, or ONNX Runtime on the exported model), loaded
+by `load_scorer` as a worker loads it. Printed: comments/s
 of each and their ratio, the largest score difference per label, and how many
 decisions agree: the policy's toxicity thresholds (`MODERATOR_THRESHOLD_*`) applied to
 both paths' scores, the same status and the same reasons.
@@ -50,7 +51,7 @@ from workers.errors import ModelUnavailable
 from workers.language import Language
 from workers.policy import Checks, Policy
 from workers.spam import SpamResult
-from workers.toxicity import PRECISIONS, DetoxifyScorer, load_detoxify, load_scorer
+from workers.toxicity import PRECISIONS, RUNTIMES, DetoxifyScorer, load_detoxify, load_scorer
 from workers.wordlists import WordList
 
 WORDS = {
@@ -468,7 +469,10 @@ def cpu_name() -> str:
 def table(report: Mapping[str, Any]) -> str:
     corpus_, base, work = report["corpus"], report["baseline"], report["worker"]
     decisions = report["decisions"]
-    worker_path = f"worker score(), batches of {report['batch_size']}, {report['precision']}"
+    runtime = " (ONNX Runtime)" if report.get("runtime") == "onnx" else ""
+    worker_path = (
+        f"worker score(), batches of {report['batch_size']}, {report['precision']}{runtime}"
+    )
     lines = [
         f"{report['model']} ({'random weights' if report['random_weights'] else 'model dir'}), "
         f"{report['cpu']}, {report['threads']} threads, torch {report['torch']}",
@@ -522,6 +526,13 @@ def parse(argv: Sequence[str] | None, settings: Settings) -> argparse.Namespace:
         help="of the worker's path (default MODERATOR_TOXICITY_PRECISION)",
     )
     parser.add_argument(
+        "--runtime",
+        choices=RUNTIMES,
+        default=settings.toxicity_runtime,
+        help="of the worker's path: torch, or onnx (exported once into the model directory, "
+        "fp32 only; default MODERATOR_TOXICITY_RUNTIME)",
+    )
+    parser.add_argument(
         "--batch-size",
         type=int,
         default=settings.worker_batch_size,
@@ -534,6 +545,10 @@ def parse(argv: Sequence[str] | None, settings: Settings) -> argparse.Namespace:
     for name in ("count", "batch_size", "repeat"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.runtime == "onnx" and args.precision != "fp32":
+        parser.error("--runtime onnx runs the model in fp32: use --precision fp32")
+    if args.runtime == "onnx" and not (args.dir or args.random_weights):
+        parser.error("--runtime onnx needs --dir (or --random-weights): the export is kept there")
     return args
 
 
@@ -551,7 +566,9 @@ def model_root(args: argparse.Namespace) -> Iterator[str | None]:
 def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     with model_root(args) as root:
         detoxify, _ = load_detoxify(args.model, root)
-        scorer = load_scorer(args.model, root, threads=args.threads, precision=args.precision)
+        scorer = load_scorer(
+            args.model, root, threads=args.threads, precision=args.precision, runtime=args.runtime
+        )
     import torch
 
     comments = corpus(args.count, args.seed)
@@ -582,6 +599,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         "seed": args.seed,
         "repeat": args.repeat,
         "precision": args.precision,
+        "runtime": args.runtime,
         "batch_size": args.batch_size,
         "window": scorer.window,
         "corpus": describe(comments, scorer),

@@ -3,7 +3,9 @@
 - `download`: on a machine with internet, fetch detoxify's released checkpoint and the
   base model's config and tokenizer files, and lay them out (DESIGN.md §2).
 - `import`: lay the directory out from files brought in by hand.
-- `check`: verify every sha256, load the model as a worker does and score one sentence.
+- `check`: verify every sha256, load the model as a worker does and score one sentence;
+  with `--runtime onnx`, export it to ONNX first when the export is missing or stale
+  (so that workers with a read-only model directory find it made).
 
 Exit codes: 0 done, 1 the model cannot be had or does not load, 2 a usage or
 configuration error.
@@ -26,7 +28,8 @@ from moderator.errors import SettingsError
 from moderator.settings import Settings
 from workers import modeldir
 from workers.errors import ModelUnavailable
-from workers.toxicity import load_scorer
+from workers.onnx_runtime import onnx_file
+from workers.toxicity import RUNTIMES, load_scorer
 
 DOWNLOAD_TIMEOUT_S = 30.0  # per connection attempt or read, not for the whole file
 CHECK_SENTENCE = "Merci pour cet article, il explique clairement les enjeux du débat."
@@ -86,6 +89,12 @@ def _parser() -> argparse.ArgumentParser:
         "--model", choices=models, help="default: MODERATOR_TOXICITY_MODEL (multilingual)"
     )
     check_cmd.add_argument("--dir", type=Path, help="default: MODERATOR_MODEL_DIR")
+    check_cmd.add_argument(
+        "--runtime",
+        choices=RUNTIMES,
+        help="default: MODERATOR_TOXICITY_RUNTIME (torch); onnx exports the model into "
+        "<dir>/<model>/onnx/ first if it is not there yet (about a minute, a few GB of memory)",
+    )
     check_cmd.set_defaults(run=_check)
     return parser
 
@@ -133,11 +142,14 @@ def _check(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    runtime: str = args.runtime or settings.toxicity_runtime
     # load_scorer verifies every sha256 against the manifest before unpickling anything.
-    scorer = load_scorer(model_type, str(root))
+    scorer = load_scorer(model_type, str(root), runtime=runtime)
     [scores] = scorer.score([CHECK_SENTENCE])
     print(f"model: {scorer.info.name}")
     print(f"directory: {Path(root) / model_type}")
+    if runtime == "onnx":
+        print(f"onnx export: {onnx_file(Path(root) / model_type)}")
     print(f"checkpoint sha256: {scorer.info.checkpoint_sha256}")
     print(f"sentence: {CHECK_SENTENCE}")
     print("scores:")

@@ -48,6 +48,7 @@ BATCH_TOKENS = 8192  # and at most this many tokens, padding included
 # once, Python overhead): measured on base-size models on 2 cores, 20 to 30.
 STEP_TOKENS = 24
 PRECISIONS = ("fp32", "bf16", "int8")
+RUNTIMES = ("torch", "onnx")  # what runs the model: torch, or ONNX Runtime on its export
 _ROBERTA_LIKE = frozenset({"roberta", "xlm-roberta", "camembert"})
 
 
@@ -219,13 +220,25 @@ def load_scorer(
     *,
     threads: int | None = None,
     precision: str = "fp32",
+    runtime: str = "torch",
 ) -> DetoxifyScorer:
     """Load detoxify's `model_type`: from `model_dir` (offline) or by download, in
     `precision` ("fp32", "bf16" or "int8", see the module's docstring), and set torch's
     threads (default: the CPUs this process may use). Once per process.
+    `runtime` "onnx" runs the model in ONNX Runtime on as many threads, in fp32, from an
+    export kept in `model_dir` and made at the first start (`workers.onnx_runtime`).
     Raises ModelUnavailable, saying how to provide weights, when nothing loads."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {RUNTIMES}, not {runtime!r}")
+    if runtime == "onnx" and precision != "fp32":
+        raise ValueError(f"the onnx runtime runs the model in fp32, not {precision}")
+    if runtime == "onnx" and model_dir is None:
+        raise ModelUnavailable(
+            "the ONNX runtime (MODERATOR_TOXICITY_RUNTIME=onnx) needs MODERATOR_MODEL_DIR, "
+            f"a local model directory, where the export is kept; {modeldir.how_to(model_type)}"
+        )
     threads = _thread_count(threads)
     started = time.perf_counter()
     detoxify, sha256 = load_detoxify(model_type, model_dir)
@@ -233,13 +246,22 @@ def load_scorer(
 
     torch.set_num_threads(threads)
     info = ModelInfo(f"detoxify/{model_type}", sha256)
-    scorer = DetoxifyScorer(detoxify, info, precision=precision)
+    if runtime == "onnx" and model_dir is not None:
+        from workers import onnx_runtime
+
+        model_root = Path(model_dir) / model_type
+        path = onnx_runtime.ensure_exported(detoxify.model, model_root, sha256)
+        # Takes the torch model out of `detoxify`, freed before ONNX Runtime loads.
+        scorer: DetoxifyScorer = onnx_runtime.OnnxScorer(detoxify, info, path, threads=threads)
+    else:
+        scorer = DetoxifyScorer(detoxify, info, precision=precision)
     log.info(
         "toxicity_model_loaded",
         model=scorer.info.name,
         checkpoint_sha256=sha256,
         offline=model_dir is not None,
         window=scorer.window,
+        runtime=runtime,
         precision=precision,
         threads=threads,
         duration_ms=round((time.perf_counter() - started) * 1000),
