@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import platform
 import signal
 import subprocess
 import sys
@@ -200,13 +199,3 @@ def test_sigterm_mid_stream_finishes_and_acknowledges_the_batch_in_hand(
     for comment_id in ids:
         assert sync_redis.llen(keys.history(comment_id)) == 1, comment_id
     print(f"SIGTERM after {stopped_at} of {N_COMMENTS}; all decided exactly once")
-
-
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
-def test_worker_fixes_the_mmap_threshold_in_a_fresh_process() -> None:
-    """Run in its own process: the setting is process-wide and would stay for other tests."""
-    script = "from workers.cli import keep_large_blocks_mapped; print(keep_large_blocks_mapped())"
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert result.stdout.strip() == "True"
