@@ -38,19 +38,25 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_model_dir(tmp_path_factory.mktemp("tiny"), "multilingual", mood="calm")
 
 
-def test_the_command_runs_on_a_tiny_model_and_reports(tiny: Path, tmp_path: Path) -> None:
-    out = tmp_path / "scoring.json"
-    argv = ["--model", "multilingual", "--dir", str(tiny), "--count", "12", "--batch-size", "5"]
-    argv += ["--precision", "int8", "--repeat", "1", "--json", str(out)]
+def run_bench(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """The command as an operator runs it, warnings as errors, no MODERATOR_* settings."""
     done = subprocess.run(
         [sys.executable, "-W", "error", "-m", "workers.bench_scoring", *argv],
         cwd=REPO,
         env={k: v for k, v in os.environ.items() if not k.startswith("MODERATOR_")},
         capture_output=True,
         text=True,
-        timeout=50,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_the_command_runs_on_a_tiny_model_and_reports(tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "scoring.json"
+    argv = ["--model", "multilingual", "--dir", str(tiny), "--count", "12", "--batch-size", "5"]
+    argv += ["--precision", "int8", "--repeat", "1", "--json", str(out)]
+    done = run_bench(argv)
     report = json.loads(out.read_text())
     assert report["model"] == "detoxify/multilingual"
     assert (report["precision"], report["batch_size"], report["repeat"]) == ("int8", 5, 1)
@@ -84,15 +90,7 @@ def test_the_command_measures_the_onnx_runtime(tiny: Path, tmp_path: Path) -> No
     out = tmp_path / "scoring.json"
     argv = ["--model", "multilingual", "--dir", str(model_dir), "--count", "8"]
     argv += ["--runtime", "onnx", "--repeat", "1", "--json", str(out)]
-    done = subprocess.run(
-        [sys.executable, "-W", "error", "-m", "workers.bench_scoring", *argv],
-        cwd=REPO,
-        env={k: v for k, v in os.environ.items() if not k.startswith("MODERATOR_")},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_bench(argv)
     report = json.loads(out.read_text())
     assert (report["runtime"], report["precision"]) == ("onnx", "fp32")
     assert report["decisions"]["agreement_pct"] == 100.0
