@@ -87,10 +87,14 @@ for n = 0, #KEYS / KEYS_PER - 1 do
   replies[n + 1] = submit(n * KEYS_PER, n * ARGS_PER)
 end
 return replies
-""".replace("ID_FIELD", k.STREAM_FIELD_ID).replace("ARTICLE_FIELD", k.STREAM_FIELD_ARTICLE)
-SUBMIT_SCRIPT = SUBMIT_SCRIPT.replace("KEYS_PER", str(SUBMIT_KEYS)).replace(
-    "ARGS_PER", str(SUBMIT_ARGS)
-)
+"""
+for _name, _value in (
+    ("ID_FIELD", k.STREAM_FIELD_ID),
+    ("ARTICLE_FIELD", k.STREAM_FIELD_ARTICLE),
+    ("KEYS_PER", str(SUBMIT_KEYS)),
+    ("ARGS_PER", str(SUBMIT_ARGS)),
+):
+    SUBMIT_SCRIPT = SUBMIT_SCRIPT.replace(_name, _value)
 
 
 RATE_WINDOW_S = 60  # rate limits count comments per minute
