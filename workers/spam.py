@@ -120,7 +120,11 @@ _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890
 _WHATSAPP_RE = re.compile(r"\b(?:wh?ats\s?app?|whatapp|wtsp|wa\.me)\b|واتس|وتساب", re.I)
 _TELEGRAM_RE = re.compile(r"\b(?:telegram|t\.me)\b|تي?لي?[جغك]رام", re.I)
 _HANDLE_RE = re.compile(r"(?<![\w@.])@[a-z][a-z0-9_]{4,31}\b", re.I)
-_EMAIL_RE = re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}", re.I)
+# Starts only where a run of address characters starts, and the local part is
+# possessive: otherwise each position of a long run is a new start (quadratic).
+_EMAIL_RE = re.compile(
+    r"(?<![a-z0-9._%+-])[a-z0-9._%+-]++@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}", re.I
+)
 # Six of one Latin letter or "!?$€*"; not h ("hhhhhh" is Darija laughter), not Arabic script.
 _REPEATED_RE = re.compile(r"([a-gi-z!?$€*])\1{5,}", re.I)
 _ARABIC_MARKS_RE = re.compile("[\u064b-\u065f\u0670\u0640]")  # harakat, dagger alef, tatweel
@@ -322,6 +326,28 @@ def bayes_probability(counts: Sequence[tuple[int, int]], spam_total: int, ham_to
 
 
 @dataclass(frozen=True, slots=True)
+class TextSignals:
+    """What the spam check reads from a comment's own text: pure CPU work, which the
+    worker runs off the event loop under its check budget (`workers.checks`)."""
+
+    evidence: tuple[Evidence, ...]
+    tokens: tuple[str, ...]
+    body: str  # normalised, for the repeated-body counter
+
+
+def text_signals(comment: Comment) -> TextSignals:
+    return TextSignals(
+        evidence=tuple(text_evidence(comment)),
+        tokens=tuple(tokens(comment.body)),
+        body=normalise(comment.body),
+    )
+
+
+# What a comment whose text check timed out still gets: the counters, no text evidence.
+NO_TEXT_SIGNALS: Final = TextSignals(evidence=(), tokens=(), body="")
+
+
+@dataclass(frozen=True, slots=True)
 class _Plan:
     """What one comment needs from Redis, and the evidence it already has."""
 
@@ -357,11 +383,16 @@ class SpamScorer:
     async def score(self, comment: Comment) -> SpamResult:
         return (await self.score_many([comment]))[0]
 
-    async def score_many(self, comments: Sequence[Comment]) -> list[SpamResult]:
-        """Score a batch in one Redis round trip, recording each comment in the counters."""
+    async def score_many(
+        self, comments: Sequence[Comment], signals: Sequence[TextSignals] | None = None
+    ) -> list[SpamResult]:
+        """Score a batch in one Redis round trip, recording each comment in the counters.
+        `signals`: each comment's `text_signals`, when the caller has them already."""
         if not comments:
             return []
-        plans = [self._plan(comment) for comment in comments]
+        if signals is None:
+            signals = [text_signals(comment) for comment in comments]
+        plans = [self._plan(c, s) for c, s in zip(comments, signals, strict=True)]
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.hmget(self._keys.spam_totals, ["spam", "ham"])
             for plan in plans:
@@ -388,12 +419,11 @@ class SpamScorer:
             pipe.hincrby(self._keys.spam_totals, label, 1)
             await pipe.execute()
 
-    def _plan(self, comment: Comment) -> _Plan:
+    def _plan(self, comment: Comment, signals: TextSignals) -> _Plan:
         keys, burst_s = self._keys, self._settings.burst_window_s
         counters = []
-        body = normalise(comment.body)
-        if len(body) >= MIN_REPEAT_CHARS:
-            digest = hashlib.sha256(body.encode()).hexdigest()[:32]
+        if len(signals.body) >= MIN_REPEAT_CHARS:
+            digest = hashlib.sha256(signals.body.encode()).hexdigest()[:32]
             counters.append(
                 ("body", keys.spam_recent("body", digest), self._settings.spam_window_s)
             )
@@ -404,9 +434,9 @@ class SpamScorer:
         return _Plan(
             comment=comment,
             at=at if at is not None else datetime.now(UTC).timestamp(),
-            evidence=text_evidence(comment),
+            evidence=list(signals.evidence),
             counters=counters,
-            tokens=tokens(comment.body),
+            tokens=list(signals.tokens),
         )
 
     def _queue(self, pipe: Pipeline, plan: _Plan) -> None:
