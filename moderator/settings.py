@@ -80,6 +80,7 @@ class Settings:
     worker_block_ms: int = 1000
     reclaim_idle_ms: int = 30_000
     max_deliveries: int = 5
+    check_budget_ms: int = 250
     spam_window_s: int = 3600
     burst_window_s: int = 600
     burst_limit: int = 5
@@ -144,6 +145,7 @@ class Settings:
             worker_block_ms=env.integer("WORKER_BLOCK_MS", 1000, minimum=1, maximum=60_000),
             reclaim_idle_ms=env.integer("RECLAIM_IDLE_MS", 30_000, minimum=100),
             max_deliveries=env.integer("MAX_DELIVERIES", 5, minimum=1, maximum=100),
+            check_budget_ms=env.integer("CHECK_BUDGET_MS", 250, minimum=1, maximum=60_000),
             spam_window_s=env.integer("SPAM_WINDOW_S", 3600, minimum=1),
             burst_window_s=env.integer("BURST_WINDOW_S", 600, minimum=1),
             burst_limit=env.integer("BURST_LIMIT", 5, minimum=1),

@@ -31,7 +31,7 @@ from moderator.domain import Comment, Status, utc_now
 from moderator.keys import STREAM_FIELD_ARTICLE, STREAM_FIELD_ID, TRAINERS_GROUP, Keys
 from moderator.settings import Settings
 from workers import shadow, wordstore
-from workers.language import detect
+from workers.checks import text_checks
 from workers.policy import Checks, Policy
 from workers.spam import SpamScorer
 from workers.toxicity import ToxicityScorer
@@ -236,21 +236,26 @@ class Worker:
         )
         digest = policy.digest()
         shadow_policy = await self._shadow.policy(policy, digest)  # live shadow mode, or None
+        budget_s = self._settings.check_budget_ms / 1000
+        texts = [await text_checks(c, banned, suspect, budget_s=budget_s) for c in comments]
         toxicity = await self._score_toxicity(todo)
-        spam = await self._spam.score_many(comments)
+        spam = await self._spam.score_many(comments, [t.spam for t in texts])
         per_comment_ms = (time.perf_counter() - started) * 1000 / len(todo)
         outcomes: list[tuple[str, list[str]]] = []
-        for (entry, comment), tox, spam_result in zip(todo, toxicity, spam, strict=True):
+        for (entry, comment), tox, spam_result, found in zip(
+            todo, toxicity, spam, texts, strict=True
+        ):
             if isinstance(tox, BaseException):
                 await self._record_failure(entry, tox)
                 continue
             text = f"{comment.name}\n{comment.body}"
             checks = Checks(
-                language=detect(comment.body),
+                language=found.language,
                 toxicity=tox,
                 spam=spam_result,
-                banned=tuple(banned.matches(text)),
-                suspect=tuple(suspect.matches(text)),
+                banned=found.banned,
+                suspect=found.suspect,
+                failed=found.failed,
             )
             outcomes.append(
                 await self._decide(entry, comment, policy, digest, checks, per_comment_ms)

@@ -41,6 +41,7 @@ class Checks:
     spam: SpamResult
     banned: tuple[str, ...] = ()
     suspect: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()  # text checks that did not finish (`workers.checks`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,7 @@ class Policy:
             hold.append(Reason("spam.likely", score=spam, threshold=self.spam_hold))
         hold.extend(self._toxicity_reasons(checks.toxicity))
         hold.extend(Reason("wordlist.suspect", match=term) for term in checks.suspect)
+        hold.extend(Reason(f"check_failed.{check}") for check in checks.failed)
         if (
             self.language_not_covered == "hold"
             and checks.language.code not in self.covered_languages

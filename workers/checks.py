@@ -1,0 +1,86 @@
+"""The checks a worker runs on a comment's own text, each comment under a time budget.
+
+Language, word lists and the spam signals of the text are CPU work on text a
+reader controls. They run off the event loop (`asyncio.to_thread`), so the
+worker's heartbeat and the rest of its batch go on, and each comment gets
+`Settings.check_budget_ms`: a check still running past it is recorded as
+failed, the comment is held with `check_failed.<check>` (never a silent pass),
+and the batch goes on. The thread itself cannot be stopped and finishes on its
+own; its late result is dropped.
+
+The budget is the second line of defence. The first is that every pattern
+these checks use runs in time linear in the text (tests/test_text_checks.py
+tries each with adversarial bodies up to the length limit): Python's `re`
+holds the GIL for a whole match, so one catastrophic pattern would still stall
+the event loop for the length of that one call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any, Final
+
+import structlog
+
+from moderator.domain import Comment
+from workers.language import Language, detect
+from workers.spam import NO_TEXT_SIGNALS, TextSignals, text_signals
+from workers.wordlists import WordList
+
+log = structlog.get_logger()
+
+# In the order they run; a timed-out comment fails the one running and those after it.
+CHECKS: Final = ("language", "wordlists", "spam")
+NOT_CHECKED: Final = Language("und", "none")
+
+
+@dataclass(frozen=True, slots=True)
+class TextChecks:
+    """What the text checks found for one comment, and which of them failed."""
+
+    language: Language
+    banned: tuple[str, ...]
+    suspect: tuple[str, ...]
+    spam: TextSignals
+    failed: tuple[str, ...] = ()
+
+
+def run_text_checks(
+    comment: Comment, banned: WordList, suspect: WordList, found: dict[str, Any]
+) -> None:
+    """Run each check in turn, storing its result in `found` as soon as it is known."""
+    text = f"{comment.name}\n{comment.body}"
+    found["language"] = detect(comment.body)
+    found["wordlists"] = (tuple(banned.matches(text)), tuple(suspect.matches(text)))
+    found["spam"] = text_signals(comment)
+
+
+async def text_checks(
+    comment: Comment, banned: WordList, suspect: WordList, *, budget_s: float
+) -> TextChecks:
+    """The text checks of one comment, in a thread, within `budget_s` seconds."""
+    found: dict[str, Any] = {}
+    try:
+        async with asyncio.timeout(budget_s):
+            await asyncio.to_thread(run_text_checks, comment, banned, suspect, found)
+    except TimeoutError:
+        found = dict(found)  # what had finished; the thread may still add to the original
+        failed = tuple(check for check in CHECKS if check not in found)
+        log.warning(
+            "check_timed_out",
+            comment_id=comment.id,
+            checks=list(failed),
+            budget_ms=round(budget_s * 1000),
+            body_chars=len(comment.body),
+        )
+    else:
+        failed = ()
+    banned_found, suspect_found = found.get("wordlists", ((), ()))
+    return TextChecks(
+        language=found.get("language", NOT_CHECKED),
+        banned=banned_found,
+        suspect=suspect_found,
+        spam=found.get("spam", NO_TEXT_SIGNALS),
+        failed=failed,
+    )
