@@ -24,8 +24,9 @@ from moderator.keys import Keys
 from moderator.settings import Limits, Settings
 from tests.test_worker import FakeToxicity, decision_of, submit
 from workers import checks as checks_module
-from workers import language, spam, wordlists
+from workers import language, wordlists
 from workers.consumer import Worker
+from workers.spam import scorer as spam
 
 MAX_BODY = Limits().body
 # Generous: linear checks take tens of milliseconds at the limit here; the
@@ -169,3 +170,33 @@ async def test_adversarial_comments_do_not_delay_ordinary_ones(
         assert (await decision_of(redis, keys, comment_id))["decision"] == "published"
     for comment_id in hostile:
         assert (await decision_of(redis, keys, comment_id))["decision"] in ("held", "published")
+
+
+def test_a_body_of_arabic_marks_alone_is_read_without_error() -> None:
+    """Found by the adversarial bodies: a fatha alone made the language check raise."""
+    assert language.detect("ا \u064e ب").code in language.CODES
+
+
+async def test_a_check_that_raises_holds_only_its_comment(
+    client: TestClient,
+    redis: aioredis.Redis,
+    keys: Keys,
+    budget_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_detect = language.detect
+
+    def broken_on_marker(text: str) -> language.Language:
+        if "BROKEN" in text:
+            raise ValueError("a bug in a check")
+        return real_detect(text)
+
+    monkeypatch.setattr(checks_module, "detect", broken_on_marker)
+    broken = await submit(client, body="BROKEN comment")
+    ordinary = await submit(client, body="Un commentaire ordinaire, merci.")
+    worker = Worker(redis, budget_settings, name="w1", toxicity=FakeToxicity())
+    await worker.setup()
+    assert await worker.step(block_ms=0) == 2
+    held = await decision_of(redis, keys, broken)
+    assert [r["code"] for r in held["reasons"]][0] == "check_failed.language"
+    assert (await decision_of(redis, keys, ordinary))["decision"] == "published"

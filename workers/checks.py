@@ -6,7 +6,8 @@ worker's heartbeat and the rest of its batch go on, and each comment gets
 `Settings.check_budget_ms`: a check still running past it is recorded as
 failed, the comment is held with `check_failed.<check>` (never a silent pass),
 and the batch goes on. The thread itself cannot be stopped and finishes on its
-own; its late result is dropped.
+own; its late result is dropped. A check that raises holds its comment the
+same way (`check_crashed`, with the traceback) instead of failing the batch.
 
 The budget is the second line of defence. The first is that every pattern
 these checks use runs in time linear in the text (tests/test_text_checks.py
@@ -25,7 +26,7 @@ import structlog
 
 from moderator.domain import Comment
 from workers.language import Language, detect
-from workers.spam import NO_TEXT_SIGNALS, TextSignals, text_signals
+from workers.spam.scorer import NO_TEXT_SIGNALS, TextSignals, text_signals
 from workers.wordlists import WordList
 
 log = structlog.get_logger()
@@ -66,7 +67,7 @@ async def text_checks(
             await asyncio.to_thread(run_text_checks, comment, banned, suspect, found)
     except TimeoutError:
         found = dict(found)  # what had finished; the thread may still add to the original
-        failed = tuple(check for check in CHECKS if check not in found)
+        failed = _missing(found)
         log.warning(
             "check_timed_out",
             comment_id=comment.id,
@@ -74,6 +75,9 @@ async def text_checks(
             budget_ms=round(budget_s * 1000),
             body_chars=len(comment.body),
         )
+    except Exception:  # the per-message boundary: a bug in a check holds this comment only
+        failed = _missing(found)
+        log.exception("check_crashed", comment_id=comment.id, checks=list(failed))
     else:
         failed = ()
     banned_found, suspect_found = found.get("wordlists", ((), ()))
@@ -84,3 +88,7 @@ async def text_checks(
         spam=found.get("spam", NO_TEXT_SIGNALS),
         failed=failed,
     )
+
+
+def _missing(found: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(check for check in CHECKS if check not in found)

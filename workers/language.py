@@ -354,10 +354,9 @@ class _ArabicScore:
 
 
 def _arabic_words(folded: str) -> list[str]:
-    return [
-        _ARABIC_MARKS_RE.sub("", word).translate(_ARABIC_FOLD)
-        for word in _ARABIC_WORD_RE.findall(folded)
-    ]
+    """The folded Arabic words; a run of marks alone (a stray fatha) is no word."""
+    words = (_ARABIC_MARKS_RE.sub("", word) for word in _ARABIC_WORD_RE.findall(folded))
+    return [word.translate(_ARABIC_FOLD) for word in words if word]
 
 
 def _without_proclitic(word: str) -> str:
