@@ -14,11 +14,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from moderator import admin, logs
+from moderator import logs
 from moderator.errors import ModeratorError, SettingsError
-from moderator.redis_server import PrivateRedis
-from moderator.serve import serve
+from moderator.local.redis_server import PrivateRedis
+from moderator.operations import commands as admin
 from moderator.settings import Settings
+from moderator.web.serve import serve
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,14 +75,14 @@ def _parser() -> argparse.ArgumentParser:
     _handed_over(
         commands,
         "models",
-        "workers.models",
+        "workers.toxicity.cli",
         "model directory for offline servers: download, import, check",
     )
 
     _handed_over(
         commands,
         "shadow",
-        "workers.shadow_cli",
+        "workers.shadow.cli",
         "try a candidate policy on past decisions or live; promote it (audited)",
     )
 
@@ -131,13 +132,13 @@ def _parser() -> argparse.ArgumentParser:
     _handed_over(
         bench_commands,
         "load",
-        "moderator.bench_load",
+        "moderator.bench.load",
         "intake, worker throughput and submit-to-decision latency of an instance",
     )
     _handed_over(
         bench_commands,
         "scoring",
-        "workers.bench_scoring",
+        "workers.bench.scoring",
         "the worker's scoring path against detoxify's predict() one at a time",
     )
     return parser
@@ -254,7 +255,7 @@ def _hand_over(module: str, argv: list[str]) -> NoReturn:
 
 
 def _bench_intake(args: argparse.Namespace, settings: Settings) -> int:
-    from moderator.bench import run_intake_bench
+    from moderator.bench.intake import run_intake_bench
 
     return run_intake_bench(
         duration_s=args.duration,

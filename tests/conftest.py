@@ -12,10 +12,10 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 
-from moderator.app import create_app
 from moderator.keys import Keys
-from moderator.redis_server import PrivateRedis
+from moderator.local.redis_server import PrivateRedis
 from moderator.settings import Settings
+from moderator.web.app import create_app
 
 if TYPE_CHECKING:
     from workers.consumer import Worker

@@ -2,7 +2,7 @@
 
 The real model class of each type with two small layers and random weights, a
 tokenizer trained here on a few sentences, a checkpoint in detoxify's format
-and the layout `workers.modeldir.write_layout` writes: loaded by the same code
+and the layout `workers.toxicity.modeldir.write_layout` writes: loaded by the same code
 as production. The classifier's last layer is zeroed and its bias fixed, so
 scores are predictable whatever the text: "calm" below 0.001, "angry" above 0.999.
 """
@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import structlog
 
-from workers import modeldir
+from workers.toxicity import modeldir
 
 SENTENCES = [
     "Très bon article, merci pour ces informations précises.",

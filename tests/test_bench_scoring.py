@@ -1,4 +1,4 @@
-"""`moderator bench scoring` (workers/bench_scoring.py): it runs on a tiny model and reports
+"""`moderator bench scoring` (workers/bench/scoring.py): it runs on a tiny model and reports
 both paths' speed, the ratio, score differences and the agreement of decisions. No timing
 is asserted: the machines are shared."""
 
@@ -17,9 +17,9 @@ import pytest
 
 from moderator.settings import Settings
 from tests.model_factory import build_model_dir, restored_process_state
-from workers import modeldir
-from workers.bench_scoring import ARCHS, MAX_WORDS, MIN_WORDS, compare, corpus, main
+from workers.bench.scoring import ARCHS, MAX_WORDS, MIN_WORDS, compare, corpus, main
 from workers.policy import Policy
+from workers.toxicity import modeldir
 from workers.wordlists import WordList
 
 REPO = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run_bench(argv: list[str]) -> subprocess.CompletedProcess[str]:
     """The command as an operator runs it, warnings as errors, no MODERATOR_* settings."""
     done = subprocess.run(
-        [sys.executable, "-W", "error", "-m", "workers.bench_scoring", *argv],
+        [sys.executable, "-W", "error", "-m", "workers.bench.scoring", *argv],
         cwd=REPO,
         env={k: v for k, v in os.environ.items() if not k.startswith("MODERATOR_")},
         capture_output=True,

@@ -19,10 +19,10 @@ import pytest
 import redis
 import yaml
 
-from moderator.app import create_app
 from moderator.errors import SettingsError
 from moderator.keys import Keys
 from moderator.settings import PREFIX, Settings
+from moderator.web.app import create_app
 
 REPO = Path(__file__).resolve().parent.parent
 DEPLOY = REPO / "deploy"

@@ -19,7 +19,7 @@ import pytest
 import redis
 
 from moderator.keys import Keys
-from moderator.redis_server import free_port
+from moderator.local.redis_server import free_port
 from tests.conftest import VALID
 
 pytestmark = pytest.mark.e2e

@@ -5,9 +5,9 @@ from __future__ import annotations
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 
-from moderator.decisions import Decision, DecisionStore, Reason
 from moderator.domain import Status, utc_now
 from moderator.keys import Keys
+from moderator.storage.decisions import Decision, DecisionStore, Reason
 from tests.conftest import VALID
 
 

@@ -53,12 +53,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from moderator.app import create_app
-from moderator.decisions import Decision, DecisionStore, Reason
 from moderator.domain import Status, utc_now
 from moderator.keys import Keys
-from moderator.redis_server import free_port
+from moderator.local.redis_server import free_port
 from moderator.settings import Settings
+from moderator.storage.decisions import Decision, DecisionStore, Reason
+from moderator.web.app import create_app
 
 T = TypeVar("T")
 

@@ -10,9 +10,9 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 
-from moderator.app import create_app
 from moderator.keys import Keys
 from moderator.settings import Settings
+from moderator.web.app import create_app
 from tests.conftest import VALID, stored_keys
 
 PROBLEM = "application/problem+json"

@@ -1,4 +1,4 @@
-"""`moderator models import|check|download` (workers/models.py): a model directory laid
+"""`moderator models import|check|download` (workers/toxicity/cli.py): a model directory laid
 out from files brought in by hand, verified and loaded; a tampered file refused; a
 download that cannot reach the network failing within its timeout."""
 
@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.model_factory import build_model_dir, restored_process_state
-from workers import modeldir
-from workers.models import main
+from workers.toxicity import modeldir
+from workers.toxicity.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -154,7 +154,7 @@ def test_the_check_command_runs_as_a_process(imported: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATOR_")}
     command = ["check", "--model", "multilingual", "--dir", str(imported)]
     result = subprocess.run(
-        [sys.executable, "-m", "workers.models", *command],
+        [sys.executable, "-m", "workers.toxicity.cli", *command],
         cwd=REPO,
         env={**env, "MODERATOR_LOG_FORMAT": "json"},
         capture_output=True,

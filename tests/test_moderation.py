@@ -12,9 +12,9 @@ import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 
 from moderator import logs
-from moderator.app import create_app
 from moderator.keys import Keys
 from moderator.settings import Settings
+from moderator.web.app import create_app
 from tests.conftest import AMINA, KARIM, VALID
 from tests.test_worker import FakeToxicity
 from workers.consumer import Worker
@@ -259,7 +259,7 @@ async def test_a_moderators_approval_reaches_the_sites_webhook_signed(
 ) -> None:
     from aiohttp import web
 
-    from moderator.redis_server import free_port
+    from moderator.local.redis_server import free_port
     from moderator.webhooks import verify
 
     received: list[dict[str, Any]] = []

@@ -22,10 +22,10 @@ import pytest
 from structlog.testing import capture_logs
 
 from tests.model_factory import SENTENCES, build_model_dir, restored_process_state
-from workers import modeldir, onnx_runtime
 from workers.errors import ModelUnavailable
-from workers.onnx_runtime import OnnxScorer, ensure_exported, onnx_file, open_session
-from workers.toxicity import DetoxifyScorer, load_detoxify, load_scorer
+from workers.toxicity import modeldir, onnx_runtime
+from workers.toxicity.onnx_runtime import OnnxScorer, ensure_exported, onnx_file, open_session
+from workers.toxicity.scorer import DetoxifyScorer, load_detoxify, load_scorer
 
 LONG_COMMENT = " ".join((" ".join(SENTENCES).split() * 40)[:3000])  # several windows
 TEXTS = [
@@ -54,7 +54,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model directory whose scores depend on the text (see `spread_head`)."""
     import torch
 
-    from workers.bench_scoring import spread_head
+    from workers.bench.scoring import spread_head
 
     root = build_model_dir(tmp_path_factory.mktemp("spread"), "multilingual")
     detoxify, _ = load_detoxify("multilingual", str(root))

@@ -12,8 +12,9 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 
-from moderator import admin, ops
 from moderator.keys import Keys
+from moderator.operations import commands as admin
+from moderator.operations import fleet as ops
 from moderator.settings import Settings
 from tests.conftest import VALID
 from tests.test_worker import FakeToxicity

@@ -17,11 +17,11 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
 
-from moderator.app import create_app
-from moderator.page import ASSETS, CONTENT_SECURITY_POLICY
-from moderator.redis_server import free_port
-from moderator.report import CSV_COLUMNS
+from moderator.local.redis_server import free_port
+from moderator.operations.report import CSV_COLUMNS
 from moderator.settings import Settings
+from moderator.web.app import create_app
+from moderator.web.page import ASSETS, CONTENT_SECURITY_POLICY
 from tests.conftest import VALID
 from tests.test_worker import FakeToxicity
 from workers.consumer import Worker

@@ -17,18 +17,19 @@ import redis.asyncio as aioredis
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
-from moderator import logs, privacy
-from moderator.app import create_app
-from moderator.decisions import Decision, DecisionStore
+from moderator import logs
 from moderator.domain import Comment, Status, new_comment_id, utc_now
 from moderator.keys import Keys
 from moderator.logs import email_hash
 from moderator.settings import Settings
-from moderator.store import Store
+from moderator.storage import privacy
+from moderator.storage.comments import Store
+from moderator.storage.decisions import Decision, DecisionStore
+from moderator.web.app import create_app
 from tests.conftest import VALID
 from workers.consumer import Worker
-from workers.spam import SpamScorer
-from workers.toxicity import ModelInfo
+from workers.spam.scorer import SpamScorer
+from workers.toxicity.scorer import ModelInfo
 
 AMINA = "amina@example.ma"
 CALM = "Très bon article sur la réforme, merci pour ce travail."

@@ -11,11 +11,11 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient, TestServer
 
-from moderator.app import create_app
 from moderator.domain import Status
 from moderator.keys import Keys
-from moderator.redis_server import PrivateRedis
+from moderator.local.redis_server import PrivateRedis
 from moderator.settings import Settings
+from moderator.web.app import create_app
 from tests.conftest import VALID
 from tests.test_worker import FakeToxicity
 from workers.consumer import Worker

@@ -24,7 +24,7 @@ from tests.test_worker import LABELS
 from workers.consumer import Worker
 from workers.language import Language
 from workers.policy import Checks, Policy
-from workers.shadow import (
+from workers.shadow.evaluation import (
     Candidate,
     LiveShadow,
     active_overrides,
@@ -34,8 +34,8 @@ from workers.shadow import (
     promote,
     set_live,
 )
-from workers.spam import SpamResult
-from workers.toxicity import ModelInfo
+from workers.spam.scorer import SpamResult
+from workers.toxicity.scorer import ModelInfo
 from workers.wordlists import WordList
 
 FRENCH = "Je pense que cet article est vraiment mauvais, note {} sur 100."

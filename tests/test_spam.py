@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 from moderator.domain import Comment, new_comment_id
 from moderator.keys import Keys
 from moderator.settings import Settings
-from workers.spam import BAYES_MIN_EXAMPLES, WEIGHTS, SpamResult, SpamScorer
+from workers.spam.scorer import BAYES_MIN_EXAMPLES, WEIGHTS, SpamResult, SpamScorer
 
 BASE = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 

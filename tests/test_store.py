@@ -12,7 +12,7 @@ from redis.exceptions import DataError
 
 from moderator.keys import Keys
 from moderator.settings import Settings
-from moderator.store import connect
+from moderator.storage.comments import connect
 from tests.conftest import VALID
 
 

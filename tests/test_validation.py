@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from moderator.settings import Limits
-from moderator.validation import FieldError, Submission, clean_text, from_wordpress, validate
+from moderator.web.validation import FieldError, Submission, clean_text, from_wordpress, validate
 
 VALID = {"article_id": "a1", "name": "Amina", "email": "amina@example.ma", "body": "Bravo"}
 

@@ -8,10 +8,10 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from moderator.app import create_app
 from moderator.keys import Keys
-from moderator.openapi import spec
 from moderator.settings import Settings
+from moderator.web.app import create_app
+from moderator.web.openapi import spec
 from tests.conftest import VALID
 
 
@@ -34,8 +34,8 @@ async def test_public_status_never_shows_private_fields(client: TestClient) -> N
 async def test_a_held_comment_says_it_awaits_review_in_the_readers_language(
     client: TestClient, redis: aioredis.Redis, keys: Keys
 ) -> None:
-    from moderator.decisions import Decision, DecisionStore, Reason
     from moderator.domain import Status, utc_now
+    from moderator.storage.decisions import Decision, DecisionStore, Reason
 
     created = await client.post("/v1/comments", json=VALID)
     comment_id = (await created.json())["id"]

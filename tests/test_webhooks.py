@@ -22,12 +22,12 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from structlog.testing import capture_logs
 
-from moderator.decisions import Decision, DecisionStore
 from moderator.domain import Comment, Status, new_comment_id, utc_now
 from moderator.keys import WEBHOOKS_GROUP, Keys
-from moderator.redis_server import free_port
+from moderator.local.redis_server import free_port
 from moderator.settings import Settings
-from moderator.store import Store
+from moderator.storage.comments import Store
+from moderator.storage.decisions import Decision, DecisionStore
 from moderator.webhooks import (
     MAX_ATTEMPTS,
     RETRY_CAP_S,

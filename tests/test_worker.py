@@ -18,7 +18,7 @@ from moderator.keys import Keys
 from moderator.settings import Settings
 from tests.conftest import VALID
 from workers.consumer import Worker
-from workers.toxicity import ModelInfo
+from workers.toxicity.scorer import ModelInfo
 
 LABELS = (
     "toxicity",

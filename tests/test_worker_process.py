@@ -15,7 +15,7 @@ import redis
 
 from moderator.domain import Status
 from moderator.keys import Keys
-from moderator.redis_server import PrivateRedis
+from moderator.local.redis_server import PrivateRedis
 from tests.conftest import VALID
 from tests.model_factory import build_model_dir
 
@@ -78,7 +78,7 @@ def enqueue(url: str, keys: Keys, count: int) -> list[str]:
 
     from moderator.domain import Comment, new_comment_id, utc_now
     from moderator.settings import Settings
-    from moderator.store import Store
+    from moderator.storage.comments import Store
 
     async def run() -> list[str]:
         async_client = aioredis.Redis.from_url(url, decode_responses=True)

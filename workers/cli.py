@@ -15,13 +15,14 @@ import redis.asyncio as aioredis
 import structlog
 from redis.exceptions import RedisError
 
-from moderator import logs, ops
+from moderator import logs
 from moderator.errors import SettingsError
 from moderator.keys import Keys
+from moderator.operations import fleet as ops
 from moderator.settings import Settings
 from workers.consumer import Worker
 from workers.errors import ModelUnavailable
-from workers.toxicity import ToxicityScorer, load_scorer
+from workers.toxicity.scorer import ToxicityScorer, load_scorer
 
 log = structlog.get_logger()
 

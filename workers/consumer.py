@@ -25,16 +25,17 @@ import redis.asyncio as aioredis
 import structlog
 from redis.exceptions import RedisError, ResponseError
 
-from moderator import ops
-from moderator.decisions import Decision, DecisionStore
 from moderator.domain import Comment, Status, utc_now
 from moderator.keys import STREAM_FIELD_ARTICLE, STREAM_FIELD_ID, TRAINERS_GROUP, Keys
+from moderator.operations import fleet as ops
 from moderator.settings import Settings
-from workers import shadow, wordstore
+from moderator.storage.decisions import Decision, DecisionStore
+from workers import wordstore
 from workers.checks import text_checks
 from workers.policy import Checks, Policy
-from workers.spam import SpamScorer
-from workers.toxicity import ToxicityScorer
+from workers.shadow import evaluation as shadow
+from workers.spam.scorer import SpamScorer
+from workers.toxicity.scorer import ToxicityScorer
 
 log = structlog.get_logger()
 

@@ -13,11 +13,11 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from moderator.decisions import Reason
 from moderator.domain import Status
 from moderator.settings import Settings
+from moderator.storage.decisions import Reason
 from workers.language import Language
-from workers.spam import SpamResult
+from workers.spam.scorer import SpamResult
 from workers.wordlists import WordList
 
 # Languages each detoxify model was trained to read. "und" (no words to

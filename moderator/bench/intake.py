@@ -24,7 +24,7 @@ from aiohttp import web
 
 from moderator.errors import ModeratorError
 from moderator.keys import STREAM_FIELD_ID, Keys
-from moderator.redis_server import PrivateRedis, free_port
+from moderator.local.redis_server import PrivateRedis, free_port
 from moderator.settings import Settings
 
 COMMENT = {
@@ -104,7 +104,7 @@ def run_intake_bench(
             "MODERATOR_RATE_LIMIT_ARTICLE": "0",
         }
         servers = [
-            _start([sys.executable, "-m", "moderator.bench", str(baseline_port)], env),
+            _start([sys.executable, "-m", "moderator.bench.intake", str(baseline_port)], env),
             _start([sys.executable, "-m", "moderator", "serve"], env),
         ]
         try:

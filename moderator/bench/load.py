@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from moderator.redis_server import PrivateRedis, free_port
+from moderator.local.redis_server import PrivateRedis, free_port
 
 # Vocabulary of the synthetic comments, space-separated.
 WORDS = {

@@ -8,10 +8,11 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from moderator import ops, privacy
 from moderator.keys import Keys
-from moderator.review import Review
+from moderator.operations import fleet as ops
 from moderator.settings import Settings
+from moderator.storage import privacy
+from moderator.storage.review import Review
 from moderator.webhooks import webhook_stats
 
 

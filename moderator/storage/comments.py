@@ -27,11 +27,11 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from moderator import keys as k
-from moderator import ops
-from moderator.batching import ScriptBatcher
 from moderator.domain import Comment
 from moderator.errors import IdempotencyConflict, StoreUnavailable
+from moderator.operations import fleet as ops
 from moderator.settings import Settings
+from moderator.storage.batching import ScriptBatcher
 
 # Store the comment and queue its id, or neither. Optional checks first:
 # a replayed Idempotency-Key returns the first answer; a reply's parent must

@@ -44,12 +44,12 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from moderator import logs
-from moderator.decisions import Decision, DecisionStore, Reason
 from moderator.domain import Status, utc_now
 from moderator.keys import Keys
 from moderator.logs import ip_digest
 from moderator.settings import Settings
-from moderator.state import STORE
+from moderator.storage.decisions import Decision, DecisionStore, Reason
+from moderator.web.state import STORE
 
 log = structlog.get_logger()
 

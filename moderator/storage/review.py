@@ -1,5 +1,5 @@
 """Storage for the moderators' side: queues, a comment's file, human decisions, audit,
-word lists and statistics. No HTTP here (see `moderator.moderation`)."""
+word lists and statistics. No HTTP here (see `moderator.web.moderation`)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from typing import Any, cast
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
-from moderator.decisions import Applied, Decision, DecisionStore
 from moderator.domain import Status, utc_now
 from moderator.keys import Keys
+from moderator.storage.decisions import Applied, Decision, DecisionStore
 from moderator.webhooks import webhook_stats
 
 # What moderators see of a comment: never the e-mail address or the IP.

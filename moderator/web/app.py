@@ -9,14 +9,17 @@ import redis.asyncio as aioredis
 import structlog
 from aiohttp import web
 
-from moderator import feed, intake, moderation, page, privacy, views, webhooks
+from moderator import webhooks
 from moderator.keys import Keys
-from moderator.metrics import Metrics
-from moderator.observe import request_context
-from moderator.review import Review
 from moderator.settings import Settings
-from moderator.state import HASH_KEY, METRICS, REVIEW, SETTINGS, STORE
-from moderator.store import Store, connect
+from moderator.storage import privacy
+from moderator.storage.comments import Store, connect
+from moderator.storage.review import Review
+from moderator.web import feed, intake, moderation, page
+from moderator.web import status as views
+from moderator.web.context import request_context
+from moderator.web.metrics import Metrics
+from moderator.web.state import HASH_KEY, METRICS, REVIEW, SETTINGS, STORE
 
 log = structlog.get_logger()
 

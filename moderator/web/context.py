@@ -11,8 +11,8 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from moderator import problems
-from moderator.state import METRICS
+from moderator.web import problems
+from moderator.web.state import METRICS
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}\Z")

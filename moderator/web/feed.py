@@ -5,9 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from moderator import domain
-from moderator.problems import Problem
-from moderator.state import SETTINGS, STORE
-from moderator.validation import FieldError, article_id_error, page_limit
+from moderator.web.problems import Problem
+from moderator.web.state import SETTINGS, STORE
+from moderator.web.validation import FieldError, article_id_error, page_limit
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 

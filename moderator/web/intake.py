@@ -12,14 +12,15 @@ import structlog
 from aiohttp import web
 from yarl import URL
 
-from moderator import logs, validation
+from moderator import logs
 from moderator.domain import Comment, new_comment_id, utc_now
 from moderator.errors import IdempotencyConflict
-from moderator.problems import Problem
 from moderator.settings import Settings
-from moderator.state import HASH_KEY, SETTINGS, STORE
-from moderator.store import Idempotency, Outcome
-from moderator.validation import FieldError
+from moderator.storage.comments import Idempotency, Outcome
+from moderator.web import validation
+from moderator.web.problems import Problem
+from moderator.web.state import HASH_KEY, SETTINGS, STORE
+from moderator.web.validation import FieldError
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"

@@ -22,10 +22,10 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from moderator import ops
 from moderator.domain import Status
 from moderator.keys import Keys
-from moderator.review import Review
+from moderator.operations import fleet as ops
+from moderator.storage.review import Review
 from moderator.webhooks import webhook_stats
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

@@ -13,13 +13,15 @@ from typing import Any
 
 from aiohttp import web
 
-from moderator import domain, logs, privacy, report
+from moderator import domain, logs
 from moderator.domain import Status
 from moderator.keys import Keys
-from moderator.problems import Problem
-from moderator.review import ACTIONS, QUEUE_STATES, Filters, Review
-from moderator.state import REVIEW, SETTINGS, STORE
-from moderator.validation import FieldError, article_id_error, clean_text, page_limit
+from moderator.operations import report
+from moderator.storage import privacy
+from moderator.storage.review import ACTIONS, QUEUE_STATES, Filters, Review
+from moderator.web.problems import Problem
+from moderator.web.state import REVIEW, SETTINGS, STORE
+from moderator.web.validation import FieldError, article_id_error, clean_text, page_limit
 
 WORDLIST_KINDS = ("banned", "suspect")
 MAX_TERMS, MAX_TERM_CHARS, MAX_BULK = 5000, 100, 200

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from moderator import openapi_moderation
 from moderator.settings import Limits
+from moderator.web import openapi_moderation
 
 _PROBLEM = {"$ref": "#/components/responses/Problem"}
 

@@ -1,4 +1,4 @@
-"""The OpenAPI description of the moderation API (merged into `moderator.openapi`)."""
+"""The OpenAPI description of the moderation API (merged into `moderator.web.openapi`)."""
 
 from __future__ import annotations
 

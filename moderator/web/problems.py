@@ -16,7 +16,7 @@ from aiohttp import web
 
 from moderator import i18n
 from moderator.errors import StoreUnavailable
-from moderator.validation import FieldError
+from moderator.web.validation import FieldError
 
 CONTENT_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:moderator:problem:"

@@ -9,8 +9,8 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiohttp import web
 
-from moderator.app import create_app
 from moderator.settings import Settings
+from moderator.web.app import create_app
 
 log = structlog.get_logger()
 

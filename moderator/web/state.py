@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from moderator.metrics import Metrics
-from moderator.review import Review
 from moderator.settings import Settings
-from moderator.store import Store
+from moderator.storage.comments import Store
+from moderator.storage.review import Review
+from moderator.web.metrics import Metrics
 
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)

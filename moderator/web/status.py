@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from moderator import domain, i18n, openapi
+from moderator import domain, i18n
 from moderator.keys import Keys
-from moderator.metrics import CONTENT_TYPE
-from moderator.problems import Problem, language_of
-from moderator.state import METRICS, REVIEW, SETTINGS, STORE
+from moderator.web import openapi
+from moderator.web.metrics import CONTENT_TYPE
+from moderator.web.problems import Problem, language_of
+from moderator.web.state import METRICS, REVIEW, SETTINGS, STORE
 
 
 async def get_comment(request: web.Request) -> web.Response:

@@ -46,12 +46,12 @@ from typing import Any
 from moderator import logs
 from moderator.errors import SettingsError
 from moderator.settings import TOXICITY_MODELS, Settings
-from workers import modeldir
 from workers.errors import ModelUnavailable
 from workers.language import Language
 from workers.policy import Checks, Policy
-from workers.spam import SpamResult
-from workers.toxicity import PRECISIONS, RUNTIMES, DetoxifyScorer, load_detoxify, load_scorer
+from workers.spam.scorer import SpamResult
+from workers.toxicity import modeldir
+from workers.toxicity.scorer import PRECISIONS, RUNTIMES, DetoxifyScorer, load_detoxify, load_scorer
 from workers.wordlists import WordList
 
 WORDS = {

@@ -1,7 +1,7 @@
 """`moderator shadow` (`python -m workers.shadow`): the command line of the shadow policy.
 
 Try a candidate policy on past decisions, run it live beside the active one,
-promote it (audited) or clear promoted overrides; see `workers.shadow`.
+promote it (audited) or clear promoted overrides; see `workers.shadow.evaluation`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from moderator import logs
 from moderator.errors import SettingsError
 from moderator.keys import Keys
 from moderator.settings import DEFAULT_THRESHOLDS, Settings
-from workers.shadow import (
+from workers.shadow.evaluation import (
     RULES,
     Candidate,
     LanguageCounts,
@@ -189,5 +189,5 @@ def _total(report: ShadowReport) -> LanguageCounts:
     return total
 
 
-if __name__ == "__main__":  # `python -m workers.shadow_cli`
+if __name__ == "__main__":  # `python -m workers.shadow.cli`
     raise SystemExit(main())

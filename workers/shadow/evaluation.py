@@ -16,7 +16,7 @@ and suspect word lists. Three uses:
   `MODERATOR_THRESHOLD_*`, `MODERATOR_SPAM_*_THRESHOLD` and
   `MODERATOR_LANGUAGE_NOT_COVERED` until cleared (`clear_overrides`, itself audited).
 
-`moderator shadow` (`python -m workers.shadow`) is the command line for all of this.
+`moderator shadow` (`python -m workers.shadow.evaluation`) is the command line for all of this.
 """
 
 from __future__ import annotations
@@ -34,13 +34,13 @@ import redis.asyncio as aioredis
 import structlog
 from redis.exceptions import WatchError
 
-from moderator.decisions import Reason
 from moderator.domain import Status, utc_now
 from moderator.keys import Keys
 from moderator.settings import DEFAULT_THRESHOLDS, Settings
+from moderator.storage.decisions import Reason
 from workers.language import Language
 from workers.policy import Checks, Policy
-from workers.spam import SpamResult
+from workers.spam.scorer import SpamResult
 from workers.wordlists import WordList
 from workers.wordstore import WordLists
 
@@ -540,12 +540,3 @@ def changes(active: Policy, candidate: Candidate) -> list[str]:
         lines += [f"{kind} += {t}" for t in getattr(candidate, f"{kind}_add") if t not in terms]
         lines += [f"{kind} -= {t}" for t in getattr(candidate, f"{kind}_remove") if t in terms]
     return lines
-
-
-# --- command line -------------------------------------------------------------------------
-
-
-if __name__ == "__main__":  # `python -m workers.shadow`: the command line
-    from workers.shadow_cli import main
-
-    raise SystemExit(main())

@@ -1,4 +1,4 @@
-"""`moderator models` (also `python -m workers.models`): the offline model directory.
+"""`moderator models` (also `python -m workers.toxicity.cli`): the offline model directory.
 
 - `download`: on a machine with internet, fetch detoxify's released checkpoint and the
   base model's config and tokenizer files, and lay them out (DESIGN.md §2).
@@ -26,10 +26,10 @@ from pathlib import Path
 from moderator import logs
 from moderator.errors import SettingsError
 from moderator.settings import Settings
-from workers import modeldir
 from workers.errors import ModelUnavailable
-from workers.onnx_runtime import onnx_file
-from workers.toxicity import RUNTIMES, load_scorer
+from workers.toxicity import modeldir
+from workers.toxicity.onnx_runtime import onnx_file
+from workers.toxicity.scorer import RUNTIMES, load_scorer
 
 DOWNLOAD_TIMEOUT_S = 30.0  # per connection attempt or read, not for the whole file
 CHECK_SENTENCE = "Merci pour cet article, il explique clairement les enjeux du débat."

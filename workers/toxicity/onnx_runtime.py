@@ -53,7 +53,7 @@ import numpy as np
 import structlog
 
 from workers.errors import ModelUnavailable
-from workers.toxicity import BATCH_SIZE, BATCH_TOKENS, STEP_TOKENS, DetoxifyScorer, ModelInfo
+from workers.toxicity.scorer import BATCH_SIZE, BATCH_TOKENS, STEP_TOKENS, DetoxifyScorer, ModelInfo
 
 log = structlog.get_logger()
 

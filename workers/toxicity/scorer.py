@@ -1,6 +1,6 @@
 """The toxicity scorer: detoxify, loaded once per process, scoring batches of comments.
 
-With a model directory (`MODERATOR_MODEL_DIR`, see `workers.modeldir`) every file is
+With a model directory (`MODERATOR_MODEL_DIR`, see `workers.toxicity.modeldir`) every file is
 checked against the manifest before the checkpoint, a pickle, is unpickled, and the
 model loads through detoxify's own constructor with the Hugging Face hub switched
 off. Without one, detoxify downloads its weights as usual.
@@ -36,8 +36,8 @@ from typing import Any, Protocol
 
 import structlog
 
-from workers import modeldir
 from workers.errors import ModelUnavailable
+from workers.toxicity import modeldir
 
 log = structlog.get_logger()
 
@@ -226,7 +226,7 @@ def load_scorer(
     `precision` ("fp32", "bf16" or "int8", see the module's docstring), and set torch's
     threads (default: the CPUs this process may use). Once per process.
     `runtime` "onnx" runs the model in ONNX Runtime on as many threads, in fp32, from an
-    export kept in `model_dir` and made at the first start (`workers.onnx_runtime`).
+    export kept in `model_dir` and made at the first start (`workers.toxicity.onnx_runtime`).
     Raises ModelUnavailable, saying how to provide weights, when nothing loads."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
@@ -247,7 +247,7 @@ def load_scorer(
     torch.set_num_threads(threads)
     info = ModelInfo(f"detoxify/{model_type}", sha256)
     if runtime == "onnx" and model_dir is not None:
-        from workers import onnx_runtime
+        from workers.toxicity import onnx_runtime
 
         model_root = Path(model_dir) / model_type
         path = onnx_runtime.ensure_exported(detoxify.model, model_root, sha256)
