@@ -79,3 +79,26 @@ def test_wordpress_field_names() -> None:
             "email": "e@example.com",
         }
     ) == {"name": "A", "body": "B", "article_id": "7", "email": "e@example.com"}
+
+
+@pytest.mark.parametrize(
+    "invisible",
+    [
+        "\u200b\u200b\u200b",  # zero-width spaces
+        "\u3164",  # Hangul filler
+        "\u115f\u1160",  # Hangul choseong and jungseong fillers
+        "\u2800\u2800",  # braille blank
+        "\u2060\u200d\ufe0f",  # word joiner, zero-width joiner, variation selector
+        "\u034f\u0301",  # combining grapheme joiner, a lone accent
+    ],
+)
+def test_a_name_or_body_of_invisible_characters_is_blank(invisible: str) -> None:
+    result = validate({**VALID, "name": invisible, "body": f" {invisible} "}, Limits())
+    assert result == [FieldError("name", "blank"), FieldError("body", "blank")]
+
+
+def test_invisible_characters_beside_visible_text_are_kept() -> None:
+    """Zero-width joiners build emoji and Persian words: only an all-invisible text is refused."""
+    result = validate({**VALID, "name": "Sara\u200d", "body": "👨\u200d👩\u200d👧 merci"}, Limits())
+    assert isinstance(result, Submission)
+    assert result.body == "👨\u200d👩\u200d👧 merci"

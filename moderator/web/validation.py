@@ -28,6 +28,7 @@ WORDPRESS_FIELDS = {
     "comment_parent": "parent_id",
 }
 
+MAX_TERM_CHARS = 100  # a word-list term, once cleaned
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*\Z")
 # Directional overrides and isolates can disguise text; marks (LRM, RLM) and
 # joiners (ZWJ, ZWNJ), which Arabic script uses, are kept.
@@ -160,12 +161,37 @@ def article_id_error(text: str, limits: Limits) -> str | None:
     return None
 
 
+def clean_term(raw: object) -> str | None:
+    """A word-list term as stored, cleaned like any text, or None when it is not one
+    (not text, blank, longer than MAX_TERM_CHARS). The one rule for terms, whether
+    they come through the moderation API or `moderator shadow`."""
+    try:
+        text = clean_text(raw)
+    except _Invalid:
+        return None
+    return text if 0 < len(text) <= MAX_TERM_CHARS else None
+
+
 def _name(raw: object, limits: Limits, _: bool) -> str:
-    return _bounded(clean_text(raw), limits.name)
+    return _bounded(_visible(clean_text(raw)), limits.name)
 
 
 def _body(raw: object, limits: Limits, _: bool) -> str:
-    return _bounded(clean_text(raw, multiline=True), limits.body)
+    return _bounded(_visible(clean_text(raw, multiline=True)), limits.body)
+
+
+# Characters that draw nothing although they are neither spaces nor format characters.
+_FILLERS = frozenset("ᅟᅠㅤﾠ⠀͏᠎")
+_UNSEEN_CATEGORIES = frozenset({"Cf", "Cc", "Mn", "Me", "Zs", "Zl", "Zp"})
+
+
+def _visible(text: str) -> str:
+    """`text`, or "" when nothing in it can be seen (zero-width characters, Hangul
+    fillers, the braille blank, lone combining marks): such a name or body is blank."""
+    for char in text:
+        if char not in _FILLERS and unicodedata.category(char) not in _UNSEEN_CATEGORIES:
+            return text
+    return ""
 
 
 def _parent_id(raw: object, limits: Limits, _: bool) -> str:
