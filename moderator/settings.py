@@ -332,4 +332,7 @@ def _name_token_pairs(raw: str) -> tuple[tuple[str, str], ...]:
         pairs.append((name.strip(), token.strip()))
     if len({name for name, _ in pairs}) != len(pairs):
         raise ValueError("a moderator name appears twice")
+    if len({token for _, token in pairs}) != len(pairs):
+        # Otherwise the audit would name whichever of them comes first.
+        raise ValueError("one token is given to two moderators: each needs a token of their own")
     return tuple(pairs)

@@ -60,6 +60,10 @@ def test_values_are_parsed() -> None:
         ),
         ({"MODERATOR_TOKENS": "amina"}, "MODERATOR_TOKENS: expected comma-separated name:token"),
         ({"MODERATOR_TOKENS": "amina:short"}, "MODERATOR_TOKENS: the token for 'amina' is shorter"),
+        (
+            {"MODERATOR_TOKENS": "amina:0123456789abcdef,karim:0123456789abcdef"},
+            "MODERATOR_TOKENS: one token is given to two moderators",
+        ),
         ({"MODERATOR_KEY_PREFIX": "a b"}, "MODERATOR_KEY_PREFIX: only letters"),
         ({"MODERATOR_WEBHOOK_URL": "https://site.example/hook"}, "MODERATOR_WEBHOOK_SECRET is"),
         (
