@@ -15,8 +15,8 @@ from moderator import logs
 from moderator.keys import Keys
 from moderator.settings import Settings
 from moderator.web.app import create_app
-from tests.conftest import AMINA, KARIM, VALID
-from tests.test_worker import FakeToxicity
+from tests.fakes import FakeToxicity
+from tests.helpers import AMINA, KARIM, VALID, post_decision
 from workers.consumer import Worker
 
 
@@ -27,14 +27,6 @@ async def held(
     comment_id = str((await response.json())["id"])
     await worker.drain()
     return comment_id
-
-
-async def decide(
-    api: TestClient, comment_id: str, headers: dict[str, str] = AMINA, **body: Any
-) -> Any:
-    return await api.post(
-        f"/v1/moderation/comments/{comment_id}/decision", json=body, headers=headers
-    )
 
 
 async def test_tokens_are_required_and_checked(api: TestClient) -> None:
@@ -95,7 +87,9 @@ async def test_approve_publishes_at_its_place_and_is_audited(
 ) -> None:
     older = await held(api, worker)
     newer = await held(api, worker, body="Bel article, merci.")
-    response = await decide(api, older, action="approve", from_status="held", reason="ironie")
+    response = await post_decision(
+        api, older, action="approve", from_status="held", reason="ironie"
+    )
     assert response.status == 200
     assert (await response.json())["status"] == "published"
     feed = await (await api.get("/v1/articles/politique-123/comments")).json()
@@ -114,8 +108,8 @@ async def test_approve_publishes_at_its_place_and_is_audited(
 async def test_two_moderators_at_once_exactly_one_wins(api: TestClient, worker: Worker) -> None:
     comment_id = await held(api, worker)
     first, second = await asyncio.gather(
-        decide(api, comment_id, AMINA, action="approve", from_status="held"),
-        decide(api, comment_id, KARIM, action="reject", from_status="held"),
+        post_decision(api, comment_id, AMINA, action="approve", from_status="held"),
+        post_decision(api, comment_id, KARIM, action="reject", from_status="held"),
     )
     assert sorted([first.status, second.status]) == [200, 409]
     loser = first if first.status == 409 else second
@@ -127,11 +121,13 @@ async def test_stale_state_is_a_409_and_takedown_removes_from_the_feed(
     api: TestClient, worker: Worker
 ) -> None:
     comment_id = await held(api, worker)
-    assert (await decide(api, comment_id, action="approve", from_status="held")).status == 200
-    stale = await decide(api, comment_id, action="reject", from_status="held")
+    assert (
+        await post_decision(api, comment_id, action="approve", from_status="held")
+    ).status == 200
+    stale = await post_decision(api, comment_id, action="reject", from_status="held")
     assert stale.status == 409
     assert (await stale.json())["current_status"] == "published"
-    down = await decide(
+    down = await post_decision(
         api, comment_id, action="takedown", from_status="published", reason="plainte"
     )
     assert (await down.json())["status"] == "rejected"
@@ -141,7 +137,7 @@ async def test_stale_state_is_a_409_and_takedown_removes_from_the_feed(
 
 async def test_bulk_decisions_answer_per_id(api: TestClient, worker: Worker) -> None:
     one, two = await held(api, worker), await held(api, worker)
-    assert (await decide(api, two, action="reject", from_status="held")).status == 200
+    assert (await post_decision(api, two, action="reject", from_status="held")).status == 200
     response = await api.post(
         "/v1/moderation/decisions",
         headers=AMINA,
@@ -159,6 +155,27 @@ async def test_bulk_decisions_answer_per_id(api: TestClient, worker: Worker) -> 
     assert results[1]["status"] == "rejected"
 
 
+async def test_bulk_decisions_with_an_unknown_from_status_are_422_and_apply_nothing(
+    api: TestClient, worker: Worker
+) -> None:
+    """As the single route: an unknown from_status is an error, not "don't check"."""
+    one, two = await held(api, worker), await held(api, worker)
+    response = await api.post(
+        "/v1/moderation/decisions",
+        headers=AMINA,
+        json={
+            "action": "approve",
+            "items": [{"id": one, "from_status": "held"}, {"id": two, "from_status": "hled"}],
+        },
+    )
+    assert response.status == 422
+    errors = (await response.json())["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [("items[1].from_status", "invalid_choice")]
+    for comment_id in (one, two):
+        detail = await api.get(f"/v1/moderation/comments/{comment_id}", headers=AMINA)
+        assert (await detail.json())["comment"]["status"] == "held"
+
+
 async def test_invalid_decisions_are_422(api: TestClient, worker: Worker) -> None:
     comment_id = await held(api, worker)
     for body in (
@@ -166,9 +183,9 @@ async def test_invalid_decisions_are_422(api: TestClient, worker: Worker) -> Non
         {"action": "approve", "from_status": "nowhere"},
         {"action": "approve", "spam": "yes"},
     ):
-        response = await decide(api, comment_id, **body)
+        response = await post_decision(api, comment_id, **body)
         assert response.status == 422
-    missing = await decide(api, "01J00000000000000000000000", action="approve")
+    missing = await post_decision(api, "01J00000000000000000000000", action="approve")
     assert missing.status == 404
     wrong_type = await api.post(
         f"/v1/moderation/comments/{comment_id}/decision",
@@ -203,7 +220,7 @@ async def test_stats_show_queues_reasons_languages_and_overrides(
     insult = await held(api, worker)
     await held(api, worker, body="هذا المقال مفيد جدا وشكرا للكاتب على هذا العمل")
     await held(api, worker, body="Bravo pour cet article.")
-    await decide(api, insult, action="approve", from_status="held")
+    await post_decision(api, insult, action="approve", from_status="held")
     stats = await (await api.get("/v1/moderation/stats", headers=AMINA)).json()
     assert stats["queues"]["held"] == 1
     assert stats["queues"]["published"] == 2
@@ -220,9 +237,9 @@ async def test_rejecting_as_spam_teaches_the_spam_model(api: TestClient, worker:
     ham_text = "Le match de hier soir était magnifique, bravo aux joueurs {}"
     for i in range(6):
         spam_id = await held(api, worker, body="idiot " + spam_text.format(i))
-        await decide(api, spam_id, action="reject", from_status="held", spam=True)
+        await post_decision(api, spam_id, action="reject", from_status="held", spam=True)
         ham_id = await held(api, worker, body="idiot " + ham_text.format(i))
-        await decide(api, ham_id, action="approve", from_status="held")
+        await post_decision(api, ham_id, action="approve", from_status="held")
     await worker.drain()  # the worker learns before its next batch
     next_spam = await held(api, worker, body=spam_text.format("encore"))
     detail = await (await api.get(f"/v1/moderation/comments/{next_spam}", headers=AMINA)).json()
@@ -242,7 +259,7 @@ async def test_actions_are_logged_with_the_moderator_and_no_token(
     stream = io.StringIO()
     logs.configure(service="moderator-api", fmt="json", stream=stream, cache=False)
     try:
-        await decide(api, comment_id, action="approve", from_status="held")
+        await post_decision(api, comment_id, action="approve", from_status="held")
     finally:
         logs.configure(service="tests", fmt="console", cache=False)
     records = [json.loads(line) for line in stream.getvalue().splitlines()]
@@ -260,7 +277,7 @@ async def test_a_moderators_approval_reaches_the_sites_webhook_signed(
     from aiohttp import web
 
     from moderator.local.redis_server import free_port
-    from moderator.webhooks import verify
+    from moderator.webhooks.signing import verify
 
     received: list[dict[str, Any]] = []
     arrived = asyncio.Event()
@@ -293,7 +310,7 @@ async def test_a_moderators_approval_reaches_the_sites_webhook_signed(
         comment_id = await held(api, worker)
         await asyncio.wait_for(arrived.wait(), timeout=10)  # comment.held
         arrived.clear()
-        await decide(api, comment_id, action="approve", from_status="held")
+        await post_decision(api, comment_id, action="approve", from_status="held")
         while not any(e["type"] == "comment.published" for e in received):
             await asyncio.wait_for(arrived.wait(), timeout=10)
             arrived.clear()

@@ -8,7 +8,6 @@ never logged.
 from __future__ import annotations
 
 import hmac
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -16,15 +15,21 @@ from aiohttp import web
 from moderator import domain, logs
 from moderator.domain import Status
 from moderator.keys import Keys
-from moderator.operations import report
+from moderator.operations.stats import collect as system_stats
 from moderator.storage import privacy
 from moderator.storage.review import ACTIONS, QUEUE_STATES, Filters, Review
 from moderator.web.problems import Problem
 from moderator.web.state import REVIEW, SETTINGS, STORE
-from moderator.web.validation import FieldError, article_id_error, clean_text, page_limit
+from moderator.web.validation import (
+    FieldError,
+    article_id_error,
+    clean_term,
+    clean_text,
+    page_limit,
+)
 
 WORDLIST_KINDS = ("banned", "suspect")
-MAX_TERMS, MAX_TERM_CHARS, MAX_BULK = 5000, 100, 200
+MAX_TERMS, MAX_BULK = 5000, 200
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 
 
@@ -106,6 +111,16 @@ async def decide_many(request: web.Request) -> web.Response:
     items = body.get("items")
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_BULK:
         raise Problem(422, "validation", errors=[FieldError("items", "invalid_items", MAX_BULK)])
+    # As on the single route: an unknown from_status is an error, never "don't check".
+    unknown = [
+        FieldError(f"items[{index}].from_status", "invalid_choice")
+        for index, item in enumerate(items)
+        if isinstance(item, dict)
+        and item.get("from_status") is not None
+        and _status_or_none(item["from_status"]) is None
+    ]
+    if unknown:
+        raise Problem(422, "validation", errors=unknown)
     results = []
     for item in items:
         if not isinstance(item, dict) or not domain.is_comment_id(str(item.get("id", "")).upper()):
@@ -204,74 +219,11 @@ async def forget(request: web.Request) -> web.Response:
     return web.json_response(result.to_dict())
 
 
-async def fairness_report(request: web.Request) -> web.Response:
-    """Per language and script: decisions, moderators' overrides, waits; CSV or JSON."""
-    moderator_of(request)
-    since, until = _window(request)
-    output = request.query.get("format", "json")
-    if output not in ("json", "csv"):
-        raise Problem(400, "bad_request", errors=[FieldError("format", "invalid_choice")])
-    settings = request.app[SETTINGS]
-    data = await report.fairness(request.app[STORE].redis, Keys(settings.key_prefix), since, until)
-    if output == "csv":
-        return web.Response(
-            text=report.as_csv(data),
-            content_type="text/csv",
-            headers={"Content-Disposition": "attachment; filename=fairness.csv"},
-        )
-    return web.json_response(data)
-
-
-async def export_decisions(request: web.Request) -> web.StreamResponse:
-    """Every decision record of a window as JSON lines, for an external audit."""
-    moderator_of(request)
-    since, until = _window(request)
-    settings = request.app[SETTINGS]
-    response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
-    await response.prepare(request)
-    async for line in report.export(
-        request.app[STORE].redis, Keys(settings.key_prefix), since, until
-    ):
-        await response.write(line.encode())
-    await response.write_eof()
-    return response
-
-
-EPOCH = datetime(1970, 1, 2, tzinfo=UTC)  # stream ids count milliseconds since 1970
-
-
-def _window(request: web.Request) -> tuple[datetime, datetime]:
-    """`since` and `until` (ISO 8601, from 1970 on); by default the last 24 hours."""
-    errors: list[FieldError] = []
-    until = _moment(request.query.get("until"), "until", errors) or datetime.now(UTC)
-    since = _moment(request.query.get("since"), "since", errors)
-    if errors:
-        raise Problem(400, "bad_request", errors=errors)
-    since = since or until - timedelta(days=1)
-    if since > until:
-        raise Problem(400, "bad_request", errors=[FieldError("since", "invalid_time")])
-    return since, until
-
-
-def _moment(raw: str | None, field: str, errors: list[FieldError]) -> datetime | None:
-    if not raw:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        if moment < EPOCH:
-            raise ValueError("before the first stream ids")
-    except (ValueError, OverflowError):
-        errors.append(FieldError(field, "invalid_time"))
-        return None
-    return moment
-
-
 async def stats(request: web.Request) -> web.Response:
     moderator_of(request)
-    report = await request.app[REVIEW].stats()
-    report["webhooks"] = await request.app[REVIEW].webhook_stats()
-    return web.json_response(report)
+    settings = request.app[SETTINGS]
+    found = await system_stats(request.app[STORE].redis, Keys(settings.key_prefix))
+    return web.json_response(found.to_dict(workers=False))
 
 
 # --- input ------------------------------------------------------------------------
@@ -314,18 +266,14 @@ def _decision_input(body: dict[str, Any]) -> tuple[str, Status | None, str | Non
 
 
 def _terms(raw: object) -> list[str]:
+    invalid = Problem(422, "validation", errors=[FieldError("terms", "invalid_terms", MAX_TERMS)])
     if not isinstance(raw, list) or len(raw) > MAX_TERMS:
-        raise Problem(422, "validation", errors=[FieldError("terms", "invalid_terms", MAX_TERMS)])
+        raise invalid
     terms = set()
     for term in raw:
-        try:
-            text = clean_text(term)
-        except Exception:
-            text = ""
-        if not text or len(text) > MAX_TERM_CHARS:
-            raise Problem(
-                422, "validation", errors=[FieldError("terms", "invalid_terms", MAX_TERMS)]
-            )
+        text = clean_term(term)
+        if text is None:
+            raise invalid
         terms.add(text)
     return sorted(terms)
 
@@ -397,5 +345,3 @@ def add_routes(app: web.Application) -> None:
     route.add_put("/v1/moderation/wordlists/{kind}", put_wordlist)
     route.add_get("/v1/moderation/stats", stats)
     route.add_post("/v1/moderation/forget", forget)
-    route.add_get("/v1/moderation/report", fairness_report)
-    route.add_get("/v1/moderation/export", export_decisions)
