@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Prepare a machine to run or test Moderator: redis-server, a virtual
 # environment in .venv, torch (CPU) before anything that depends on it, then
-# the project itself; with --tests also Debian's chromium, which the browser
-# tests of the moderators' page drive. Safe to run again: each step is skipped
-# when done.
+# the project with the workers' model stack and the test tools (`.[dev,worker]`;
+# a service-only host needs just `pip install .`); with --tests also Debian's
+# chromium, which the browser tests of the moderators' page drive. Safe to run
+# again: each step is skipped when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +36,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
     # torch first, pinned: otherwise detoxify pulls a multi-GB CUDA build.
     .venv/bin/python -m pip install -q "torch==${TORCH_VERSION}"
-    .venv/bin/python -m pip install -q -e ".[dev]" "torch==${TORCH_VERSION}"
+    .venv/bin/python -m pip install -q -e ".[dev,worker]" "torch==${TORCH_VERSION}"
     touch "$stamp"
 fi

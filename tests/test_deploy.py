@@ -227,58 +227,130 @@ def test_the_example_values_are_valid_settings(source: str) -> None:
         assert settings.hash_key
 
 
-# --- the image ----------------------------------------------------------------------------
+# --- the images ---------------------------------------------------------------------------
 
 
-def test_the_dockerfile_installs_cpu_torch_before_the_project() -> None:
-    instructions = dockerfile()
-    args = {
+def stages() -> dict[str, list[tuple[str, str]]]:
+    """The Dockerfile's stages by name, each from its FROM on."""
+    named: dict[str, list[tuple[str, str]]] = {}
+    current: list[tuple[str, str]] | None = None
+    for instruction, arguments in dockerfile():
+        if instruction == "FROM":
+            _base, as_, name = arguments.split()
+            assert as_.upper() == "AS" and name not in named, arguments
+            current = named[name] = []
+        if current is not None:
+            current.append((instruction, arguments))
+    return named
+
+
+def target(name: str) -> list[tuple[str, str]]:
+    """What `docker build --target NAME` runs for the image itself: the stage and the
+    stages it is built FROM, base first."""
+    named = stages()
+    instructions: list[tuple[str, str]] = []
+    while name in named:
+        instructions = named[name] + instructions
+        name = named[name][0][1].split()[0]
+    return instructions
+
+
+def builds(name: str) -> list[str]:
+    """Every RUN behind a target: its own stages' and those of the stages it copies from."""
+    runs = []
+    for instruction, arguments in target(name):
+        if instruction == "RUN":
+            runs.append(arguments)
+        source = re.match(r"--from=(\S+)", arguments)
+        if instruction == "COPY" and source:
+            runs += builds(source.group(1))
+    return runs
+
+
+def docker_args() -> dict[str, str]:
+    return {
         name: value
-        for instruction, arguments in instructions
+        for instruction, arguments in dockerfile()
         if instruction == "ARG"
         for name, _, value in [arguments.partition("=")]
     }
+
+
+def test_the_dockerfile_has_a_service_and_a_worker_target_the_service_last() -> None:
+    named = stages()
+    assert {"service", "worker"} <= set(named)
+    # Without --target, docker builds the last stage: the one without torch.
+    assert list(named)[-1] == "service"
+    for name in ("service", "worker"):
+        assert any(i == "COPY" and "--from=" in a for i, a in named[name]), name
+
+
+def test_the_worker_image_installs_cpu_torch_before_the_project_and_its_extra() -> None:
+    args = docker_args()
     setup = (REPO / "scripts" / "setup.sh").read_text(encoding="utf-8")
     assert f"TORCH_VERSION={args['TORCH_VERSION']}\n" in setup  # one version everywhere
     assert args["TORCH_VERSION"] == "2.13.0"
-    runs = [
-        arguments.replace("${TORCH_VERSION}", args["TORCH_VERSION"])
-        for instruction, arguments in instructions
-        if instruction == "RUN"
-    ]
+    assert '-e ".[dev,worker]"' in setup
+    runs = [run.replace("${TORCH_VERSION}", args["TORCH_VERSION"]) for run in builds("worker")]
     torch_first = next(i for i, run in enumerate(runs) if '"torch==2.13.0"' in run)
     assert "--index-url https://download.pytorch.org/whl/cpu" in runs[torch_first]
-    project = next(i for i, run in enumerate(runs) if re.search(r"pip install \.(\s|$)", run))
+    project = next(i for i, run in enumerate(runs) if 'pip install ".[worker]"' in run)
     assert torch_first < project
     assert '"torch==2.13.0"' in runs[project]  # the pin holds while the project installs
+    assert "grep -i '^nvidia-'" in runs[project]
 
 
-def test_the_image_is_multi_stage_slim_and_runs_unprivileged() -> None:
-    instructions = dockerfile()
-    stages = [arguments for instruction, arguments in instructions if instruction == "FROM"]
-    assert len(stages) >= 2
-    args = dict(
-        arguments.partition("=")[::2]
-        for instruction, arguments in instructions
-        if instruction == "ARG"
-    )
-    assert "slim" in args["PYTHON_IMAGE"]
-    assert any("--from=builder" in a for i, a in instructions if i == "COPY")
-    runtime = instructions[
-        max(i for i, (instruction, _) in enumerate(instructions) if instruction == "FROM") :
-    ]
-    users = [arguments for instruction, arguments in runtime if instruction == "USER"]
+def test_the_service_image_installs_the_project_without_the_worker_extra() -> None:
+    runs = builds("service")
+    assert any(re.search(r"pip install \.(\s|$)", run) for run in runs)
+    for run in runs:
+        assert "[worker]" not in run and "[dev" not in run, run
+        assert not re.search(r"pip install [^&]*(torch|detoxify|onnx)", run), run
+    # ... and the build fails should the model stack come in all the same.
+    assert any("! pip freeze | grep -iE '^(torch|detoxify|onnx" in run for run in runs)
+
+
+def test_the_extras_split_the_model_stack_from_the_service() -> None:
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    model_stack = re.compile(r"^(torch|detoxify|onnx|onnxruntime|transformers)\b", re.I)
+    assert not [d for d in project["dependencies"] if model_stack.match(d)]
+    extras = project["optional-dependencies"]
+    assert {re.split(r"[<>=\[ ]", d)[0] for d in extras["worker"]} == {
+        "detoxify",
+        "onnxruntime",
+        "onnx",
+    }
+    assert "moderator[worker]" in extras["dev"]  # the tests load the model
+
+
+@pytest.mark.parametrize("name", ["service", "worker"])
+def test_both_images_are_slim_and_run_unprivileged(name: str) -> None:
+    instructions = target(name)
+    assert "slim" in docker_args()["PYTHON_IMAGE"]
+    # Built on the slim Python image, the builders' stages left behind.
+    assert instructions[0][0] == "FROM" and instructions[0][1].startswith("${PYTHON_IMAGE} ")
+    users = [arguments for instruction, arguments in instructions if instruction == "USER"]
     assert users, "the runtime stage sets a USER"
-    user = users[-1].split(":")[0]
-    assert user not in ("root", "0")
-    values = dict(runtime)
+    assert users[-1].split(":")[0] not in ("root", "0")
+    values = dict(instructions)
     assert values["ENTRYPOINT"] == '["moderator"]'
-    assert values["CMD"] == '["serve"]'
-    assert values["EXPOSE"] == "8080"
-    assert "/healthz" in values["HEALTHCHECK"] and "curl" not in values["HEALTHCHECK"]
+    assert values["CMD"] == ('["serve"]' if name == "service" else '["worker"]')
     env = docker_env()
     assert env["MODERATOR_HOST"] == "0.0.0.0"
     assert env["MODERATOR_MODEL_DIR"] == "/models"
+
+
+def test_the_service_image_serves_and_the_worker_image_checks_its_heartbeat() -> None:
+    service, worker = dict(target("service")), dict(target("worker"))
+    assert service["EXPOSE"] == "8080" and "EXPOSE" not in worker
+    assert "/healthz" in service["HEALTHCHECK"] and "curl" not in service["HEALTHCHECK"]
+    assert '["moderator", "worker", "--check"]' in worker["HEALTHCHECK"]
+    model_dir = [a for i, a in target("worker") if i == "ENV" and "MODERATOR_MODEL_DIR" in a]
+    assert model_dir and not [
+        a for i, a in target("service") if i == "ENV" and "MODERATOR_MODEL_DIR" in a
+    ]
 
 
 def test_the_console_script_is_the_entrypoint() -> None:
@@ -326,19 +398,33 @@ def moderator_workloads() -> dict[str, dict[str, Any]]:
     return {
         name: w
         for name, w in workloads.items()
-        if any(c["image"].split("/")[-1].startswith("moderator:") for c in containers(w))
+        if any(
+            c["image"].split("/")[-1].startswith(("moderator:", "moderator-worker:"))
+            for c in containers(w)
+        )
     }
 
 
-def test_one_moderator_image_everywhere() -> None:
+def test_the_service_runs_the_service_image_and_the_rest_the_worker_image() -> None:
+    """The service's image has no torch; the workers and the model Job need it."""
     workloads = moderator_workloads()
     assert {"moderator", "moderator-worker", "moderator-models-download"} <= set(workloads)
-    images = {c["image"] for w in workloads.values() for c in containers(w)}
-    assert len(images) == 1, images
-    [image] = images
+    images = {name: {c["image"] for c in containers(w)} for name, w in workloads.items()}
+    [service] = images.pop("moderator")
+    [worker] = images.pop("moderator-worker")
+    assert service.rsplit("/", 1)[-1] == "moderator:0.1.0"
+    assert worker == service.replace("/moderator:", "/moderator-worker:")
+    assert all(found == {worker} for found in images.values()), images
     services = compose()["services"]
-    assert services["moderator"]["image"] == services["worker"]["image"]
-    assert services["moderator"]["image"].split(":")[-1] == image.split(":")[-1]
+    for name, built in (("moderator", "service"), ("worker", "worker")):
+        build = services[name]["build"]
+        assert (build["context"], build["dockerfile"]) == ("..", "deploy/Dockerfile")
+        assert build["target"] == built
+    assert services["moderator"]["image"] == service.rsplit("/", 1)[-1]
+    assert services["worker"]["image"] == worker.rsplit("/", 1)[-1]
+    [redis_image] = {c["image"] for c in containers(objects_of("StatefulSet")["redis"])}
+    assert services["redis"]["image"] == redis_image
+    assert redis_image.startswith("redis:7")
     [redis_image] = {c["image"] for c in containers(objects_of("StatefulSet")["redis"])}
     assert services["redis"]["image"] == redis_image
     assert redis_image.startswith("redis:7")
