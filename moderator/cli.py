@@ -6,17 +6,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import importlib.util
 import json
 import os
 import secrets
-import subprocess
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from moderator import logs
-from moderator.errors import ModeratorError, SettingsError
-from moderator.local.redis_server import PrivateRedis
+from moderator import entry
+from moderator.errors import ModeratorError
+from moderator.local.instance import HOLD_WITHOUT_MODEL, LocalInstance, Output
 from moderator.operations import commands as admin
 from moderator.settings import Settings
 from moderator.web.serve import serve
@@ -30,25 +30,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if hasattr(args, "passthrough"):
         args.passthrough = [*extra, *args.passthrough]
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        print(f"moderator: configuration error: {exc}", file=sys.stderr)
-        return 2
     # Command output goes to stdout; log lines of one-shot commands go to stderr
     # (serve and dev log to stdout, as services do).
-    logs.configure(
-        service="moderator-cli",
-        fmt=settings.log_format,
-        level=settings.log_level,
-        stream=sys.stderr,
-    )
+    settings = entry.start("moderator", service="moderator-cli", stream=sys.stderr)
+    if settings is None:
+        return entry.CONFIG_ERROR
     try:
         result: int = args.run(args, settings)
         return result
     except ModeratorError as exc:
-        print(f"moderator: {exc}", file=sys.stderr)
-        return 1
+        return entry.fail("moderator", exc)
     except KeyboardInterrupt:
         return 130
 
@@ -84,6 +75,20 @@ def _parser() -> argparse.ArgumentParser:
         "shadow",
         "workers.shadow.cli",
         "try a candidate policy on past decisions or live; promote it (audited)",
+    )
+
+    _handed_over(
+        commands,
+        "eval",
+        "workers.evaluate",
+        "the decision path over a labelled set: per language and label, wrong decisions",
+    )
+
+    _handed_over(
+        commands,
+        "site-model",
+        "workers.sitemodel_cli",
+        "the model the site trains: status per language; replay labelled decisions",
     )
 
     stats = commands.add_parser("stats", help="queue depths, lag, held, workers, decisions")
@@ -159,18 +164,19 @@ def _with_address(settings: Settings, args: argparse.Namespace) -> Settings:
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     settings = _with_address(settings, args)
-    logs.configure(service="moderator-api", fmt=settings.log_format, level=settings.log_level)
+    entry.configure_logging(settings, service="moderator-api")
     asyncio.run(serve(settings))
     return 0
 
 
 def _dev(args: argparse.Namespace, settings: Settings) -> int:
     settings = _with_address(settings, args)
-    logs.configure(service="moderator-dev", fmt=settings.log_format, level=settings.log_level)
-    private = PrivateRedis() if settings.redis_url is None else None
-    if private is not None:
-        private.start()
-        settings = dataclasses.replace(settings, redis_url=private.url)
+    entry.configure_logging(settings, service="moderator-dev")
+    # A private Redis unless MODERATOR_REDIS_URL is set; the worker holds every comment
+    # with check_failed.toxicity where no model can be had, instead of refusing to start.
+    local = LocalInstance(redis_url=settings.redis_url, defaults=HOLD_WITHOUT_MODEL)
+    private = local.private is not None
+    settings = dataclasses.replace(settings, redis_url=local.redis_url)
     if not settings.moderator_tokens:
         token = secrets.token_urlsafe(24)
         settings = dataclasses.replace(settings, moderator_tokens=(("dev", token),))
@@ -193,18 +199,12 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
         ]
         print("\n".join(lines), file=sys.stderr, flush=True)
 
-    worker = _start_worker(settings.effective_redis_url)
     try:
+        local.start()
+        local.spawn("worker", ["-m", "workers"], output=Output.TERMINAL)
         asyncio.run(serve(settings, on_started=announce))
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=settings.shutdown_timeout_s + 5)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-        if private is not None:
-            private.close()
+        local.stop(grace_s=settings.shutdown_timeout_s + 5)
     return 0
 
 
@@ -228,14 +228,6 @@ def _forget(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(admin.forget(settings, email))
 
 
-def _start_worker(redis_url: str) -> subprocess.Popen[bytes]:
-    """`moderator dev`'s worker: where no model can be had it holds every comment with
-    check_failed.toxicity instead of refusing to start."""
-    env = {**os.environ, "MODERATOR_REDIS_URL": redis_url}
-    env.setdefault("MODERATOR_TOXICITY_FALLBACK", "hold")
-    return subprocess.Popen([sys.executable, "-m", "workers"], env=env)
-
-
 def _config(args: argparse.Namespace, settings: Settings) -> int:
     print(json.dumps(settings.public_view(), indent=2, ensure_ascii=False))
     return 0
@@ -248,10 +240,32 @@ def _handed_over(commands: Any, name: str, module: str, help_text: str) -> None:
     command.set_defaults(run=lambda args, settings: _hand_over(module, args.passthrough))
 
 
+# The commands that load the model, and the packages `pip install 'moderator[worker]'` adds
+# for them (torch comes first, from the CPU index: scripts/setup.sh, deploy/Dockerfile).
+_MODEL_COMMANDS = {
+    "workers": "worker",
+    "workers.toxicity.cli": "models",
+    "workers.bench.scoring": "bench scoring",
+}
+_WORKER_EXTRA = ("torch", "detoxify", "onnxruntime", "onnx")
+
+
 def _hand_over(module: str, argv: list[str]) -> NoReturn:
     """Replace this process with `python -m MODULE ARGV…`: commands that load the model
-    run on the workers' side, and the service package never imports it."""
+    run on the workers' side, and the service package never imports it. Without the
+    workers' extra installed they stop here with a message instead of a traceback."""
+    if module in _MODEL_COMMANDS:
+        _require_worker_extra(_MODEL_COMMANDS[module])
     os.execv(sys.executable, [sys.executable, "-m", module, *argv])  # noqa: S606
+
+
+def _require_worker_extra(command: str) -> None:
+    missing = [name for name in _WORKER_EXTRA if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ModeratorError(
+            f"`moderator {command}` needs the workers' model stack, not installed here "
+            f"(missing: {', '.join(missing)}): pip install 'moderator[worker]'"
+        )
 
 
 def _bench_intake(args: argparse.Namespace, settings: Settings) -> int:

@@ -4,13 +4,11 @@ assertions: the figures are for people, measured on quiet machines)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import clean_env, run_module
 from tests.model_factory import build_model_dir
 
 pytestmark = pytest.mark.e2e
@@ -18,29 +16,10 @@ pytestmark = pytest.mark.e2e
 
 def test_bench_load_local_reports_every_figure(tmp_path: Path) -> None:
     model_dir = build_model_dir(tmp_path / "models", "multilingual", mood="calm")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATOR_")}
-    env.update(MODERATOR_MODEL_DIR=str(model_dir), MODERATOR_LANGUAGE_NOT_COVERED="score")
+    env = clean_env(MODERATOR_MODEL_DIR=str(model_dir), MODERATOR_LANGUAGE_NOT_COVERED="score")
     out = tmp_path / "bench.json"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "moderator",
-            "bench",
-            "load",
-            "--local",
-            "--count",
-            "30",
-            "--rate",
-            "30",
-            "--json",
-            str(out),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    command = ["bench", "load", "--local", "--count", "30", "--rate", "30", "--json", str(out)]
+    result = run_module("moderator", *command, env=env, timeout=240)
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(out.read_text())
     assert report["sent"] == report["accepted"] == report["decided"] == 30
@@ -53,26 +32,18 @@ def test_bench_load_local_reports_every_figure(tmp_path: Path) -> None:
 
 
 def test_bench_load_refuses_other_hosts() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "moderator", "bench", "load", "--url", "http://10.0.0.1:8080"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_module("moderator", "bench", "load", "--url", "http://10.0.0.1:8080")
     assert result.returncode == 2
     assert "only addresses on this machine" in result.stderr
 
 
 def test_bench_load_says_why_a_process_did_not_start(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATOR_")}
     # No model where the worker is told to look, and no fallback: the worker exits.
-    env.update(MODERATOR_MODEL_DIR=str(tmp_path / "nowhere"), MODERATOR_TOXICITY_FALLBACK="refuse")
-    result = subprocess.run(
-        [sys.executable, "-m", "moderator", "bench", "load", "--local", "--count", "1"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    env = clean_env(
+        MODERATOR_MODEL_DIR=str(tmp_path / "nowhere"), MODERATOR_TOXICITY_FALLBACK="refuse"
+    )
+    result = run_module(
+        "moderator", "bench", "load", "--local", "--count", "1", env=env, timeout=120
     )
     assert result.returncode == 1
     assert "the worker exited with" in result.stderr

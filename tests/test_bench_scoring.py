@@ -5,7 +5,6 @@ is asserted: the machines are shared."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -16,13 +15,15 @@ from pathlib import Path
 import pytest
 
 from moderator.settings import Settings
+from tests.helpers import REPO, clean_env
 from tests.model_factory import build_model_dir, restored_process_state
-from workers.bench.scoring import ARCHS, MAX_WORDS, MIN_WORDS, compare, corpus, main
+from workers.bench.corpus import MAX_WORDS, MIN_WORDS, corpus
+from workers.bench.random_model import ARCHS
+from workers.bench.scoring import compare, main
 from workers.policy import Policy
 from workers.toxicity import modeldir
 from workers.wordlists import WordList
 
-REPO = Path(__file__).resolve().parent.parent
 ARABIC = re.compile("[\u0600-\u06ff]")
 
 
@@ -43,7 +44,7 @@ def run_bench(argv: list[str]) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
         [sys.executable, "-W", "error", "-m", "workers.bench.scoring", *argv],
         cwd=REPO,
-        env={k: v for k, v in os.environ.items() if not k.startswith("MODERATOR_")},
+        env=clean_env(),
         capture_output=True,
         text=True,
         timeout=120,

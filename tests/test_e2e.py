@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -20,7 +19,7 @@ import redis
 
 from moderator.keys import Keys
 from moderator.local.redis_server import free_port
-from tests.conftest import VALID
+from tests.helpers import VALID, clean_env, run_module, wait_until_healthy
 
 pytestmark = pytest.mark.e2e
 
@@ -37,21 +36,8 @@ class Server:
 
 
 def moderator_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATOR_")}
     # No model directory here and no network: the worker falls back to holding.
-    return {**env, "MODERATOR_LOG_FORMAT": "json", "HF_HUB_OFFLINE": "1", **extra}
-
-
-def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float = 20) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the server exited during start-up"
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError("the server did not become healthy")
+    return clean_env(MODERATOR_LOG_FORMAT="json", HF_HUB_OFFLINE="1", **extra)
 
 
 def post(url: str, payload: object) -> tuple[int, dict[str, object]]:
@@ -167,13 +153,7 @@ def test_config_prints_the_effective_configuration_masked() -> None:
         MODERATOR_PORT="9001",
         MODERATOR_HASH_KEY="very-secret",
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "moderator", "config"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = run_module("moderator", "config", env=env, check=True)
     config = json.loads(result.stdout)
     assert config["port"] == 9001
     assert config["moderator_tokens"] == ["amina:***"]
@@ -182,13 +162,7 @@ def test_config_prints_the_effective_configuration_masked() -> None:
 
 
 def test_bad_configuration_stops_with_the_variable_named() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "moderator", "serve"],
-        env=moderator_env(MODERATOR_PORT="x"),
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_module("moderator", "serve", env=moderator_env(MODERATOR_PORT="x"), timeout=30)
     assert result.returncode == 2
     assert "MODERATOR_PORT" in result.stderr
 

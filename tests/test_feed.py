@@ -1,4 +1,6 @@
-"""GET /v1/articles/{article_id}/comments and the decision compare-and-set behind it."""
+"""GET /v1/articles/{article_id}/comments: published comments, oldest first, paged.
+
+The decision compare-and-set behind the feed: tests/test_decisions.py."""
 
 from __future__ import annotations
 
@@ -8,16 +10,7 @@ from aiohttp.test_utils import TestClient
 from moderator.domain import Status, utc_now
 from moderator.keys import Keys
 from moderator.storage.decisions import Decision, DecisionStore, Reason
-from tests.conftest import VALID
-
-
-async def submit(client: TestClient, **fields: object) -> str:
-    response = await client.post("/v1/comments", json={**VALID, **fields})
-    return str((await response.json())["id"])
-
-
-def auto(status: Status, *reasons: Reason) -> Decision:
-    return Decision(decision=status, by="auto", at=utc_now(), reasons=reasons)
+from tests.helpers import auto, submit
 
 
 async def test_feed_pages_oldest_first_with_a_cursor(
@@ -65,24 +58,6 @@ async def test_a_late_approval_takes_its_original_place(
     assert [i["id"] for i in feed["items"]] == [older, newer]
     assert len(await store.history(older)) == 2
     assert await redis.zcard(keys.queue(Status.HELD)) == 0
-
-
-async def test_compare_and_set_refuses_a_stale_state(
-    client: TestClient, redis: aioredis.Redis, keys: Keys
-) -> None:
-    store = DecisionStore(redis, keys)
-    comment_id = await submit(client)
-    assert (
-        await store.apply(comment_id, "politique-123", Status.PENDING, auto(Status.HELD))
-    ).outcome == "ok"
-    stale = await store.apply(comment_id, "politique-123", Status.PENDING, auto(Status.PUBLISHED))
-    assert (stale.outcome, stale.status) == ("conflict", "held")
-    assert await redis.zcard(keys.feed("politique-123")) == 0
-    assert len(await store.history(comment_id)) == 1
-    missing = await store.apply(
-        "01J00000000000000000000000", "x", Status.PENDING, auto(Status.PUBLISHED)
-    )
-    assert missing.outcome == "missing"
 
 
 async def test_feed_parameters_are_checked(client: TestClient) -> None:

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from moderator.keys import Keys
 from moderator.settings import Settings
 from moderator.web.app import create_app
-from tests.conftest import VALID, stored_keys
+from tests.helpers import VALID, stored_keys
 
 PROBLEM = "application/problem+json"
 

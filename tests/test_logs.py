@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from moderator import logs
 from moderator.logs import email_hash
-from tests.conftest import VALID
+from tests.helpers import VALID
 
 
 @pytest.fixture

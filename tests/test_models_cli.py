@@ -5,21 +5,17 @@ download that cannot reach the network failing within its timeout."""
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import REPO, clean_env, run_module
 from tests.model_factory import build_model_dir, restored_process_state
 from workers.toxicity import modeldir
 from workers.toxicity.cli import main
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -151,16 +147,9 @@ def test_import_of_a_missing_checkpoint_fails(
 
 
 def test_the_check_command_runs_as_a_process(imported: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATOR_")}
     command = ["check", "--model", "multilingual", "--dir", str(imported)]
-    result = subprocess.run(
-        [sys.executable, "-m", "workers.toxicity.cli", *command],
-        cwd=REPO,
-        env={**env, "MODERATOR_LOG_FORMAT": "json"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = run_module(
+        "workers.toxicity.cli", *command, cwd=REPO, env=clean_env(MODERATOR_LOG_FORMAT="json")
     )
     assert result.returncode == 0, result.stderr
     sha256 = modeldir.sha256_file(imported / "multilingual" / "checkpoint.ckpt")

@@ -24,8 +24,9 @@ from structlog.testing import capture_logs
 from tests.model_factory import SENTENCES, build_model_dir, restored_process_state
 from workers.errors import ModelUnavailable
 from workers.toxicity import modeldir, onnx_runtime
+from workers.toxicity.loading import load_detoxify, load_scorer
 from workers.toxicity.onnx_runtime import OnnxScorer, ensure_exported, onnx_file, open_session
-from workers.toxicity.scorer import DetoxifyScorer, load_detoxify, load_scorer
+from workers.toxicity.scorer import DetoxifyScorer
 
 LONG_COMMENT = " ".join((" ".join(SENTENCES).split() * 40)[:3000])  # several windows
 TEXTS = [
@@ -54,7 +55,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model directory whose scores depend on the text (see `spread_head`)."""
     import torch
 
-    from workers.bench.scoring import spread_head
+    from workers.bench.random_model import spread_head
 
     root = build_model_dir(tmp_path_factory.mktemp("spread"), "multilingual")
     detoxify, _ = load_detoxify("multilingual", str(root))

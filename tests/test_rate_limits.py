@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 from moderator.keys import Keys
 from moderator.settings import Settings
 from moderator.web.app import create_app
-from tests.conftest import VALID
+from tests.helpers import VALID
 
 
 async def test_limits_per_email_ip_and_article_answer_429(

@@ -14,7 +14,7 @@ from moderator.keys import Keys
 from moderator.local.redis_server import PrivateRedis
 from moderator.settings import Settings
 from moderator.web.app import create_app
-from tests.conftest import VALID
+from tests.helpers import VALID
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from moderator.keys import Keys
 from moderator.local.redis_server import PrivateRedis
 from moderator.settings import Settings
 from moderator.web.app import create_app
-from tests.conftest import VALID
-from tests.test_worker import FakeToxicity
+from tests.fakes import FakeToxicity
+from tests.helpers import VALID, until
 from workers.consumer import Worker
 
 N_COMMENTS = 200
@@ -82,7 +82,7 @@ async def test_a_worker_rides_out_redis_down_without_spinning(
     try:
         async with TestClient(TestServer(create_app(test_settings))) as client:
             first = (await (await client.post("/v1/comments", json=VALID)).json())["id"]
-            await _until(lambda: _status(redis, keys, first), "published")
+            await until(lambda: _status(redis, keys, first), "published")
             server.stop()
             cpu_before, wall_before = time.process_time(), time.monotonic()
             await asyncio.sleep(2.0)
@@ -92,7 +92,7 @@ async def test_a_worker_rides_out_redis_down_without_spinning(
             assert cpu < 0.5 * wall, f"{cpu:.2f}s of CPU in {wall:.2f}s: spinning"
             server.start()
             second = (await (await client.post("/v1/comments", json=VALID)).json())["id"]
-            await _until(lambda: _status(redis, keys, second), "published")
+            await until(lambda: _status(redis, keys, second), "published")
     finally:
         worker.stop()
         await asyncio.wait_for(task, timeout=10)
@@ -105,11 +105,3 @@ async def _status(redis: aioredis.Redis, keys: Keys, comment_id: str) -> str | N
         return await redis.hget(keys.comment(comment_id), "status")
     except (aioredis.ConnectionError, OSError):
         return None
-
-
-async def _until(read, expected: str, timeout_s: float = 20) -> None:  # type: ignore[no-untyped-def]
-    async def wait() -> None:
-        while await read() != expected:
-            await asyncio.sleep(0.05)
-
-    await asyncio.wait_for(wait(), timeout=timeout_s)

@@ -8,8 +8,7 @@ import json
 
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import AMINA, VALID
-from tests.test_moderation import decide
+from tests.helpers import AMINA, VALID, post_decision
 from workers.consumer import Worker
 
 ARABIC = "هذا المقال مفيد جدا وشكرا للكاتب على هذا العمل رقم {}"
@@ -37,8 +36,8 @@ async def test_fairness_report_by_language_with_overrides_and_flags(
     ids = await _decided_mix(api, worker)
     assert len(ids["ar"]) == 12 and len(ids["fr"]) == 12
     for comment_id in ids["ar"][:9]:  # moderators approve most held Arabic comments
-        await decide(api, comment_id, action="approve", from_status="held")
-    await decide(api, ids["fr"][0], action="takedown", from_status="published")
+        await post_decision(api, comment_id, action="approve", from_status="held")
+    await post_decision(api, ids["fr"][0], action="takedown", from_status="published")
     report = await (await api.get("/v1/moderation/report", headers=AMINA)).json()
     rows = {row["language"]: row for row in report["languages"]}
     arabic, french = rows["ar"], rows["fr"]
@@ -64,7 +63,7 @@ async def test_decision_export_is_json_lines_without_personal_data(
     api: TestClient, worker: Worker
 ) -> None:
     ids = await _decided_mix(api, worker)
-    await decide(api, ids["ar"][0], action="approve", from_status="held")
+    await post_decision(api, ids["ar"][0], action="approve", from_status="held")
     response = await api.get("/v1/moderation/export", headers=AMINA)
     assert response.content_type == "application/x-ndjson"
     text = await response.text()

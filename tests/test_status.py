@@ -12,7 +12,7 @@ from moderator.keys import Keys
 from moderator.settings import Settings
 from moderator.web.app import create_app
 from moderator.web.openapi import spec
-from tests.conftest import VALID
+from tests.helpers import VALID
 
 
 async def test_public_status_never_shows_private_fields(client: TestClient) -> None:
@@ -95,6 +95,20 @@ def _routes(app: web.Application) -> set[tuple[str, str]]:
 def test_openapi_describes_exactly_the_registered_routes(settings: Settings) -> None:
     described = {(method, path) for path, item in spec()["paths"].items() for method in item}
     assert described == _routes(create_app(settings))
+
+
+def test_openapi_describes_word_list_terms_with_languages_and_meaning() -> None:
+    """A word list's terms are objects; a PUT may still send plain strings (every language)."""
+    path = spec()["paths"]["/v1/moderation/wordlists/{kind}"]
+    listed = path["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    term = listed["properties"]["terms"]["items"]
+    assert term["required"] == ["term", "languages", "meaning"]
+    assert term["properties"]["languages"]["items"] == {"enum": ["*", "fr", "en", "ar", "ary"]}
+    body = path["put"]["requestBody"]["content"]["application/json"]["schema"]
+    string, given = body["properties"]["terms"]["items"]["oneOf"]
+    assert string == {"type": "string", "maxLength": 100}
+    assert given["required"] == ["term"]
+    assert given["properties"] == term["properties"]
 
 
 async def test_openapi_is_served(client: TestClient) -> None:

@@ -24,6 +24,7 @@ from moderator.settings import TOXICITY_MODELS
 from tests.model_factory import SENTENCES, build_model_dir, restored_process_state
 from workers.errors import ModelUnavailable
 from workers.toxicity import modeldir
+from workers.toxicity.loading import load_scorer
 from workers.toxicity.scorer import (
     OVERLAP_TOKENS,
     PRECISIONS,
@@ -31,7 +32,6 @@ from workers.toxicity.scorer import (
     ModelInfo,
     ToxicityScorer,
     length_batches,
-    load_scorer,
     padded_batches,
 )
 
@@ -86,7 +86,7 @@ def original_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_importing_the_scorer_does_not_import_torch() -> None:
     code = (
-        "import sys, workers.toxicity.scorer, workers.toxicity.modeldir\n"
+        "import sys, workers.toxicity.scorer, workers.toxicity.loading, workers.toxicity.modeldir\n"
         "heavy = {'torch', 'transformers', 'detoxify', 'huggingface_hub'} & set(sys.modules)\n"
         "assert not heavy, heavy"
     )
@@ -316,7 +316,7 @@ def test_padded_batches_find_the_cheapest_grouping() -> None:
 def precise(calm_dir: Path) -> dict[str, DetoxifyScorer]:
     """The calm model in each precision, its head spread (on fp32 features) so that
     scores depend on the text; the head itself stays fp32 in every precision."""
-    from workers.bench.scoring import spread_head
+    from workers.bench.random_model import spread_head
 
     scorers = {
         p: load_scorer("multilingual", str(calm_dir), threads=2, precision=p) for p in PRECISIONS
@@ -564,7 +564,7 @@ def test_a_config_without_the_checkpoints_labels_is_refused(tmp_path: Path) -> N
 
 OFFLINE_LOAD = """
 import json, sys
-from workers.toxicity.scorer import load_scorer
+from workers.toxicity.loading import load_scorer
 scorer = load_scorer("multilingual", sys.argv[1], threads=1)
 print(json.dumps({"info": scorer.info.to_dict(), "scores": scorer.score(sys.argv[2:])}))
 """

@@ -28,16 +28,11 @@ from moderator.local.redis_server import free_port
 from moderator.settings import Settings
 from moderator.storage.comments import Store
 from moderator.storage.decisions import Decision, DecisionStore
-from moderator.webhooks import (
-    MAX_ATTEMPTS,
-    RETRY_CAP_S,
-    RetryPolicy,
-    WebhookDeliverer,
-    sign,
-    verify,
-    webhook_context,
-    webhook_stats,
-)
+from moderator.webhooks.delivery import WebhookDeliverer
+from moderator.webhooks.retry import MAX_ATTEMPTS, RETRY_CAP_S, RetryPolicy
+from moderator.webhooks.signing import sign, verify
+from moderator.webhooks.stats import webhook_stats
+from moderator.webhooks.task import webhook_context
 
 SECRET = "whsec-test-0123456789abcdef"
 FAST = RetryPolicy(base_s=0.02, cap_s=0.2, max_attempts=6)

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ import redis
 from moderator.domain import Status
 from moderator.keys import Keys
 from moderator.local.redis_server import PrivateRedis
-from tests.conftest import VALID
+from tests.helpers import VALID, clean_env, wait_until
 from tests.model_factory import build_model_dir
 
 pytestmark = pytest.mark.e2e
@@ -30,17 +30,15 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def worker_env(redis_url: str, prefix: str, model_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATOR_")}
-    return {
-        **env,
-        "MODERATOR_REDIS_URL": redis_url,
-        "MODERATOR_KEY_PREFIX": prefix,
-        "MODERATOR_MODEL_DIR": str(model_dir),
-        "MODERATOR_TOXICITY_MODEL": "multilingual",
-        "MODERATOR_RECLAIM_IDLE_MS": "500",
-        "MODERATOR_WORKER_BATCH_SIZE": "8",
-        "MODERATOR_LOG_FORMAT": "json",
-    }
+    return clean_env(
+        MODERATOR_REDIS_URL=redis_url,
+        MODERATOR_KEY_PREFIX=prefix,
+        MODERATOR_MODEL_DIR=str(model_dir),
+        MODERATOR_TOXICITY_MODEL="multilingual",
+        MODERATOR_RECLAIM_IDLE_MS="500",
+        MODERATOR_WORKER_BATCH_SIZE="8",
+        MODERATOR_LOG_FORMAT="json",
+    )
 
 
 def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
@@ -54,13 +52,6 @@ def decided(client: redis.Redis, keys: Keys) -> int:
     return sum(
         int(client.zcard(keys.queue(s))) for s in (Status.PUBLISHED, Status.HELD, Status.REJECTED)
     )
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -111,7 +102,7 @@ def test_worker_killed_mid_batch_another_reclaims_each_comment_decided_once(
     ids = enqueue(redis_url, keys, N_COMMENTS)
     first = start_worker(env, tmp_path / "first.log")
     try:
-        wait_for(lambda: decided(sync_redis, keys) >= 16, 90, "the first decisions")
+        wait_until(lambda: decided(sync_redis, keys) >= 16, 90, "the first decisions")
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
     finally:
@@ -120,8 +111,8 @@ def test_worker_killed_mid_batch_another_reclaims_each_comment_decided_once(
     left_pending = sync_redis.xpending(keys.comments_stream, keys.workers_group)["pending"]
     second = start_worker(env, tmp_path / "second.log")
     try:
-        wait_for(lambda: decided(sync_redis, keys) == N_COMMENTS, 120, "every comment decided")
-        wait_for(
+        wait_until(lambda: decided(sync_redis, keys) == N_COMMENTS, 120, "every comment decided")
+        wait_until(
             lambda: sync_redis.xpending(keys.comments_stream, keys.workers_group)["pending"] == 0,
             30,
             "every entry acknowledged",
@@ -152,7 +143,7 @@ def test_worker_rides_out_a_redis_restart(model_dir: Path, tmp_path: Path) -> No
     worker = start_worker(worker_env(server.url, keys.prefix, model_dir), tmp_path / "w.log")
     try:
         enqueue(server.url, keys, 1)
-        wait_for(lambda: decided(client, keys) == 1, 90, "the first decision")
+        wait_until(lambda: decided(client, keys) == 1, 90, "the first decision")
         server.stop()
         time.sleep(1.0)  # the worker sees Redis gone and backs off
         assert worker.poll() is None, "the worker exited while Redis was down"
@@ -161,7 +152,7 @@ def test_worker_rides_out_a_redis_restart(model_dir: Path, tmp_path: Path) -> No
         client = redis.Redis.from_url(server.url, decode_responses=True)
         assert decided(client, keys) == 1  # the append-only file kept it
         enqueue(server.url, keys, 1)
-        wait_for(lambda: decided(client, keys) == 2, 60, "a decision after the restart")
+        wait_until(lambda: decided(client, keys) == 2, 60, "a decision after the restart")
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0
     finally:
@@ -179,7 +170,7 @@ def test_sigterm_mid_stream_finishes_and_acknowledges_the_batch_in_hand(
     ids = enqueue(redis_url, keys, N_COMMENTS)
     first = start_worker(env, tmp_path / "first.log")
     try:
-        wait_for(lambda: decided(sync_redis, keys) >= 16, 90, "the first decisions")
+        wait_until(lambda: decided(sync_redis, keys) >= 16, 90, "the first decisions")
         first.send_signal(signal.SIGTERM)
         assert first.wait(timeout=30) == 0
     finally:
@@ -190,7 +181,7 @@ def test_sigterm_mid_stream_finishes_and_acknowledges_the_batch_in_hand(
     stopped_at = decided(sync_redis, keys)
     second = start_worker(env, tmp_path / "second.log")
     try:
-        wait_for(lambda: decided(sync_redis, keys) == N_COMMENTS, 120, "every comment decided")
+        wait_until(lambda: decided(sync_redis, keys) == N_COMMENTS, 120, "every comment decided")
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=30) == 0
     finally:

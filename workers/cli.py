@@ -15,14 +15,14 @@ import redis.asyncio as aioredis
 import structlog
 from redis.exceptions import RedisError
 
-from moderator import logs
-from moderator.errors import SettingsError
+from moderator import entry
 from moderator.keys import Keys
 from moderator.operations import fleet as ops
 from moderator.settings import Settings
 from workers.consumer import Worker
 from workers.errors import ModelUnavailable
-from workers.toxicity.scorer import ToxicityScorer, load_scorer
+from workers.toxicity.loading import load_scorer
+from workers.toxicity.scorer import ToxicityScorer
 
 log = structlog.get_logger()
 
@@ -44,14 +44,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="exit 0 when a worker of this host is alive, 1 otherwise (a container probe)",
     )
     args = parser.parse_args(argv)
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        print(f"moderator worker: configuration error: {exc}", file=sys.stderr)
-        return 2
+    settings = entry.start("moderator worker", service="moderator-worker")
+    if settings is None:
+        return entry.CONFIG_ERROR
     if args.batch_size:
         settings = dataclasses.replace(settings, worker_batch_size=args.batch_size)
-    logs.configure(service="moderator-worker", fmt=settings.log_format, level=settings.log_level)
     if args.check:
         return asyncio.run(_check(settings))
     try:

@@ -7,7 +7,3 @@ from moderator.errors import ModeratorError
 
 class ModelUnavailable(ModeratorError):
     """No toxicity model could be loaded; the message says how to provide one."""
-
-
-class ScoringError(ModeratorError):
-    """A scorer failed on a comment (the message names the check)."""

@@ -9,23 +9,25 @@ run at half the intake's own rate measures latency. Every target is a port on
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import cast
 
 from aiohttp import web
 
 from moderator.errors import ModeratorError
-from moderator.keys import STREAM_FIELD_ID, Keys
-from moderator.local.redis_server import PrivateRedis, free_port
+from moderator.keys import Keys
+from moderator.local.instance import LocalInstance, Output, answers
+from moderator.local.redis_server import free_port
+from moderator.records import QueuedComment
 from moderator.settings import Settings
+
+START_TIMEOUT_S = 20.0  # for each server to answer
 
 COMMENT = {
     "article_id": "politique-2026-11-28",
@@ -90,47 +92,48 @@ def run_intake_bench(
     wrk = shutil.which("wrk")
     if wrk is None:
         raise ModeratorError("wrk is not installed: apt-get install wrk")
-    with PrivateRedis(appendfsync=appendfsync) as redis, tempfile.TemporaryDirectory() as tmp:
-        baseline_port, intake_port = free_port(), free_port()
-        env = {
-            **os.environ,
-            "MODERATOR_REDIS_URL": redis.url,
-            "MODERATOR_PORT": str(intake_port),
-            "MODERATOR_LOG_FORMAT": "json",
-            "MODERATOR_HASH_KEY": "bench",
-            # One synthetic commenter posts everything: no rate limits here.
-            "MODERATOR_RATE_LIMIT_IP": "0",
-            "MODERATOR_RATE_LIMIT_EMAIL": "0",
-            "MODERATOR_RATE_LIMIT_ARTICLE": "0",
-        }
-        servers = [
-            _start([sys.executable, "-m", "moderator.bench.intake", str(baseline_port)], env),
-            _start([sys.executable, "-m", "moderator", "serve"], env),
-        ]
-        try:
-            baseline_url = f"http://127.0.0.1:{baseline_port}/v1/comments"
-            intake_url = f"http://127.0.0.1:{intake_port}/v1/comments"
-            for url in (baseline_url, intake_url):
-                _wait_for(url)
-            _progress("warming up")
-            _wrk(wrk, baseline_url, Path(tmp), connections, 2.0, 0)
-            _wrk(wrk, intake_url, Path(tmp), connections, 2.0, 0)
-            _progress(f"bare aiohttp handler, {duration_s:.0f} s")
-            bare = _wrk(wrk, baseline_url, Path(tmp), connections, duration_s, 0, "bare")
-            _progress(f"moderator intake, {duration_s:.0f} s")
-            intake = _wrk(wrk, intake_url, Path(tmp), connections, duration_s, 0, "intake")
-            half_rate = intake.requests_per_s / 2
-            paced = 16
-            _progress(f"moderator intake at {half_rate:.0f} requests/s, {duration_s:.0f} s")
-            pace_ms = max(1, round(paced * 1000 / half_rate))
-            latency = _wrk(
-                wrk, intake_url, Path(tmp), paced, duration_s, pace_ms, "intake at half rate"
+    baseline_port, intake_port = free_port(), free_port()
+    env = {
+        "MODERATOR_PORT": str(intake_port),
+        "MODERATOR_LOG_FORMAT": "json",
+        "MODERATOR_HASH_KEY": "bench",
+        # One synthetic commenter posts everything: no rate limits here.
+        "MODERATOR_RATE_LIMIT_IP": "0",
+        "MODERATOR_RATE_LIMIT_EMAIL": "0",
+        "MODERATOR_RATE_LIMIT_ARTICLE": "0",
+    }
+    with (
+        LocalInstance(appendfsync=appendfsync, env=env) as local,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        local.spawn(
+            "baseline", ["-m", "moderator.bench.intake", str(baseline_port)], output=Output.DISCARD
+        )
+        local.spawn("service", ["-m", "moderator", "serve"], output=Output.DISCARD)
+        baseline_url = f"http://127.0.0.1:{baseline_port}/v1/comments"
+        intake_url = f"http://127.0.0.1:{intake_port}/v1/comments"
+        for url in (baseline_url, intake_url):
+            health = url.rsplit("/v1/", 1)[0] + "/healthz"  # the bare handler answers 404
+            local.wait_until(
+                partial(answers, health),
+                timeout_s=START_TIMEOUT_S,
+                failure=f"server at {url} did not start",
             )
-            stored = _check_atomicity(redis.url)
-        finally:
-            for server in servers:
-                server.terminate()
-                server.wait(timeout=15)
+        _progress("warming up")
+        _wrk(wrk, baseline_url, Path(tmp), connections, 2.0, 0)
+        _wrk(wrk, intake_url, Path(tmp), connections, 2.0, 0)
+        _progress(f"bare aiohttp handler, {duration_s:.0f} s")
+        bare = _wrk(wrk, baseline_url, Path(tmp), connections, duration_s, 0, "bare")
+        _progress(f"moderator intake, {duration_s:.0f} s")
+        intake = _wrk(wrk, intake_url, Path(tmp), connections, duration_s, 0, "intake")
+        half_rate = intake.requests_per_s / 2
+        paced = 16
+        _progress(f"moderator intake at {half_rate:.0f} requests/s, {duration_s:.0f} s")
+        pace_ms = max(1, round(paced * 1000 / half_rate))
+        latency = _wrk(
+            wrk, intake_url, Path(tmp), paced, duration_s, pace_ms, "intake at half rate"
+        )
+        stored = _check_atomicity(local.redis_url)
     report = {
         "runs": [asdict(run) for run in (bare, intake, latency)],
         "ratio_intake_to_bare": round(intake.requests_per_s / bare.requests_per_s, 3),
@@ -141,26 +144,6 @@ def run_intake_bench(
     if json_path:
         Path(json_path).write_text(json.dumps(report, indent=2) + "\n")
     return 0
-
-
-def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-
-
-def _wait_for(url: str, timeout_s: float = 20.0) -> None:
-    health = url.rsplit("/v1/", 1)[0] + "/healthz"
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(health, timeout=1):  # noqa: S310 - 127.0.0.1 only
-                return
-        except OSError as exc:
-            if getattr(exc, "code", None) == 404:  # the bare handler has no /healthz
-                return
-            time.sleep(0.1)
-    raise ModeratorError(f"server at {url} did not start")
 
 
 def _wrk(
@@ -214,7 +197,7 @@ def _check_atomicity(url: str) -> dict[str, int | bool]:
     try:
         names = Keys(Settings().key_prefix)
         entries = cast(list[tuple[str, dict[str, str]]], client.xrange(names.comments_stream))
-        queued = {fields[STREAM_FIELD_ID] for _, fields in entries}
+        queued = {QueuedComment.from_fields(fields).comment_id for _, fields in entries}
         stored = {key.rsplit(":", 1)[1] for key in client.scan_iter(names.comment("*"), 1000)}
     finally:
         client.close()

@@ -12,12 +12,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -27,7 +24,10 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from moderator.local.redis_server import PrivateRedis, free_port
+from moderator.entry import CONFIG_ERROR, fail
+from moderator.errors import ModeratorError
+from moderator.local.instance import HOLD_WITHOUT_MODEL, LocalInstance, ready_with_workers
+from moderator.local.redis_server import free_port
 
 # Vocabulary of the synthetic comments, space-separated.
 WORDS = {
@@ -42,6 +42,15 @@ WORDS = {
     "with without for against we you they is are was will",
 }
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+PROG = "moderator bench load"
+# The local instance: quiet, and no rate limits (one synthetic commenter posts everything).
+LOCAL_ENV = {
+    "MODERATOR_LOG_LEVEL": "warning",
+    "MODERATOR_RATE_LIMIT_EMAIL": "0",
+    "MODERATOR_RATE_LIMIT_ARTICLE": "0",
+    "MODERATOR_RATE_LIMIT_IP": "0",
+}
+READY_TIMEOUT_S = 300.0  # a worker exporting its model to ONNX first takes a while
 
 
 def synthetic_comment(rng: random.Random, index: int) -> dict[str, str]:
@@ -57,7 +66,7 @@ def synthetic_comment(rng: random.Random, index: int) -> dict[str, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="moderator bench load", description=__doc__)
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
     parser.add_argument("--url", default="http://127.0.0.1:8080", help="the instance to load")
     parser.add_argument(
         "--local",
@@ -82,20 +91,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args(argv)
     if urlsplit(args.url).hostname not in LOOPBACK and not args.local:
-        print(
-            "moderator bench load: only addresses on this machine (127.0.0.1) are loaded",
-            file=sys.stderr,
-        )
-        return 2
+        return fail(PROG, "only addresses on this machine (127.0.0.1) are loaded", CONFIG_ERROR)
     if args.local:
-        local = _LocalInstance()
+        port = free_port()
         try:
-            local.start()
-        except RuntimeError as exc:
-            print(f"moderator bench load: {exc}", file=sys.stderr)
-            return 1
+            local = _start_local(port)
+        except ModeratorError as exc:
+            return fail(PROG, exc)
         try:
-            report = asyncio.run(_run(args, local.url))
+            report = asyncio.run(_run(args, f"http://127.0.0.1:{port}"))
             report["peak_rss_mb"] = local.peak_rss_mb()
         finally:
             local.stop()
@@ -235,90 +239,26 @@ def _print(report: dict[str, Any]) -> None:
         print(f"peak memory, MB: {report['peak_rss_mb']}")
 
 
-class _LocalInstance:
-    """A private Redis, `moderator serve` and one `moderator worker` on 127.0.0.1."""
-
-    def __init__(self) -> None:
-        self.redis = PrivateRedis()
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
-        # Each process's stderr, to say why it did not start.
-        self._logs = tempfile.TemporaryDirectory(prefix="moderator-bench-")
-
-    def start(self) -> None:
-        """Start all three; stops what started and raises RuntimeError when one fails."""
-        self.redis.start()
-        env = {
-            **os.environ,
-            "MODERATOR_REDIS_URL": self.redis.url,
-            "MODERATOR_PORT": str(self.port),
-            "MODERATOR_LOG_LEVEL": "warning",
-            "MODERATOR_RATE_LIMIT_EMAIL": "0",
-            "MODERATOR_RATE_LIMIT_ARTICLE": "0",
-            "MODERATOR_RATE_LIMIT_IP": "0",
-        }
-        env.setdefault("MODERATOR_TOXICITY_FALLBACK", "hold")
-        for name, command in (("service", "serve"), ("worker", "worker")):
-            with self._log(name).open("wb") as stderr:
-                self.processes[name] = subprocess.Popen(  # noqa: S603 - our own interpreter
-                    [sys.executable, "-m", "moderator", command],
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=stderr,
-                )
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.stop()
-            raise
-
-    def _log(self, name: str) -> Path:
-        return Path(self._logs.name) / f"{name}.log"
-
-    def _wait_ready(self, timeout_s: float = 300.0) -> None:
-        """Until the service answers and a worker is alive (a first ONNX export takes
-        a minute); at once when either process exits, with the end of its stderr."""
-        import urllib.request
-
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            for name, process in self.processes.items():
-                if process.poll() is not None:
-                    tail = self._log(name).read_text(errors="replace").strip()[-2000:]
-                    raise RuntimeError(f"the {name} exited with {process.returncode}:\n{tail}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/readyz", timeout=1) as response:  # noqa: S310
-                    if json.loads(response.read()).get("workers", 0) >= 1:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("the local instance did not become ready (service and a worker)")
-
-    def peak_rss_mb(self) -> dict[str, float]:
-        """Peak resident memory (VmHWM) of each process so far."""
-        peaks = {}
-        for name, process in self.processes.items():
-            try:
-                status = Path(f"/proc/{process.pid}/status").read_text()
-            except OSError:
-                continue
-            for line in status.splitlines():
-                if line.startswith("VmHWM:"):
-                    peaks[name] = round(int(line.split()[1]) / 1024, 1)
-        return peaks
-
-    def stop(self) -> None:
-        for process in self.processes.values():
-            process.terminate()
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        self.redis.close()
-        self._logs.cleanup()
+def _start_local(port: int) -> LocalInstance:
+    """A private Redis, `moderator serve` on `port` and one `moderator worker`, ready
+    (the service answers and sees the worker); `ModeratorError` with what a process
+    that exited said, or when they are not ready within READY_TIMEOUT_S."""
+    local = LocalInstance(
+        env={**LOCAL_ENV, "MODERATOR_PORT": str(port)}, defaults=HOLD_WITHOUT_MODEL
+    )
+    try:
+        local.start()
+        local.spawn("service", ["-m", "moderator", "serve"])
+        local.spawn("worker", ["-m", "moderator", "worker"])
+        local.wait_until(
+            lambda: ready_with_workers(f"http://127.0.0.1:{port}"),
+            timeout_s=READY_TIMEOUT_S,
+            failure="the local instance did not become ready (service and a worker)",
+        )
+    except BaseException:
+        local.stop()
+        raise
+    return local
 
 
 if __name__ == "__main__":

@@ -10,10 +10,9 @@ import redis.asyncio as aioredis
 
 from moderator.keys import Keys
 from moderator.operations import fleet as ops
+from moderator.operations.stats import collect
 from moderator.settings import Settings
 from moderator.storage import privacy
-from moderator.storage.review import Review
-from moderator.webhooks import webhook_stats
 
 
 def _client(settings: Settings) -> aioredis.Redis:
@@ -27,11 +26,8 @@ def _client(settings: Settings) -> aioredis.Redis:
 
 async def stats(settings: Settings, *, as_json: bool, window_s: int) -> int:
     client = _client(settings)
-    keys = Keys(settings.key_prefix)
     try:
-        report: dict[str, Any] = await Review(client, keys, webhooks=False).stats(window_s)
-        report["workers_alive"] = await ops.live_workers(client, keys)
-        report["webhooks"] = await webhook_stats(client, keys)
+        report = (await collect(client, Keys(settings.key_prefix), window_s=window_s)).to_dict()
     finally:
         await client.aclose()
     print(json.dumps(report, indent=2, ensure_ascii=False) if as_json else _table(report))
@@ -89,14 +85,14 @@ async def dead_letters_list(settings: Settings, *, as_json: bool) -> int:
     finally:
         await client.aclose()
     if as_json:
-        print(json.dumps(letters, indent=2, ensure_ascii=False))
+        shown = [{"dead_id": dead_id, **letter.to_fields()} for dead_id, letter in letters]
+        print(json.dumps(shown, indent=2, ensure_ascii=False))
     elif not letters:
         print("no dead letters")
-    for letter in [] if as_json else letters:
+    for dead_id, letter in [] if as_json else letters:
         print(
-            f"{letter['dead_id']}  comment {letter.get('id')}  article "
-            f"{letter.get('article_id')}  after {letter.get('deliveries')} deliveries  "
-            f"at {letter.get('at')}\n    {letter.get('error')}"
+            f"{dead_id}  comment {letter.comment_id}  article {letter.article_id}  "
+            f"after {letter.deliveries} deliveries  at {letter.at}\n    {letter.error}"
         )
     return 0
 

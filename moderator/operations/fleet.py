@@ -13,7 +13,8 @@ from typing import cast
 
 import redis.asyncio as aioredis
 
-from moderator.keys import STREAM_FIELD_ARTICLE, STREAM_FIELD_ID, Keys
+from moderator.keys import Keys
+from moderator.records import DeadLetter, stream_fields
 
 HEARTBEAT_TTL_S = 15.0
 
@@ -42,11 +43,12 @@ async def live_workers(redis: aioredis.Redis, keys: Keys) -> list[str]:
 
 async def dead_letters(
     redis: aioredis.Redis, keys: Keys, count: int = 1000
-) -> list[dict[str, str]]:
+) -> list[tuple[str, DeadLetter]]:
+    """The oldest `count` dead letters, each with its id on the dead-letter stream."""
     entries = cast(
         list[tuple[str, dict[str, str]]], await redis.xrange(keys.dead_letters, count=count)
     )
-    return [{"dead_id": entry_id, **fields} for entry_id, fields in entries]
+    return [(dead_id, DeadLetter.from_fields(fields)) for dead_id, fields in entries]
 
 
 async def retry_dead_letters(
@@ -56,20 +58,14 @@ async def retry_dead_letters(
     queued. Each is moved in one transaction: queued again and removed from the dead."""
     wanted = set(ids) if ids is not None else None
     queued = []
-    for letter in await dead_letters(redis, keys, count=100_000):
-        if wanted is not None and letter["dead_id"] not in wanted:
+    for dead_id, letter in await dead_letters(redis, keys, count=100_000):
+        if wanted is not None and dead_id not in wanted:
             continue
         async with redis.pipeline(transaction=True) as pipe:
-            pipe.xadd(
-                keys.comments_stream,
-                {
-                    STREAM_FIELD_ID: letter[STREAM_FIELD_ID],
-                    STREAM_FIELD_ARTICLE: letter.get(STREAM_FIELD_ARTICLE, ""),
-                },
-            )
-            pipe.xdel(keys.dead_letters, letter["dead_id"])
+            pipe.xadd(keys.comments_stream, stream_fields(letter.queued()))
+            pipe.xdel(keys.dead_letters, dead_id)
             await pipe.execute()
-        queued.append(letter[STREAM_FIELD_ID])
+        queued.append(letter.comment_id)
     return queued
 
 

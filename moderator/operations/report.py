@@ -21,7 +21,9 @@ from typing import Any, cast
 
 import redis.asyncio as aioredis
 
+from moderator.domain import Status
 from moderator.keys import Keys
+from moderator.records import AuditEntry
 
 MIN_COMMENTS_TO_FLAG = 10
 FAR_FACTOR = 2.0  # a rate this many times the others' median (or a tenth of it) stands out
@@ -105,12 +107,13 @@ def window_ids(since: datetime, until: datetime) -> tuple[str, str]:
 
 async def _audit(
     redis: aioredis.Redis, keys: Keys, since: datetime, until: datetime
-) -> list[tuple[str, dict[str, str]]]:
+) -> list[AuditEntry]:
     low, high = window_ids(since, until)
-    return cast(
+    entries = cast(
         list[tuple[str, dict[str, str]]],
         await redis.xrange(keys.audit, min=low, max=high, count=MAX_ENTRIES),
     )
+    return [AuditEntry.from_fields(fields) for _, fields in entries]
 
 
 async def fairness(
@@ -118,19 +121,18 @@ async def fairness(
 ) -> dict[str, Any]:
     rows: dict[tuple[str, str], LanguageRow] = {}
 
-    def row(fields: dict[str, str]) -> LanguageRow:
-        language = fields.get("language") or "unknown"
-        script = fields.get("script") or "unknown"
+    def row(entry: AuditEntry) -> LanguageRow:
+        language = entry.language or "unknown"
+        script = entry.script or "unknown"
         return rows.setdefault((language, script), LanguageRow(language, script))
 
-    for _, fields in await _audit(redis, keys, since, until):
-        to = fields.get("to")
-        if to is None:
+    for entry in await _audit(redis, keys, since, until):
+        if not entry.is_decision:
             continue  # a list change, a forget summary
-        if fields.get("by") == "auto":
-            _count_automatic(row(fields), to, fields)
-        elif fields.get("overrides") == "auto":
-            _count_override(row(fields), to, fields)
+        if entry.automatic:
+            _count_automatic(row(entry), entry)
+        elif entry.overrides_automatic:
+            _count_override(row(entry), entry)
     _flag(list(rows.values()))
     ordered = sorted(rows.values(), key=lambda r: -r.seen)
     return {
@@ -141,28 +143,28 @@ async def fairness(
     }
 
 
-def _count_automatic(target: LanguageRow, to: str, fields: dict[str, str]) -> None:
+def _count_automatic(target: LanguageRow, entry: AuditEntry) -> None:
     target.seen += 1
-    if to in ("published", "held", "rejected"):
-        setattr(target, to, getattr(target, to) + 1)
-    for code in filter(None, fields.get("reasons", "").split(",")):
+    if entry.to in (Status.PUBLISHED, Status.HELD, Status.REJECTED):
+        setattr(target, entry.to.value, getattr(target, entry.to.value) + 1)
+    for code in entry.reasons or ():
         target.reasons[code] = target.reasons.get(code, 0) + 1
 
 
 # (from, to) of a moderator's override -> the counter it adds to
-_OVERRIDES = {
-    ("held", "published"): "approved_after_hold",
-    ("held", "rejected"): "rejected_after_hold",
-    ("published", "rejected"): "taken_down_after_publish",
+_OVERRIDES: dict[tuple[Status | None, Status | None], str] = {
+    (Status.HELD, Status.PUBLISHED): "approved_after_hold",
+    (Status.HELD, Status.REJECTED): "rejected_after_hold",
+    (Status.PUBLISHED, Status.REJECTED): "taken_down_after_publish",
 }
 
 
-def _count_override(target: LanguageRow, to: str, fields: dict[str, str]) -> None:
-    counter = _OVERRIDES.get((fields.get("from", ""), to))
+def _count_override(target: LanguageRow, entry: AuditEntry) -> None:
+    counter = _OVERRIDES.get((entry.from_status, entry.to))
     if counter is not None:
         setattr(target, counter, getattr(target, counter) + 1)
-    if fields.get("from") == "held" and fields.get("waited_s"):
-        target.waits_s.append(float(fields["waited_s"]))
+    if entry.from_status == Status.HELD and entry.waited_s:
+        target.waits_s.append(entry.waited_s)
 
 
 def _hold_rate(row: LanguageRow) -> float:
@@ -210,9 +212,9 @@ async def export(
     (schema: docs/decision-export.md). No e-mail, IP or comment text."""
     seen: set[str] = set()
     low, high = since.isoformat(), until.isoformat()
-    for _, fields in await _audit(redis, keys, since, until):
-        comment_id = fields.get("comment_id")
-        if not comment_id or comment_id in seen or "to" not in fields:
+    for entry in await _audit(redis, keys, since, until):
+        comment_id = entry.comment_id
+        if not comment_id or comment_id in seen or not entry.is_decision:
             continue
         seen.add(comment_id)
         records = cast(list[str], await redis.lrange(keys.history(comment_id), 0, -1))
@@ -224,7 +226,7 @@ async def export(
                     json.dumps(
                         {
                             "comment_id": comment_id,
-                            "article_id": fields.get("article_id"),
+                            "article_id": entry.article_id,
                             **record,
                         },
                         ensure_ascii=False,

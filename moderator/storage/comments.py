@@ -27,6 +27,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from moderator import keys as k
+from moderator import records
 from moderator.domain import Comment
 from moderator.errors import IdempotencyConflict, StoreUnavailable
 from moderator.operations import fleet as ops
@@ -89,8 +90,8 @@ end
 return replies
 """
 for _name, _value in (
-    ("ID_FIELD", k.STREAM_FIELD_ID),
-    ("ARTICLE_FIELD", k.STREAM_FIELD_ARTICLE),
+    ("ID_FIELD", records.QUEUE_ID),
+    ("ARTICLE_FIELD", records.QUEUE_ARTICLE),
     ("KEYS_PER", str(SUBMIT_KEYS)),
     ("ARGS_PER", str(SUBMIT_ARGS)),
 ):
@@ -149,8 +150,8 @@ def connect(settings: Settings) -> aioredis.Redis:
 
 
 class _CPacking(AbstractConnection):
-    """redis-py's asyncio connections pack commands in Python, about a microsecond an
-    argument: a fifth of an intake request. hiredis, already our reply parser, packs
+    """redis-py's asyncio connections pack commands in Python, argument by argument: a
+    large part of an intake request's time. hiredis, already our reply parser, packs
     them in C. Floats (redis-py formats them its own way), multi-word command names
     and anything hiredis refuses go the usual way."""
 

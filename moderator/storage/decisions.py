@@ -2,13 +2,16 @@
 
 A decision, automatic or human, moves a comment from the state its author saw
 to a new one with a compare-and-set: the comment's status, its history, the
-state queues, the article's feed and the audit stream change together, or
-not at all. Nothing is overwritten: the history keeps every record.
+state queues, the article's feed, the audit stream and the webhook outbox
+change together, or not at all. Nothing is overwritten: the history keeps
+every record.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,11 +19,13 @@ import redis.asyncio as aioredis
 
 from moderator import keys as k
 from moderator.domain import Status
+from moderator.records import AuditEntry, OutboxEvent
 
 # KEYS: comment, history, audit, feed, queue:published, queue:held, queue:rejected, stream,
 # webhook outbox
 # ARGV: expected status, new status, decided_at, record JSON, comment id, stream entry id
-# ("" when not from the stream), audit fields as JSON, "1" to queue a webhook event.
+# ("" when not from the stream), the audit entry's fields as a flat JSON list
+# (`AuditEntry.to_fields`), the webhook event's likewise (`OutboxEvent`) or "" for none.
 DECIDE_SCRIPT = """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing', ''} end
@@ -44,15 +49,9 @@ if new == 'published' then
 else
   redis.call('ZREM', KEYS[4], id)
 end
-local audit, flat = cjson.decode(ARGV[7]), {}
-for name, value in pairs(audit) do flat[#flat + 1] = name; flat[#flat + 1] = value end
-redis.call('XADD', KEYS[3], '*', unpack(flat))
-if ARGV[8] == '1' then
-  local kind = 'comment.' .. new
-  if new == 'rejected' and status == 'published' then kind = 'comment.taken_down' end
-  redis.call('XADD', KEYS[9], '*', 'type', kind, 'comment_id', id,
-             'article_id', audit['article_id'], 'status', new, 'from', status,
-             'at', ARGV[3], 'by', audit['by'])
+redis.call('XADD', KEYS[3], '*', unpack(cjson.decode(ARGV[7])))
+if ARGV[8] ~= '' then
+  redis.call('XADD', KEYS[9], '*', unpack(cjson.decode(ARGV[8])))
 end
 if ARGV[6] ~= '' then redis.call('XACK', KEYS[8], 'GROUP', ARGV[6]) end
 return {'ok', new}
@@ -68,12 +67,16 @@ class Reason:
     threshold: float | None = None
     match: str | None = None
     detail: str | None = None
+    languages: tuple[str, ...] | None = None  # a word-list match: where the term insults
+    meaning: str | None = None  # ... and what it means, for moderators
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"code": self.code}
-        for name in ("score", "threshold", "match", "detail"):
+        for name in ("score", "threshold", "match", "detail", "languages", "meaning"):
             value = getattr(self, name)
-            if value is not None:
+            if isinstance(value, tuple):
+                out[name] = list(value)
+            elif value is not None:
                 out[name] = round(value, 4) if isinstance(value, float) else value
         return out
 
@@ -133,27 +136,30 @@ class DecisionStore:
         decision: Decision,
         *,
         entry_id: str = "",
-        audit_extra: dict[str, str] | None = None,
+        audit_extra: Mapping[str, Any] | None = None,
     ) -> Applied:
         """Move the comment from `expected` to `decision.decision`; with `entry_id`, also
-        acknowledge its stream entry in the same step (decided or found decided)."""
+        acknowledge its stream entry in the same step (decided or found decided).
+        `audit_extra` sets more fields of its `AuditEntry` (an action, override facts)."""
         keys = self._keys
         record = json.dumps(decision.to_dict(), ensure_ascii=False, separators=(",", ":"))
-        audit = {
-            "comment_id": comment_id,
-            "article_id": article_id,
-            "from": expected.value,
-            "to": decision.decision.value,
-            "by": decision.by,
-            "at": decision.at,
-            "reasons": ",".join(r.code for r in decision.reasons),
-        }
-        if decision.note:
-            audit["note"] = decision.note
-        if decision.language:
-            audit["language"] = decision.language.get("code", "")
-            audit["script"] = decision.language.get("script", "")
-        audit.update(audit_extra or {})
+        language = decision.language or {}
+        audit = AuditEntry(
+            by=decision.by,
+            at=decision.at,
+            comment_id=comment_id,
+            article_id=article_id,
+            from_status=expected,
+            to=decision.decision,
+            reasons=tuple(r.code for r in decision.reasons),
+            note=decision.note or None,
+            language=language.get("code", "") if language else None,
+            script=language.get("script", "") if language else None,
+        )
+        audit = dataclasses.replace(audit, **(audit_extra or {}))
+        event = OutboxEvent.of_change(
+            comment_id, article_id, expected, decision.decision, at=decision.at, by=decision.by
+        )
         outcome, status = await self._redis.eval(
             DECIDE_SCRIPT,
             9,
@@ -172,11 +178,16 @@ class DecisionStore:
             record,
             comment_id,
             entry_id,
-            json.dumps(audit, ensure_ascii=False),
-            "1" if self._webhooks else "",
+            _flat_json(audit.to_fields()),
+            _flat_json(event.to_fields()) if self._webhooks else "",
         )
         return Applied(str(outcome), str(status))
 
     async def history(self, comment_id: str) -> list[dict[str, Any]]:
         records = await self._redis.lrange(self._keys.history(comment_id), 0, -1)
         return [json.loads(r) for r in records]
+
+
+def _flat_json(fields: Mapping[str, str]) -> str:
+    """Fields as the JSON list the script unpacks into XADD: name, value, name, value…"""
+    return json.dumps([part for item in fields.items() for part in item], ensure_ascii=False)

@@ -1,22 +1,21 @@
-"""Storage for the moderators' side: queues, a comment's file, human decisions, audit,
-word lists and statistics. No HTTP here (see `moderator.web.moderation`)."""
+"""Storage for the moderators' side: queues, a comment's file, human decisions and
+audit. No HTTP here (see `moderator.web.moderation`); the statistics are in
+`moderator.operations.stats`, the word lists in `moderator.storage.wordlists`."""
 
 from __future__ import annotations
 
 import json
-import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
 import redis.asyncio as aioredis
-from redis.exceptions import ResponseError
 
 from moderator.domain import Status, utc_now
 from moderator.keys import Keys
+from moderator.records import AUTO, AuditEntry, TrainingExample, stream_fields
 from moderator.storage.decisions import Applied, Decision, DecisionStore
-from moderator.webhooks import webhook_stats
 
 # What moderators see of a comment: never the e-mail address or the IP.
 REVIEW_FIELDS = (
@@ -34,7 +33,6 @@ REVIEW_FIELDS = (
 )
 QUEUE_STATES = (Status.HELD, Status.REJECTED, Status.PUBLISHED)
 MAX_SCAN = 2000  # entries looked at for one filtered page, at most
-STATS_WINDOW_S = 24 * 3600
 
 # A human action: the states it may start from and where it leads.
 ACTIONS: dict[str, tuple[frozenset[Status], Status]] = {
@@ -149,9 +147,8 @@ class Review:
 
     async def train(self, comment_id: str, label: str) -> None:
         """Queue a moderator's verdict for the spam model (workers learn from it)."""
-        await self._redis.xadd(
-            self._keys.spam_training, {"comment_id": comment_id, "label": label}, maxlen=100_000
-        )
+        example = TrainingExample(comment_id, label)
+        await self._redis.xadd(self._keys.spam_training, stream_fields(example), maxlen=100_000)
 
     async def audit(
         self, *, comment_id: str | None, before: str | None, limit: int
@@ -170,108 +167,11 @@ class Review:
             for entry_id, fields in entries:
                 scanned += 1
                 end = f"({entry_id}"
-                if comment_id is None or fields.get("comment_id") == comment_id:
+                if comment_id is None or AuditEntry.from_fields(fields).comment_id == comment_id:
                     items.append({"id": entry_id, **fields})
                     if len(items) == limit:
                         return items, entry_id
         return items, end[1:] if len(items) == limit else None
-
-    async def wordlist(self, kind: str) -> list[str]:
-        return sorted(cast(set[str], await self._redis.smembers(self._keys.wordlist(kind))))
-
-    async def replace_wordlist(self, kind: str, terms: Sequence[str], moderator: str) -> None:
-        keys = self._keys
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(keys.wordlist(kind))
-            if terms:
-                pipe.sadd(keys.wordlist(kind), *terms)
-            pipe.set(keys.wordlist_seeded(kind), "1")
-            pipe.xadd(
-                keys.audit,
-                {
-                    "action": f"wordlist.{kind}.replace",
-                    "by": f"moderator:{moderator}",
-                    "at": utc_now(),
-                    "terms": str(len(terms)),
-                },
-            )
-            await pipe.execute()
-
-    async def stats(self, window_s: int = STATS_WINDOW_S) -> dict[str, Any]:
-        keys = self._keys
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for state in QUEUE_STATES:
-                pipe.zcard(keys.queue(state))
-            pipe.zrange(keys.queue(Status.HELD), 0, 0)
-            pipe.xlen(keys.dead_letters)
-            counts = await pipe.execute()
-        queues = {state.value: int(n) for state, n in zip(QUEUE_STATES, counts, strict=False)}
-        queues.update(await self._stream_backlog())
-        oldest = counts[len(QUEUE_STATES)]
-        return {
-            "queues": queues,
-            "oldest_held_age_s": await self._age_of(oldest[0]) if oldest else None,
-            "dead_letters": int(counts[-1]),
-            **await self._recent_decisions(window_s),
-        }
-
-    async def webhook_stats(self) -> dict[str, int]:
-        return await webhook_stats(self._redis, self._keys)
-
-    async def _stream_backlog(self) -> dict[str, int]:
-        try:
-            groups = await self._redis.xinfo_groups(self._keys.comments_stream)
-        except ResponseError:  # no stream yet
-            return {"pending": 0, "unacknowledged": 0}
-        for group in groups:
-            if group["name"] == self._keys.workers_group:
-                return {
-                    "pending": int(group.get("lag") or 0),
-                    "unacknowledged": int(group["pending"]),
-                }
-        return {
-            "pending": int(await self._redis.xlen(self._keys.comments_stream)),
-            "unacknowledged": 0,
-        }
-
-    async def _age_of(self, comment_id: str) -> float | None:
-        created = await self._redis.hget(self._keys.comment(comment_id), "created_at")
-        if not created:
-            return None
-        from datetime import datetime
-
-        moment = datetime.fromisoformat(str(created).replace("Z", "+00:00"))
-        return round(time.time() - moment.timestamp(), 1)
-
-    async def _recent_decisions(self, window_s: int) -> dict[str, Any]:
-        """Decisions in the window from the audit stream: by reason, by language, and
-        moderators' overrides of automatic decisions."""
-        since = int((time.time() - window_s) * 1000)
-        entries = cast(
-            list[tuple[str, dict[str, str]]],
-            await self._redis.xrange(self._keys.audit, min=str(since), max="+", count=100_000),
-        )
-        by_reason: Counter[str] = Counter()
-        by_language: Counter[str] = Counter()
-        by_decision: Counter[str] = Counter()
-        overrides: Counter[str] = Counter()
-        for _, fields in entries:
-            if "to" not in fields:
-                continue
-            by_decision[fields["to"]] += 1
-            if fields.get("by") == "auto":
-                by_language[fields.get("language") or "unknown"] += 1
-                for code in filter(None, fields.get("reasons", "").split(",")):
-                    by_reason[code] += 1
-            elif fields.get("overrides") == "auto":
-                overrides[f"{fields['from']}->{fields['to']}"] += 1
-        return {
-            "window_s": window_s,
-            "decisions": dict(by_decision),
-            "decisions_by_reason": dict(by_reason),
-            "decisions_by_language": dict(by_language),
-            "overrides": dict(overrides),
-        }
 
 
 def _review_item(row: Sequence[str | None]) -> dict[str, Any]:
@@ -282,26 +182,24 @@ def _review_item(row: Sequence[str | None]) -> dict[str, Any]:
     return item
 
 
-def _override_facts(raw_previous: str | None, now: str) -> dict[str, str]:
-    """What the fairness report needs of a moderator overriding an automatic decision:
-    the comment's language and script, and how long it waited."""
+def _override_facts(raw_previous: str | None, now: str) -> dict[str, Any]:
+    """What the fairness report needs of a moderator overriding an automatic decision
+    (`AuditEntry` fields): the comment's language and script, and how long it waited."""
     previous = json.loads(raw_previous or "{}")
     language = previous.get("language") or {}
-    facts = {
-        "overrides": "auto",
+    facts: dict[str, Any] = {
+        "overrides": AUTO,
         "language": language.get("code", ""),
         "script": language.get("script", ""),
     }
     try:
-        from datetime import datetime
-
         started = datetime.fromisoformat(previous["at"].replace("Z", "+00:00"))
         ended = datetime.fromisoformat(now.replace("Z", "+00:00"))
-        facts["waited_s"] = str(round((ended - started).total_seconds(), 1))
+        facts["waited_s"] = round((ended - started).total_seconds(), 1)
     except (KeyError, ValueError, AttributeError):
         pass
     return facts
 
 
 def _was_automatic(raw_decision: str | None) -> bool:
-    return bool(raw_decision) and json.loads(raw_decision or "{}").get("by") == "auto"
+    return bool(raw_decision) and json.loads(raw_decision or "{}").get("by") == AUTO

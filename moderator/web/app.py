@@ -9,17 +9,17 @@ import redis.asyncio as aioredis
 import structlog
 from aiohttp import web
 
-from moderator import webhooks
 from moderator.keys import Keys
 from moderator.settings import Settings
 from moderator.storage import privacy
 from moderator.storage.comments import Store, connect
 from moderator.storage.review import Review
-from moderator.web import feed, intake, moderation, page
+from moderator.web import accountability, feed, intake, moderation, page
 from moderator.web import status as views
 from moderator.web.context import request_context
 from moderator.web.metrics import Metrics
 from moderator.web.state import HASH_KEY, METRICS, REVIEW, SETTINGS, STORE
+from moderator.webhooks.task import webhook_context
 
 log = structlog.get_logger()
 
@@ -35,7 +35,7 @@ def create_app(settings: Settings, *, redis: aioredis.Redis | None = None) -> we
     app[HASH_KEY] = _hash_key(settings)
     app[METRICS] = Metrics()
     app.cleanup_ctx.append(_redis_context(settings, redis))
-    app.cleanup_ctx.append(webhooks.webhook_context(settings))
+    app.cleanup_ctx.append(webhook_context(settings))
     app.cleanup_ctx.append(privacy.expiry_context(settings))
     add_routes(app)
     return app
@@ -48,6 +48,7 @@ def add_routes(app: web.Application) -> None:
         "/v1/articles/{article_id}/comments", feed.article_comments, name="article_comments"
     )
     moderation.add_routes(app)
+    accountability.add_routes(app)
     page.add_page_routes(app)
     app.router.add_get("/healthz", views.healthz, name="healthz")
     app.router.add_get("/readyz", views.readyz, name="readyz")

@@ -25,8 +25,7 @@ from prometheus_client.registry import Collector
 from moderator.domain import Status
 from moderator.keys import Keys
 from moderator.operations import fleet as ops
-from moderator.storage.review import Review
-from moderator.webhooks import webhook_stats
+from moderator.operations.stats import collect
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -78,8 +77,8 @@ class Metrics:
         if received is not None:
             received.inc()
 
-    async def render(self, redis: aioredis.Redis, keys: Keys, review: Review) -> bytes:
-        await self.snapshot.refresh(redis, keys, review)
+    async def render(self, redis: aioredis.Redis, keys: Keys) -> bytes:
+        await self.snapshot.refresh(redis, keys)
         return generate_latest(self.registry)
 
 
@@ -102,45 +101,48 @@ class _Snapshot(Collector):
     def collect(self) -> Iterator[Metric]:
         yield from self._families
 
-    async def refresh(self, redis: aioredis.Redis, keys: Keys, review: Review) -> None:
-        stats = await review.stats()
-        workers = await ops.live_workers(redis, keys)
+    async def refresh(self, redis: aioredis.Redis, keys: Keys) -> None:
+        stats = await collect(redis, keys, window_s=None)
         families: list[Metric] = []
         queued = GaugeMetricFamily("moderator_comments", "Comments by state", labels=["state"])
         for state in (Status.HELD, Status.REJECTED, Status.PUBLISHED):
-            queued.add_metric([state.value], stats["queues"].get(state.value, 0))
+            queued.add_metric([state.value], stats.queues.get(state.value, 0))
         families.append(queued)
         families.append(
             _gauge(
                 "moderator_stream_lag",
                 "Queued comments no worker has read yet",
-                stats["queues"].get("pending", 0),
+                stats.queues.get("pending", 0),
             )
         )
         families.append(
             _gauge(
                 "moderator_stream_unacknowledged",
                 "Comments read by a worker and not yet acknowledged",
-                stats["queues"].get("unacknowledged", 0),
+                stats.queues.get("unacknowledged", 0),
             )
         )
         families.append(
             _gauge(
                 "moderator_oldest_held_age_seconds",
                 "Age of the oldest held comment",
-                stats["oldest_held_age_s"] or 0,
+                stats.oldest_held_age_s or 0,
             )
         )
         families.append(
             _gauge(
-                "moderator_dead_letters", "Entries in the dead-letter stream", stats["dead_letters"]
+                "moderator_dead_letters", "Entries in the dead-letter stream", stats.dead_letters
             )
         )
         families.append(
-            _gauge("moderator_workers_alive", "Workers with a live heartbeat", len(workers))
+            _gauge(
+                "moderator_workers_alive",
+                "Workers with a live heartbeat",
+                len(stats.workers_alive),
+            )
         )
         families.extend(await _worker_counters(redis, keys))
-        families.extend(await _webhook_gauges(redis, keys))
+        families.append(_webhook_gauge(stats.webhooks))
         self._families = families
 
 
@@ -171,11 +173,10 @@ async def _worker_counters(redis: aioredis.Redis, keys: Keys) -> list[Metric]:
     return families
 
 
-async def _webhook_gauges(redis: aioredis.Redis, keys: Keys) -> list[Metric]:
-    stats: dict[str, Any] = await webhook_stats(redis, keys)
+def _webhook_gauge(stats: dict[str, int]) -> Metric:
     family = GaugeMetricFamily(
         "moderator_webhook_events", "Webhook events by state", labels=["state"]
     )
     for state, value in sorted(stats.items()):
         family.add_metric([state], value)
-    return [family]
+    return family

@@ -9,7 +9,7 @@ from moderator.keys import Keys
 from moderator.web import openapi
 from moderator.web.metrics import CONTENT_TYPE
 from moderator.web.problems import Problem, language_of
-from moderator.web.state import METRICS, REVIEW, SETTINGS, STORE
+from moderator.web.state import METRICS, SETTINGS, STORE
 
 
 async def get_comment(request: web.Request) -> web.Response:
@@ -48,7 +48,7 @@ async def readyz(request: web.Request) -> web.Response:
 async def metrics(request: web.Request) -> web.Response:
     """Prometheus text: the service's counters and the system's state read from Redis."""
     body = await request.app[METRICS].render(
-        request.app[STORE].redis, Keys(request.app[SETTINGS].key_prefix), request.app[REVIEW]
+        request.app[STORE].redis, Keys(request.app[SETTINGS].key_prefix)
     )
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 

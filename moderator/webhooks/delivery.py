@@ -19,27 +19,24 @@ consumer group `webhooks` and POSTs each event, signed, to the site:
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import json
-import os
 import random
-import socket
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 import aiohttp
 import redis.asyncio as aioredis
 import structlog
-from aiohttp import web
 from redis.exceptions import RedisError, ResponseError
-from redis.typing import EncodableT
 
-from moderator.domain import Status, utc_now
+from moderator.domain import utc_now
 from moderator.keys import WEBHOOKS_GROUP, Keys
+from moderator.records import FailedWebhook, OutboxEvent, stream_fields
 from moderator.settings import Settings
+from moderator.webhooks.payload import COMMENT_FIELDS, Event, body
+from moderator.webhooks.retry import RetryPolicy
+from moderator.webhooks.signing import sign
 
 log = structlog.get_logger()
 
@@ -47,15 +44,7 @@ USER_AGENT = "Moderator-Webhooks/1"
 DELIVERY_TIMEOUT_S = 5.0  # one attempt, connection included
 BLOCK_MS = 1000  # how long a read waits for new events
 BATCH_SIZE = 16  # events attempted together in one step
-RETRY_BASE_S = 1.0  # first retry after about a second, then 2 s, 4 s, …
-RETRY_CAP_S = 600.0  # … every 10 minutes at most
-GIVE_UP_AFTER_S = 24 * 3600  # then give up after about a day of attempts
 MAX_REDIS_BACKOFF_S = 5.0
-
-PUBLISHED = "comment.published"
-# What the site receives of a comment: only these, and name and body only while published.
-TEXT_FIELDS = ("name", "body", "created_at", "published_at")
-_HASH_FIELDS = ("parent_id", "status", *TEXT_FIELDS)
 
 # Take due retries (score <= now) and lease them: due again at ARGV[2] unless
 # delivered or rescheduled first, so a process that dies mid-attempt loses nothing.
@@ -78,104 +67,12 @@ return {reply[1], mine}
 """
 
 
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """`v1=` and the hex HMAC-SHA256, keyed with `secret`, of `<timestamp>.<body>`."""
-    message = f"{timestamp}.".encode() + body
-    return "v1=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
-
-def verify(
-    secret: str,
-    timestamp_header: str | None,
-    signature_header: str | None,
-    body: bytes,
-    *,
-    tolerance_s: int = 300,
-    now: float | None = None,
-) -> bool:
-    """What the site does: the signature matches the raw body and the timestamp is
-    within `tolerance_s` of now (a replayed old request is refused)."""
-    if not timestamp_header or not signature_header:
-        return False
-    if not (timestamp_header.isascii() and timestamp_header.isdigit()):
-        return False
-    timestamp = int(timestamp_header)
-    if abs((time.time() if now is None else now) - timestamp) > tolerance_s:
-        return False
-    expected = sign(secret, timestamp, body)
-    return hmac.compare_digest(expected.encode(), signature_header.encode())
-
-
-def _attempts_within(total_s: float, base_s: float, cap_s: float) -> int:
-    """How many attempts the nominal backoff makes before `total_s` have passed."""
-    attempts, elapsed = 1, 0.0
-    while elapsed < total_s:
-        elapsed += min(cap_s, base_s * 2.0 ** min(attempts - 1, 30))
-        attempts += 1
-    return attempts
-
-
-MAX_ATTEMPTS = _attempts_within(GIVE_UP_AFTER_S, RETRY_BASE_S, RETRY_CAP_S)  # 154
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Exponential backoff with ±`jitter`, capped; give up after `max_attempts`."""
-
-    base_s: float = RETRY_BASE_S
-    cap_s: float = RETRY_CAP_S
-    max_attempts: int = MAX_ATTEMPTS
-    jitter: float = 0.2
-
-    def delay_s(self, attempt: int) -> float:
-        """The wait after failed attempt number `attempt` (1 for the first)."""
-        nominal = min(self.cap_s, self.base_s * 2.0 ** min(attempt - 1, 30))
-        return nominal * random.uniform(1 - self.jitter, 1 + self.jitter)  # noqa: S311
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """An outbox entry and which attempt at delivering it this is."""
-
-    event_id: str
-    fields: Mapping[str, str]
-    attempt: int = 1
-
-    @property
-    def type(self) -> str:
-        return self.fields.get("type", "")
-
-    @property
-    def comment_id(self) -> str:
-        return self.fields.get("comment_id", "")
-
-
 @dataclass(frozen=True, slots=True)
 class Attempt:
     event: Event
     error: str | None
     status_code: int | None = None
     duration_ms: float = 0.0
-
-
-def payload(event: Event, comment: Mapping[str, str | None]) -> dict[str, Any]:
-    """The JSON body for `event`, given the comment's stored fields. The text goes
-    only with `comment.published`, and only while the comment is still published:
-    a late published event for a comment taken down since carries none."""
-    shown: dict[str, Any] = {
-        "id": event.comment_id,
-        "article_id": event.fields.get("article_id"),
-        "parent_id": comment.get("parent_id"),
-        "status": event.fields.get("status"),
-    }
-    if event.type == PUBLISHED and comment.get("status") == Status.PUBLISHED:
-        shown.update({name: comment.get(name) for name in TEXT_FIELDS})
-    return {
-        "id": event.event_id,
-        "type": event.type,
-        "created_at": event.fields.get("at"),
-        "comment": shown,
-    }
 
 
 class WebhookDeliverer:
@@ -327,7 +224,10 @@ class WebhookDeliverer:
         counts = {
             p["message_id"]: int(p["times_delivered"]) for r in replies[: len(entries)] for p in r
         }
-        return [Event(eid, fields, counts.get(eid, 1)) for eid, fields in entries.items()]
+        return [
+            Event(eid, OutboxEvent.from_fields(fields), counts.get(eid, 1))
+            for eid, fields in entries.items()
+        ]
 
     async def _read_new(self, count: int, *, block: int | None) -> list[Event]:
         """New events; an idle wait ends early on `stop` (an entry read just then stays
@@ -350,21 +250,19 @@ class WebhookDeliverer:
         if read.cancelled():
             return []
         streams = cast(list[tuple[str, list[tuple[str, dict[str, str]]]]], read.result() or [])
-        return [Event(eid, fields) for _, entries in streams for eid, fields in entries if fields]
+        return [
+            Event(eid, OutboxEvent.from_fields(fields))
+            for _, entries in streams
+            for eid, fields in entries
+            if fields
+        ]
 
     async def _bodies(self, events: Sequence[Event]) -> list[bytes]:
         async with self._redis.pipeline(transaction=False) as pipe:
             for event in events:
-                pipe.hmget(self._keys.comment(event.comment_id), _HASH_FIELDS)
+                pipe.hmget(self._keys.comment(event.comment_id), COMMENT_FIELDS)
             rows = cast(list[list[str | None]], await pipe.execute())
-        return [
-            json.dumps(
-                payload(event, dict(zip(_HASH_FIELDS, row, strict=True))),
-                ensure_ascii=False,
-                separators=(",", ":"),
-            ).encode()
-            for event, row in zip(events, rows, strict=True)
-        ]
+        return [body(event, row) for event, row in zip(events, rows, strict=True)]
 
     async def _post(self, event: Event, body: bytes) -> Attempt:
         if event.attempt > self._retry.max_attempts:  # its last attempt ended with its process
@@ -418,7 +316,7 @@ class WebhookDeliverer:
                     lines.append((log.warning, "webhook_failed", about))
                     continue
                 if error is not None:
-                    pipe.xadd(keys.webhook_failed, self._failed_fields(attempt))
+                    pipe.xadd(keys.webhook_failed, stream_fields(self._failed(attempt)))
                     about.update(attempts=event.attempt, error=error)
                     lines.append((log.error, "webhook_given_up", about))
                 else:
@@ -435,65 +333,13 @@ class WebhookDeliverer:
         for emit, name, fields in lines:
             emit(name, **fields)
 
-    def _failed_fields(self, attempt: Attempt) -> dict[EncodableT, EncodableT]:
+    def _failed(self, attempt: Attempt) -> FailedWebhook:
         """The event as it was queued, with what became of it."""
-        fields: dict[EncodableT, EncodableT] = {k: v for k, v in attempt.event.fields.items()}
-        fields.update(
+        return FailedWebhook(
+            event=attempt.event.record,
             event_id=attempt.event.event_id,
-            attempts=str(attempt.event.attempt),
+            attempts=attempt.event.attempt,
             error=attempt.error or "",
             failed_at=utc_now(),
             deliverer=self.name,
         )
-        return fields
-
-
-def consumer_name() -> str:
-    """This process in the consumer group: host name and pid."""
-    return f"{socket.gethostname()}-{os.getpid()}"
-
-
-def webhook_context(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
-    """A `cleanup_ctx` entry: with a webhook URL, a deliverer task for the app's lifetime
-    (its own Redis client and HTTP session); stopped at clean-up, the deliveries in hand
-    finished within `settings.shutdown_timeout_s`. Without a URL it does nothing."""
-
-    async def context(_: web.Application) -> AsyncIterator[None]:
-        if not settings.webhook_url:
-            yield
-            return
-        redis = aioredis.Redis.from_url(
-            settings.effective_redis_url,
-            decode_responses=True,
-            # A read blocks up to BLOCK_MS: the socket must wait longer.
-            socket_timeout=BLOCK_MS / 1000 + max(settings.redis_timeout_s, 1.0),
-            socket_connect_timeout=max(settings.redis_timeout_s, 1.0),
-            max_connections=8,
-        )
-        session = aiohttp.ClientSession()
-        deliverer = WebhookDeliverer(redis, settings, session=session, name=consumer_name())
-        task = asyncio.create_task(deliverer.run(), name="webhooks")
-        log.info("webhooks_started", deliverer=deliverer.name)
-        try:
-            yield
-        finally:
-            deliverer.stop()
-            try:
-                await asyncio.wait_for(task, settings.shutdown_timeout_s)
-            except TimeoutError:
-                log.warning("webhooks_stop_timed_out", deliverer=deliverer.name)
-            await session.close()
-            await redis.aclose()
-            log.info("webhooks_stopped", deliverer=deliverer.name)
-
-    return context
-
-
-async def webhook_stats(redis: aioredis.Redis, keys: Keys) -> dict[str, int]:
-    """Events not yet delivered, those waiting for a retry, and those given up on."""
-    async with redis.pipeline(transaction=False) as pipe:
-        pipe.xlen(keys.webhook_outbox)
-        pipe.zcard(keys.webhook_retries)
-        pipe.xlen(keys.webhook_failed)
-        pending, retrying, failed = await pipe.execute()
-    return {"outbox_pending": int(pending), "retrying": int(retrying), "failed": int(failed)}

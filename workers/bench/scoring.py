@@ -9,10 +9,8 @@ of each and their ratio, the largest score difference per label, and how many
 decisions agree: the policy's toxicity thresholds (`MODERATOR_THRESHOLD_*`) applied to
 both paths' scores, the same status and the same reasons.
 
-The corpus is made here, from a seed: comments of 5 to 300 words (log-uniform, so
-half are under 40 words) in French, English, Arabic and Darija in both scripts,
-common words with a tail of rarer made-up ones. Mixed lengths matter: batching
-equal lengths flatters it.
+The corpus is made from a seed (`workers.bench.corpus`): comments of mixed lengths
+in French, English, Arabic and Darija in both scripts.
 
 The two paths run round by round, one worker batch at a time (the baseline on those
 comments, then the scorer on them), each round `--repeat` times keeping the fastest:
@@ -20,10 +18,9 @@ other processes on a shared machine then slow both alike, and a burst of theirs
 is dropped. CPU seconds are reported beside wall time.
 
 `--random-weights` builds, offline and in a temporary directory, a full-size model
-of the real architecture (XLM-R base for `multilingual`, BERT base for `original`...)
-with random weights and a tokenizer trained here on a synthetic corpus with the real
-vocabulary size. Its speed is representative; its scores are meaningless, yet the
-comparison still holds: both paths score with the same weights.
+of the real architecture with random weights (`workers.bench.random_model`). Its
+speed is representative; its scores are meaningless, yet the comparison still
+holds: both paths score with the same weights.
 """
 
 from __future__ import annotations
@@ -32,7 +29,6 @@ import argparse
 import json
 import math
 import platform
-import random
 import statistics
 import sys
 import tempfile
@@ -43,308 +39,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from moderator import logs
-from moderator.errors import SettingsError
+from moderator import entry
 from moderator.settings import TOXICITY_MODELS, Settings
+from workers.bench.corpus import corpus
+from workers.bench.random_model import build_random_model_dir
 from workers.errors import ModelUnavailable
 from workers.language import Language
 from workers.policy import Checks, Policy
-from workers.spam.scorer import SpamResult
-from workers.toxicity import modeldir
-from workers.toxicity.scorer import PRECISIONS, RUNTIMES, DetoxifyScorer, load_detoxify, load_scorer
+from workers.spam.signals import SpamResult
+from workers.toxicity.loading import RUNTIMES, load_detoxify, load_scorer
+from workers.toxicity.scorer import PRECISIONS, DetoxifyScorer
 from workers.wordlists import WordList
-
-WORDS = {
-    "fr": """merci pour cet article je ne suis pas d'accord avec l'auteur le gouvernement doit
-    agir vite les communes rurales méritent mieux que ça franchement c'est une honte encore une
-    fois on nous promet des routes des écoles et des hôpitaux mais rien ne change depuis des
-    années bravo au journaliste pour ce travail sérieux la réforme touche surtout les jeunes qui
-    cherchent un emploi stable les prix augmentent chaque mois alors que les salaires restent
-    bloqués il faudrait investir dans la formation et la santé publique on attend des réponses
-    claires du ministre pas des discours""",
-    "en": """thank you for this article i completely disagree with the author the government
-    should act now rural towns deserve better than this honestly it is a shame once again we
-    are promised roads schools and hospitals but nothing changes year after year great reporting
-    the reform mostly affects young people looking for a stable job prices keep rising every
-    month while wages stay frozen we need investment in training and public health clear answers
-    from the minister not speeches people are tired of waiting""",
-    "ar": """شكرا على هذا المقال المفيد أنا لا أتفق مع الكاتب يجب على الحكومة أن تتحرك بسرعة
-    القرى تستحق أفضل من هذا للأسف مرة أخرى يعدوننا بالطرق والمدارس والمستشفيات لكن لا شيء يتغير
-    منذ سنوات تحية للصحفي على هذا العمل الجاد الإصلاح يمس الشباب الذين يبحثون عن عمل مستقر
-    الأسعار ترتفع كل شهر بينما الأجور مجمدة نحتاج إلى الاستثمار في التكوين والصحة العمومية""",
-    "darija": """chokran 3la had lmaqal zwin bzaf ana ma mtaf9ch m3a lkatib lhokoma khassha
-    tkhdem daba lbadiya tstahel ktar mn hadchi walakin walo ma tbdel mn sninat tbarkellah 3la
-    sa7afi lkhedma mzyana chbab kaydour 3la khedma l2as3ar tal3in kol chher f souk o lkhlass
-    wa9ef bghina ajwiba wad7a machi lhedra""",
-    "darija-ar": """شكرا على هاد المقال زوين بزاف أنا ما متافقش مع الكاتب الحكومة خاصها تخدم
-    دابا البادية تستاهل كثر من هادشي ولكن والو ما تبدل من سنين تبارك الله على الصحفي الخدمة
-    مزيانة الشباب كيقلبو على خدمة الأسعار طالعين كل شهر فالسوق والخلاص واقف بغينا أجوبة واضحة""",
-}
-SCRIPTS = {"fr": "latin", "en": "latin", "ar": "arabic", "darija": "latin", "darija-ar": "arabic"}
-SYLLABLES = {
-    "latin": [
-        "ba",
-        "be",
-        "bi",
-        "bo",
-        "da",
-        "di",
-        "du",
-        "ka",
-        "ki",
-        "ko",
-        "la",
-        "le",
-        "li",
-        "lo",
-        "ma",
-        "mi",
-        "mo",
-        "na",
-        "ne",
-        "no",
-        "ou",
-        "an",
-        "en",
-        "on",
-        "ra",
-        "re",
-        "ri",
-        "ro",
-        "sa",
-        "se",
-        "si",
-        "so",
-        "ta",
-        "te",
-        "ti",
-        "to",
-        "va",
-        "vi",
-        "za",
-        "zi",
-        "ch",
-        "tr",
-        "pl",
-        "gr",
-    ],
-    "arabic": [
-        "با",
-        "بي",
-        "بو",
-        "تا",
-        "تي",
-        "سا",
-        "سي",
-        "دا",
-        "دي",
-        "را",
-        "ري",
-        "ما",
-        "مي",
-        "نا",
-        "ني",
-        "لا",
-        "لي",
-        "كا",
-        "كي",
-        "قا",
-        "فا",
-        "عا",
-        "حا",
-        "خا",
-        "وا",
-        "يا",
-        "ها",
-    ],
-}
-MIN_WORDS, MAX_WORDS = 5, 300
-RARE_WORDS = 0.15  # share of made-up words: names, places, typos
-TOKENIZER_CORPUS = 20_000  # comments the random-weights tokenizer is trained on
-
-
-def corpus(count: int, seed: int) -> list[str]:
-    """`count` comments, the same for the same seed: each in one language, its length
-    log-uniform between MIN_WORDS and MAX_WORDS, some punctuation, some rare words."""
-    rng = random.Random(seed)  # noqa: S311 - synthetic text, not secrets
-    languages = [(words.split(), SCRIPTS[code]) for code, words in WORDS.items()]
-    comments = []
-    for _ in range(count):
-        words, script = rng.choice(languages)
-        length = round(math.exp(rng.uniform(math.log(MIN_WORDS), math.log(MAX_WORDS))))
-        picked = [
-            _made_up(rng, script) if rng.random() < RARE_WORDS else rng.choice(words)
-            for _ in range(length)
-        ]
-        comments.append(
-            " ".join(w + rng.choice(".,!?") if rng.random() < 0.08 else w for w in picked)
-        )
-    return comments
-
-
-def _made_up(rng: random.Random, script: str) -> str:
-    return "".join(rng.choice(SYLLABLES[script]) for _ in range(rng.choice((2, 3, 3, 4))))
-
-
-@dataclass(frozen=True)
-class Arch:
-    """A detoxify model type's real architecture, as its released checkpoint names it."""
-
-    base_model: str
-    model_class: str
-    tokenizer_class: str
-    family: str  # the kind of tokenizer: bert (WordPiece), bpe, unigram
-    specials: tuple[str, ...]  # padding, unknown...: their ids as in the real tokenizer
-    classes: tuple[str, ...]
-    num_classes: int  # the unbiased models have 9 identity outputs after their 7 labels
-    config: Mapping[str, Any]  # the base model's sizes (transformers defaults otherwise)
-
-
-ORIGINAL = ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")
-UNBIASED = (
-    *("toxicity", "severe_toxicity", "obscene", "identity_attack"),
-    *("insult", "threat", "sexual_explicit"),
-)
-_ROBERTA_SIZES = {"max_position_embeddings": 514, "type_vocab_size": 1, "layer_norm_eps": 1e-5}
-_ALBERT_BASE: dict[str, Any] = {"vocab_size": 30000, "embedding_size": 128, "hidden_size": 768}
-_ALBERT_BASE |= {"num_attention_heads": 12, "intermediate_size": 3072, "hidden_act": "gelu_new"}
-_BERT_SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
-_ROBERTA_SPECIALS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")
-_ALBERT_SPECIALS = ("<pad>", "<unk>", "[CLS]", "[SEP]", "[MASK]")
-ARCHS = {
-    "original": Arch(
-        "bert-base-uncased", "BertForSequenceClassification", "BertTokenizer", "bert",
-        _BERT_SPECIALS, ORIGINAL, 6, {"vocab_size": 30522},
-    ),
-    "unbiased": Arch(
-        "roberta-base", "RobertaForSequenceClassification", "RobertaTokenizer", "bpe",
-        _ROBERTA_SPECIALS, UNBIASED, 16, {"vocab_size": 50265, **_ROBERTA_SIZES},
-    ),
-    "multilingual": Arch(
-        "xlm-roberta-base", "XLMRobertaForSequenceClassification", "XLMRobertaTokenizer",
-        "unigram", _ROBERTA_SPECIALS, UNBIASED, 16, {"vocab_size": 250002, **_ROBERTA_SIZES},
-    ),
-    "original-small": Arch(
-        "albert-base-v2", "AlbertForSequenceClassification", "AlbertTokenizer", "unigram",
-        _ALBERT_SPECIALS, ORIGINAL, 6, _ALBERT_BASE,
-    ),
-    "unbiased-small": Arch(
-        "albert-base-v2", "AlbertForSequenceClassification", "AlbertTokenizer", "unigram",
-        _ALBERT_SPECIALS, UNBIASED, 16, _ALBERT_BASE,
-    ),
-}  # fmt: skip
-TOKENIZER_VOCAB = 32_000
-HEAD_CALIBRATION = 32  # comments the random head is spread on
-HEAD_SPREAD = 2.0  # standard deviation of its logits: scores mostly between 0.1 and 0.9
-
-
-def build_random_model_dir(root: Path, model_type: str, *, seed: int) -> Path:
-    """Lay out `<root>/<model_type>` (returns `root`): the real architecture, random
-    weights, a tokenizer trained on `corpus()`, written as `write_layout` writes."""
-    import torch
-    import transformers
-
-    arch = ARCHS[model_type]
-    with tempfile.TemporaryDirectory(prefix="bench-model-") as scratch:
-        hf_dir = Path(scratch) / "hf"
-        tokenizer = _random_tokenizer(arch, seed)
-        tokenizer.save_pretrained(hf_dir)
-        model_class = getattr(transformers, arch.model_class)
-        config = model_class.config_class(
-            **arch.config,
-            num_labels=arch.num_classes,
-            pad_token_id=tokenizer.pad_token_id,
-            bos_token_id=tokenizer.bos_token_id,
-            eos_token_id=tokenizer.eos_token_id,
-        )
-        config.save_pretrained(hf_dir)
-        torch.manual_seed(seed)
-        model = model_class(config)
-        spread_head(model, tokenizer, corpus(HEAD_CALIBRATION, seed + 2), seed=seed)
-        args = {"num_classes": arch.num_classes, "model_type": arch.base_model}
-        args |= {"model_name": arch.model_class, "tokenizer_name": arch.tokenizer_class}
-        checkpoint = Path(scratch) / modeldir.CHECKPOINT
-        torch.save(
-            {
-                "config": {"arch": {"args": args}, "dataset": {"args": {"classes": arch.classes}}},
-                "state_dict": model.state_dict(),
-            },
-            checkpoint,
-        )
-        del model
-        modeldir.write_layout(root, model_type, checkpoint=checkpoint, hf_dir=hf_dir)
-    return root
-
-
-def spread_head(model: Any, tokenizer: Any, texts: Sequence[str], *, seed: int) -> None:
-    """Set the last layer of `model` so that its logits over `texts` spread as a normal
-    law of standard deviation HEAD_SPREAD around 0, each label along its own random
-    direction. Random weights give nearly the same features to every text, hence nearly
-    the same scores, every comment on the same side of every threshold: agreement would
-    be 100% whatever the arithmetic. Spread, scores depend on the text and straddle the
-    thresholds. A severe test: the numerical error is set against that small variation."""
-    import torch
-
-    head = getattr(model.classifier, "out_proj", model.classifier)
-    features: list[Any] = []
-    hook = head.register_forward_hook(lambda layer, inputs, output: features.append(inputs[0]))
-    model.eval()
-    try:
-        with torch.inference_mode():
-            for text in texts:
-                model(**tokenizer(text, return_tensors="pt", truncation=True))
-    finally:
-        hook.remove()
-    seen = torch.cat(features)
-    generator = torch.Generator().manual_seed(seed)
-    directions = torch.randn(seen.shape[1], head.out_features, generator=generator)
-    projected = seen @ directions
-    scale = HEAD_SPREAD / projected.std(dim=0)
-    with torch.no_grad():
-        head.weight.copy_((directions * scale).T)
-        head.bias.copy_(-projected.mean(dim=0) * scale)
-
-
-def _random_tokenizer(arch: Arch, seed: int) -> Any:
-    """The base model's kind of tokenizer, trained on another seed's corpus."""
-    import transformers
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
-
-    specials = list(arch.specials)
-    unknown = next(token for token in specials if "unk" in token.lower())
-    vocab_size = min(TOKENIZER_VOCAB, arch.config["vocab_size"])
-    trainer: Any
-    if arch.family == "bert":
-        tokenizer = Tokenizer(models.WordPiece(unk_token=unknown))
-        tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
-        tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-        trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=specials)
-    elif arch.family == "bpe":
-        tokenizer = Tokenizer(models.BPE())
-        tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-        alphabet = pre_tokenizers.ByteLevel.alphabet()
-        trainer = trainers.BpeTrainer(
-            vocab_size=vocab_size, special_tokens=specials, initial_alphabet=alphabet
-        )
-    else:
-        tokenizer = Tokenizer(models.Unigram())
-        tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
-        trainer = trainers.UnigramTrainer(
-            vocab_size=vocab_size, special_tokens=specials, unk_token=unknown
-        )
-    trainer.show_progress = False
-    tokenizer.train_from_iterator(corpus(TOKENIZER_CORPUS, seed + 1), trainer)
-    model = json.loads(tokenizer.to_str())["model"]
-    tokenizer_class = getattr(transformers, arch.tokenizer_class)
-    if arch.family == "unigram":
-        vocab = [(piece, score) for piece, score in model["vocab"]]
-        return tokenizer_class(vocab=vocab, model_max_length=modeldir.MODEL_MAX_LENGTH)
-    if arch.family == "bpe":
-        merges = [tuple(pair) for pair in model["merges"]]
-        return tokenizer_class(
-            vocab=model["vocab"], merges=merges, model_max_length=modeldir.MODEL_MAX_LENGTH
-        )
-    return tokenizer_class(vocab=model["vocab"], model_max_length=modeldir.MODEL_MAX_LENGTH)
 
 
 @dataclass
@@ -612,15 +317,12 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        print(f"moderator bench scoring: configuration error: {exc}", file=sys.stderr)
-        return 2
-    args = parse(argv, settings)
-    logs.configure(
-        service="moderator-bench", fmt=settings.log_format, level="warning", stream=sys.stderr
+    settings = entry.start(
+        "moderator bench scoring", service="moderator-bench", stream=sys.stderr, level="warning"
     )
+    if settings is None:
+        return entry.CONFIG_ERROR
+    args = parse(argv, settings)
     try:
         report = run(args, settings)
     except ModelUnavailable as exc:

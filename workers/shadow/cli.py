@@ -1,7 +1,8 @@
 """`moderator shadow` (`python -m workers.shadow`): the command line of the shadow policy.
 
-Try a candidate policy on past decisions, run it live beside the active one,
-promote it (audited) or clear promoted overrides; see `workers.shadow.evaluation`.
+Try a candidate policy (`workers.shadow.candidate`) on past decisions
+(`workers.shadow.evaluation`), run it live beside the active one (`workers.shadow.live`),
+promote it (audited) or clear promoted overrides (`workers.shadow.overrides`).
 """
 
 from __future__ import annotations
@@ -17,38 +18,21 @@ from collections.abc import Sequence
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from moderator import logs
-from moderator.errors import SettingsError
+from moderator import entry
 from moderator.keys import Keys
 from moderator.settings import DEFAULT_THRESHOLDS, Settings
-from workers.shadow.evaluation import (
-    RULES,
-    Candidate,
-    LanguageCounts,
-    ShadowReport,
-    active_policy,
-    changes,
-    clear_overrides,
-    evaluate,
-    promote,
-    set_live,
-)
+from workers.shadow.candidate import RULES, Candidate
+from workers.shadow.evaluation import LanguageCounts, ShadowReport, evaluate
+from workers.shadow.live import set_live
+from workers.shadow.overrides import active_policy, changes, clear_overrides, promote
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        print(f"moderator shadow: configuration error: {exc}", file=sys.stderr)
-        return 2
-    logs.configure(
-        service="moderator-shadow",
-        fmt=settings.log_format,
-        level=settings.log_level,
-        stream=sys.stderr,
-    )
+    settings = entry.start("moderator shadow", service="moderator-shadow", stream=sys.stderr)
+    if settings is None:
+        return entry.CONFIG_ERROR
     try:
         candidate = _candidate(args)
     except ValueError as exc:

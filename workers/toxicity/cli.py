@@ -23,13 +23,11 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
-from moderator import logs
-from moderator.errors import SettingsError
-from moderator.settings import Settings
+from moderator import entry
 from workers.errors import ModelUnavailable
 from workers.toxicity import modeldir
+from workers.toxicity.loading import RUNTIMES, load_scorer
 from workers.toxicity.onnx_runtime import onnx_file
-from workers.toxicity.scorer import RUNTIMES, load_scorer
 
 DOWNLOAD_TIMEOUT_S = 30.0  # per connection attempt or read, not for the whole file
 CHECK_SENTENCE = "Merci pour cet article, il explique clairement les enjeux du débat."
@@ -42,9 +40,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         result: int = args.run(args)
-    except SettingsError as exc:
-        print(f"moderator models: configuration error: {exc}", file=sys.stderr)
-        return 2
     except ModelUnavailable as exc:
         print(f"moderator models: {exc}", file=sys.stderr)
         return 1
@@ -126,14 +121,14 @@ def _written(model_type: str, root: Path, directory: Path) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    settings = Settings.from_env()
-    logs.configure(
+    settings = entry.start(
+        "moderator models",
         service="moderator-models",
-        fmt=settings.log_format,
-        level=settings.log_level,
         stream=sys.stderr,
         cache=False,  # one short command: nothing to gain, and main() may run in-process
     )
+    if settings is None:
+        return entry.CONFIG_ERROR
     model_type: str = args.model or settings.toxicity_model
     root = args.dir if args.dir is not None else settings.model_dir
     if root is None:

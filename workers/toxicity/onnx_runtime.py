@@ -19,17 +19,15 @@ trust. Workers sharing the directory take turns through a lock file: the first
 exports, the others find the export made.
 
 Mapped weights cost memory only where read: most of XLM-R's 250,000-word embedding
-table never is, and the session opens without a second copy of the weights (0.4 GB
-at its peak instead of 1.8 GB). When it opens, ONNX Runtime fuses GELU and layer norms
-itself; its offline transformer optimizer, which also fuses attention, was measured to
-add no speed on the full-size model (2 cores, windows up to 512 tokens) for 20 to 30 s
-and 4 GB more at the first start, and is not used.
+table never is, and the session opens without a second copy of the weights. When it
+opens, ONNX Runtime fuses GELU and layer norms itself; its offline transformer
+optimizer, which also fuses attention, added no speed on the full-size model for
+a longer first start and much more memory, and is not used.
 
 `OnnxScorer` is `DetoxifyScorer` with its forward pass in ONNX Runtime: the same
-windows, batches and highest score per label, in fp32. On the full-size model its
-scores are within 1e-5 of torch's, and it scores 1.2 to 1.35 times as fast as the torch
-path on 2 cores (1.5 times detoxify's own predict). It keeps the tokenizer and the
-model's settings, not the torch model.
+windows, batches and highest score per label, in fp32 (`moderator bench scoring
+--runtime onnx` measures its speed and its agreement with torch). It keeps the
+tokenizer and the model's settings, not the torch model.
 
 torch, onnx and onnxruntime are imported by the functions that need them.
 """

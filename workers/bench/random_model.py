@@ -1,0 +1,187 @@
+"""A detoxify model directory with random weights, built offline (`--random-weights`).
+
+`build_random_model_dir` lays out a full-size model of a model type's real
+architecture (XLM-R base for `multilingual`, BERT base for `original`...) in
+detoxify's checkpoint format, with random weights and a tokenizer trained here on
+the bench's synthetic corpus with the real vocabulary size. Its speed is
+representative; its scores are meaningless, yet a comparison of two scoring paths
+still holds: both score with the same weights. `spread_head` makes its scores
+depend on the text (tests use it on their tiny models too).
+
+torch, transformers and tokenizers are imported by the functions that need them.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from workers.bench.corpus import corpus
+from workers.toxicity import modeldir
+
+TOKENIZER_CORPUS = 20_000  # comments the random-weights tokenizer is trained on
+
+
+@dataclass(frozen=True)
+class Arch:
+    """A detoxify model type's real architecture, as its released checkpoint names it."""
+
+    base_model: str
+    model_class: str
+    tokenizer_class: str
+    family: str  # the kind of tokenizer: bert (WordPiece), bpe, unigram
+    specials: tuple[str, ...]  # padding, unknown...: their ids as in the real tokenizer
+    classes: tuple[str, ...]
+    num_classes: int  # the unbiased models have 9 identity outputs after their 7 labels
+    config: Mapping[str, Any]  # the base model's sizes (transformers defaults otherwise)
+
+
+ORIGINAL = ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")
+UNBIASED = (
+    *("toxicity", "severe_toxicity", "obscene", "identity_attack"),
+    *("insult", "threat", "sexual_explicit"),
+)
+_ROBERTA_SIZES = {"max_position_embeddings": 514, "type_vocab_size": 1, "layer_norm_eps": 1e-5}
+_ALBERT_BASE: dict[str, Any] = {"vocab_size": 30000, "embedding_size": 128, "hidden_size": 768}
+_ALBERT_BASE |= {"num_attention_heads": 12, "intermediate_size": 3072, "hidden_act": "gelu_new"}
+_BERT_SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+_ROBERTA_SPECIALS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")
+_ALBERT_SPECIALS = ("<pad>", "<unk>", "[CLS]", "[SEP]", "[MASK]")
+ARCHS = {
+    "original": Arch(
+        "bert-base-uncased", "BertForSequenceClassification", "BertTokenizer", "bert",
+        _BERT_SPECIALS, ORIGINAL, 6, {"vocab_size": 30522},
+    ),
+    "unbiased": Arch(
+        "roberta-base", "RobertaForSequenceClassification", "RobertaTokenizer", "bpe",
+        _ROBERTA_SPECIALS, UNBIASED, 16, {"vocab_size": 50265, **_ROBERTA_SIZES},
+    ),
+    "multilingual": Arch(
+        "xlm-roberta-base", "XLMRobertaForSequenceClassification", "XLMRobertaTokenizer",
+        "unigram", _ROBERTA_SPECIALS, UNBIASED, 16, {"vocab_size": 250002, **_ROBERTA_SIZES},
+    ),
+    "original-small": Arch(
+        "albert-base-v2", "AlbertForSequenceClassification", "AlbertTokenizer", "unigram",
+        _ALBERT_SPECIALS, ORIGINAL, 6, _ALBERT_BASE,
+    ),
+    "unbiased-small": Arch(
+        "albert-base-v2", "AlbertForSequenceClassification", "AlbertTokenizer", "unigram",
+        _ALBERT_SPECIALS, UNBIASED, 16, _ALBERT_BASE,
+    ),
+}  # fmt: skip
+TOKENIZER_VOCAB = 32_000
+HEAD_CALIBRATION = 32  # comments the random head is spread on
+HEAD_SPREAD = 2.0  # standard deviation of its logits: scores mostly between 0.1 and 0.9
+
+
+def build_random_model_dir(root: Path, model_type: str, *, seed: int) -> Path:
+    """Lay out `<root>/<model_type>` (returns `root`): the real architecture, random
+    weights, a tokenizer trained on `corpus()`, written as `write_layout` writes."""
+    import torch
+    import transformers
+
+    arch = ARCHS[model_type]
+    with tempfile.TemporaryDirectory(prefix="bench-model-") as scratch:
+        hf_dir = Path(scratch) / "hf"
+        tokenizer = _random_tokenizer(arch, seed)
+        tokenizer.save_pretrained(hf_dir)
+        model_class = getattr(transformers, arch.model_class)
+        config = model_class.config_class(
+            **arch.config,
+            num_labels=arch.num_classes,
+            pad_token_id=tokenizer.pad_token_id,
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+        )
+        config.save_pretrained(hf_dir)
+        torch.manual_seed(seed)
+        model = model_class(config)
+        spread_head(model, tokenizer, corpus(HEAD_CALIBRATION, seed + 2), seed=seed)
+        args = {"num_classes": arch.num_classes, "model_type": arch.base_model}
+        args |= {"model_name": arch.model_class, "tokenizer_name": arch.tokenizer_class}
+        checkpoint = Path(scratch) / modeldir.CHECKPOINT
+        torch.save(
+            {
+                "config": {"arch": {"args": args}, "dataset": {"args": {"classes": arch.classes}}},
+                "state_dict": model.state_dict(),
+            },
+            checkpoint,
+        )
+        del model
+        modeldir.write_layout(root, model_type, checkpoint=checkpoint, hf_dir=hf_dir)
+    return root
+
+
+def spread_head(model: Any, tokenizer: Any, texts: Sequence[str], *, seed: int) -> None:
+    """Set the last layer of `model` so that its logits over `texts` spread as a normal
+    law of standard deviation HEAD_SPREAD around 0, each label along its own random
+    direction. Random weights give nearly the same features to every text, hence nearly
+    the same scores, every comment on the same side of every threshold: agreement would
+    be 100% whatever the arithmetic. Spread, scores depend on the text and straddle the
+    thresholds. A severe test: the numerical error is set against that small variation."""
+    import torch
+
+    head = getattr(model.classifier, "out_proj", model.classifier)
+    features: list[Any] = []
+    hook = head.register_forward_hook(lambda layer, inputs, output: features.append(inputs[0]))
+    model.eval()
+    try:
+        with torch.inference_mode():
+            for text in texts:
+                model(**tokenizer(text, return_tensors="pt", truncation=True))
+    finally:
+        hook.remove()
+    seen = torch.cat(features)
+    generator = torch.Generator().manual_seed(seed)
+    directions = torch.randn(seen.shape[1], head.out_features, generator=generator)
+    projected = seen @ directions
+    scale = HEAD_SPREAD / projected.std(dim=0)
+    with torch.no_grad():
+        head.weight.copy_((directions * scale).T)
+        head.bias.copy_(-projected.mean(dim=0) * scale)
+
+
+def _random_tokenizer(arch: Arch, seed: int) -> Any:
+    """The base model's kind of tokenizer, trained on another seed's corpus."""
+    import transformers
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+
+    specials = list(arch.specials)
+    unknown = next(token for token in specials if "unk" in token.lower())
+    vocab_size = min(TOKENIZER_VOCAB, arch.config["vocab_size"])
+    trainer: Any
+    if arch.family == "bert":
+        tokenizer = Tokenizer(models.WordPiece(unk_token=unknown))
+        tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+        tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=specials)
+    elif arch.family == "bpe":
+        tokenizer = Tokenizer(models.BPE())
+        tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        alphabet = pre_tokenizers.ByteLevel.alphabet()
+        trainer = trainers.BpeTrainer(
+            vocab_size=vocab_size, special_tokens=specials, initial_alphabet=alphabet
+        )
+    else:
+        tokenizer = Tokenizer(models.Unigram())
+        tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
+        trainer = trainers.UnigramTrainer(
+            vocab_size=vocab_size, special_tokens=specials, unk_token=unknown
+        )
+    trainer.show_progress = False
+    tokenizer.train_from_iterator(corpus(TOKENIZER_CORPUS, seed + 1), trainer)
+    model = json.loads(tokenizer.to_str())["model"]
+    tokenizer_class = getattr(transformers, arch.tokenizer_class)
+    if arch.family == "unigram":
+        vocab = [(piece, score) for piece, score in model["vocab"]]
+        return tokenizer_class(vocab=vocab, model_max_length=modeldir.MODEL_MAX_LENGTH)
+    if arch.family == "bpe":
+        merges = [tuple(pair) for pair in model["merges"]]
+        return tokenizer_class(
+            vocab=model["vocab"], merges=merges, model_max_length=modeldir.MODEL_MAX_LENGTH
+        )
+    return tokenizer_class(vocab=model["vocab"], model_max_length=modeldir.MODEL_MAX_LENGTH)

@@ -1,0 +1,197 @@
+"""Loading the toxicity model: detoxify, once per process, from a model directory or by download.
+
+With a model directory (`MODERATOR_MODEL_DIR`, see `workers.toxicity.modeldir`) every
+file is checked against the manifest before the checkpoint, a pickle, is unpickled,
+and the model loads through detoxify's own constructor with the Hugging Face hub
+switched off. Without one, detoxify downloads its weights as usual. `load_scorer`
+wraps the model in the scorer the runtime asks for: `DetoxifyScorer` (torch, in the
+chosen precision) or `OnnxScorer` (ONNX Runtime on its export).
+
+Importing this module is cheap: torch, transformers, detoxify and ONNX Runtime are
+imported by the functions that need them.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from workers.errors import ModelUnavailable
+from workers.toxicity import modeldir
+from workers.toxicity.scorer import PRECISIONS, DetoxifyScorer, ModelInfo
+
+log = structlog.get_logger()
+
+RUNTIMES = ("torch", "onnx")  # what runs the model: torch, or ONNX Runtime on its export
+
+
+def load_scorer(
+    model_type: str,
+    model_dir: str | None,
+    *,
+    threads: int | None = None,
+    precision: str = "fp32",
+    runtime: str = "torch",
+) -> DetoxifyScorer:
+    """Load detoxify's `model_type`: from `model_dir` (offline) or by download, in
+    `precision` ("fp32", "bf16" or "int8", see `workers.toxicity.scorer`), and set torch's
+    threads (default: the CPUs this process may use). Once per process.
+    `runtime` "onnx" runs the model in ONNX Runtime on as many threads, in fp32, from an
+    export kept in `model_dir` and made at the first start (`workers.toxicity.onnx_runtime`).
+    Raises ModelUnavailable, saying how to provide weights, when nothing loads."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {RUNTIMES}, not {runtime!r}")
+    if runtime == "onnx" and precision != "fp32":
+        raise ValueError(f"the onnx runtime runs the model in fp32, not {precision}")
+    if runtime == "onnx" and model_dir is None:
+        raise ModelUnavailable(
+            "the ONNX runtime (MODERATOR_TOXICITY_RUNTIME=onnx) needs MODERATOR_MODEL_DIR, "
+            f"a local model directory, where the export is kept; {modeldir.how_to(model_type)}"
+        )
+    threads = _thread_count(threads)
+    started = time.perf_counter()
+    detoxify, sha256 = load_detoxify(model_type, model_dir)
+    import torch
+
+    torch.set_num_threads(threads)
+    info = ModelInfo(f"detoxify/{model_type}", sha256)
+    if runtime == "onnx" and model_dir is not None:
+        from workers.toxicity import onnx_runtime
+
+        model_root = Path(model_dir) / model_type
+        path = onnx_runtime.ensure_exported(detoxify.model, model_root, sha256)
+        # Takes the torch model out of `detoxify`, freed before ONNX Runtime loads.
+        scorer: DetoxifyScorer = onnx_runtime.OnnxScorer(detoxify, info, path, threads=threads)
+    else:
+        scorer = DetoxifyScorer(detoxify, info, precision=precision)
+    log.info(
+        "toxicity_model_loaded",
+        model=scorer.info.name,
+        checkpoint_sha256=sha256,
+        offline=model_dir is not None,
+        window=scorer.window,
+        runtime=runtime,
+        precision=precision,
+        threads=threads,
+        duration_ms=round((time.perf_counter() - started) * 1000),
+    )
+    return scorer
+
+
+def load_detoxify(model_type: str, model_dir: str | None) -> tuple[Any, str | None]:
+    """detoxify's own `Detoxify` object for `model_type`, fp32, and its checkpoint's
+    sha256: loaded from `model_dir` (verified, offline) or by download."""
+    if model_type not in modeldir.MODEL_TYPES:
+        raise ModelUnavailable(
+            f"unknown toxicity model {model_type!r}, expected one of {modeldir.MODEL_TYPES}"
+        )
+    if model_dir is None:
+        return _download(model_type)
+    manifest = modeldir.verify(Path(model_dir), model_type)
+    return _load_offline(manifest), manifest.checkpoint_sha256
+
+
+def _load_offline(manifest: modeldir.Manifest) -> Any:
+    with tempfile.TemporaryDirectory(prefix="moderator-hf-") as scratch:
+        hf_home = Path(scratch)
+        modeldir.prepare_hub_cache(manifest, hf_home / "hub")
+        with _hub_offline(hf_home):
+            try:
+                from detoxify import Detoxify
+
+                _quiet_transformers()
+                return Detoxify(
+                    model_type=manifest.model_type,
+                    checkpoint=str(manifest.checkpoint),
+                    huggingface_config_path=str(manifest.hf_dir),
+                    device="cpu",
+                )
+            except Exception as exc:  # whatever detoxify or transformers raise
+                raise ModelUnavailable(
+                    f"{manifest.directory} did not load ({type(exc).__name__}: {exc}); "
+                    f"hf/ must hold {manifest.base_model}'s tokenizer files and config.json "
+                    f"with num_labels equal to the checkpoint's num_classes: "
+                    f"`moderator models import --checkpoint FILE --hf DIR` writes them so"
+                ) from exc
+
+
+@contextmanager
+def _hub_offline(hf_home: Path) -> Iterator[None]:
+    """The Hugging Face hub switched off, its cache in `hf_home`, while loading.
+
+    huggingface_hub reads these variables when it is first imported, so they are set
+    before the import; were it imported earlier, its constants are set as well. The
+    process stays offline afterwards (HF_HUB_OFFLINE remains set): a worker given a
+    model directory never talks to the hub. HF_HOME and HF_HUB_CACHE are put back.
+    """
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    scoped = {"HF_HOME": str(hf_home), "HF_HUB_CACHE": str(hf_home / "hub")}
+    saved = {name: os.environ.get(name) for name in scoped}
+    os.environ.update(scoped)
+    from huggingface_hub import constants
+
+    saved_constants = {name: getattr(constants, name) for name in scoped}
+    for name, value in scoped.items():
+        setattr(constants, name, value)
+    constants.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        for name, value in saved_constants.items():
+            setattr(constants, name, value)
+        for name, previous in saved.items():
+            if previous is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = previous
+
+
+def _download(model_type: str) -> tuple[Any, str | None]:
+    try:
+        from detoxify import Detoxify
+
+        _quiet_transformers()
+        detoxify = Detoxify(model_type=model_type, device="cpu")
+    except Exception as exc:  # no network, no disk space, a proxy...: say what to do
+        raise ModelUnavailable(
+            f"the detoxify {model_type!r} model could not be downloaded "
+            f"({type(exc).__name__}: {exc}); {modeldir.how_to(model_type)}"
+        ) from exc
+    return detoxify, _downloaded_sha256(model_type)
+
+
+def _downloaded_sha256(model_type: str) -> str | None:
+    """The sha256 of the checkpoint detoxify downloaded into torch's hub cache."""
+    import torch
+    from detoxify.detoxify import MODEL_URLS
+
+    name = MODEL_URLS[model_type].rsplit("/", 1)[-1]
+    path = Path(torch.hub.get_dir()) / "checkpoints" / name
+    return modeldir.sha256_file(path) if path.is_file() else None
+
+
+def _quiet_transformers() -> None:
+    """No progress bars on stderr between a worker's JSON log lines."""
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+
+
+def _thread_count(threads: int | None) -> int:
+    """`threads`, or the CPUs this process may run on."""
+    if threads is None:
+        usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else ()
+        return len(usable) or os.cpu_count() or 1
+    if threads < 1:
+        raise ValueError(f"threads must be at least 1, not {threads}")
+    return threads
