@@ -38,8 +38,8 @@ sounds (3 = ع, 7 = ح, 9 = ق, 2 = ء, 5 = خ: "3afak", "l9anon", "7ta").
 
 Words are compared case folded, with Arabic diacritics and the tatweel removed,
 أ إ آ ٱ read as ا, ة as ه, ى and ئ as ي, ؤ as و, and letters stretched to three
-or more ("bzzzaaaf", "بزااااف") read once. An Arabic word is also tried without a
-joined و ف ب ل ("وهذا", "فهادشي").
+or more ("bzzzaaaf", "بزااااف") read once (`workers.folding`). An Arabic word is
+also tried without a joined و ف ب ل ("وهذا", "فهادشي").
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+
+from workers.folding import ARABIC_MARKS, fold_letters, unstretch, without_marks
 
 # Language codes (ISO 639: "ary" is Moroccan Arabic) and scripts.
 FRENCH = "fr"
@@ -88,16 +90,11 @@ _ARABIC_LETTERS = (
     "\u0621-\u063a\u0641-\u064a\u066e\u066f\u0671-\u06d3\u06d5\u06ee\u06ef\u06fa-\u06fc"
     "\u0750-\u077f\u08a0-\u08c9\ufb50-\ufdfb\ufe70-\ufefc"
 )
-# Diacritics (tashkeel, Quranic marks) and the tatweel.
-_ARABIC_MARKS = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640"
-
 _LATIN_RUN_RE = re.compile(f"[{_LATIN_LETTERS}]+")
 _ARABIC_RUN_RE = re.compile(f"[{_ARABIC_LETTERS}]+")
 _LATIN_WORD_RE = re.compile(f"[0-9{_LATIN_LETTERS}]+")
-_ARABIC_WORD_RE = re.compile(f"[{_ARABIC_LETTERS}{_ARABIC_MARKS}]+")
-_ARABIC_MARKS_RE = re.compile(f"[{_ARABIC_MARKS}]")
-_ARABIC_FOLD = str.maketrans("أإآٱىةؤئ", "اااايهوي")
-_STRETCH_RE = re.compile(r"(.)\1{2,}")  # "bzzzaaaf", "بزااااف"
+# A word with its diacritics (tashkeel, Quranic marks) and tatweel, removed later.
+_ARABIC_WORD_RE = re.compile(f"[{_ARABIC_LETTERS}{ARABIC_MARKS}]+")
 _FRENCH_ACCENT_RE = re.compile("[àâçéèêëîïôûùüÿœæ]")
 
 # Not words of any language: links, e-mail addresses, @mentions; laughter.
@@ -231,12 +228,20 @@ def detect(text: str) -> Language:
     script = _script(latin, arabic)
     if letters < MIN_LETTERS:
         return Language(UNDETERMINED, script)
-    folded = _STRETCH_RE.sub(r"\1", _LAUGHTER_RE.sub(" ", text.casefold()))
+    folded = unstretch(_LAUGHTER_RE.sub(" ", text.casefold()))  # "bzzzaaaf", "بزااااف"
     if script == LATIN_SCRIPT:
         return Language(_latin_language(folded), script)
     if script == ARABIC_SCRIPT:
         return Language(_ArabicScore.of(folded).code, script)
     return Language(_combine(_latin_language(folded), _ArabicScore.of(folded)), script)
+
+
+def clauses(text: str) -> list[tuple[str, str]]:
+    """The clauses of `text`, cut where `detect` cuts Latin text into clauses, each with
+    the language `detect` finds in it alone (often `und`: a clause has few words). The
+    word lists match a `mixed` comment clause by clause (`workers.wordlists`)."""
+    pieces = _CLAUSE_END_RE.split(text)
+    return [(clause, detect(clause).code) for clause in pieces if clause.strip()]
 
 
 def _without_not_text(text: str) -> str:
@@ -307,14 +312,17 @@ def _latin_marker(word: str) -> str | None:
     marker = _LATIN_MARKERS.get(word)
     if marker is not None:
         return marker
-    if _is_darija_spelling(word):
+    if is_darija_spelling(word):
         return DARIJA
     if _FRENCH_ACCENT_RE.search(word):
         return FRENCH
     return None
 
 
-def _is_darija_spelling(word: str) -> bool:
+def is_darija_spelling(word: str) -> bool:
+    """Whether a case-folded Latin word is spelt as only Darija spells words: with
+    digits for Arabic sounds ("l7mar"), the negation ma…ch, or a prefix no French or
+    English word starts with ("lwazir", "kaydir")."""
     if _DARIJA_NEGATION_RE.fullmatch(word) or _DARIJA_PREFIX_RE.fullmatch(word):
         return True
     return (
@@ -355,8 +363,8 @@ class _ArabicScore:
 
 def _arabic_words(folded: str) -> list[str]:
     """The folded Arabic words; a run of marks alone (a stray fatha) is no word."""
-    words = (_ARABIC_MARKS_RE.sub("", word) for word in _ARABIC_WORD_RE.findall(folded))
-    return [word.translate(_ARABIC_FOLD) for word in words if word]
+    words = (without_marks(word) for word in _ARABIC_WORD_RE.findall(folded))
+    return [fold_letters(word) for word in words if word]
 
 
 def _without_proclitic(word: str) -> str:

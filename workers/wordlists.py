@@ -1,28 +1,30 @@
-"""Word lists: the terms that reject a comment ("banned") or hold it for review ("suspect").
+"""Word lists: the terms that reject a comment ("banned") or hold it ("suspect"), each
+found only in the languages where it is an insult.
 
-Terms and comments are compared word by word, never inside other words ("con"
-is not found in "conseil", nor "ass" in "classe"), after the same
-normalisation (`normalise`):
+A term names its languages (`moderator.storage.wordlists.Term`: `fr`, `en`, `ar`,
+`ary`, or `*` for all) and its meaning for moderators. `WordList.matches(text,
+language)` takes the comment's language (`workers.language.detect`) and finds a term
+only in a word that may be in one of the term's languages:
 
-- case folded; compatibility forms unfolded (𝐜𝐨𝐧 → con, Arabic presentation
-  forms → letters); Latin accents removed (é → e, ç → c, œ → oe);
-- Arabic: diacritics (tashkeel U+064B–U+065F, U+0670) and the tatweel removed;
-  أ إ آ ٱ → ا, ؤ → و, ئ → ي, ى → ي, ة → ه (and the Persian look-alikes ک ی ھ);
-- zero-width characters removed; anything but letters, digits, @ and $ splits words;
-- three or more letters written one by one ("c.o.n", "c o n", "c-o-n") rejoined;
-- runs of a repeated character collapsed ("connnnard" and "connard" → "conard").
+- in a comment in one language, every word is in that language: "con", a French
+  insult, is not found in "He is a con man" (English);
+- in a `mixed` comment, each clause is in its own language (`language.clauses`), and
+  a clause with no clear language is in those of the other clauses;
+- in an `und` comment (no word of any language: "Connard !", "T nul", emoji), every
+  word is in every language. Such comments are short, and a short comment that is
+  one insult is what the lists are for: a missed insult is published, while a term
+  found where it is innocent holds the comment for a moderator (suspect terms), or
+  rejects it only for a term no language of the site uses innocently (banned terms);
+- the script overrides the comment's language: a word in Arabic letters is Arabic or
+  Darija (even in a French comment), a Latin word French, English or Darija, and a
+  Latin word spelt as only Darija spells ("l7mar") may be Darija in any comment.
 
-When matching, a comment's word that has letters is tried both as written and
-de-leeted (0 → o, 1 → i or l, 3 → e, 4 → a, 5 → s, 7 → t, @ → a, $ → s), because
-Darija in Latin letters uses 3, 7 and 9 as letters ("3afak"); a number stays a
-number ("455"). An Arabic word is also tried without its article (ال, وال, فال,
-بال, كال, لل). A term of several words matches those words in a row, or written
-as one word ("filsdepute").
-
-Collapsing runs would make "as" match "ass" and "Niger" a slur, so when a term's
-collapsed word has fewer than six characters, each run in the comment's word must
-be as long as in the term or stretched to three or more: "asss" matches "ass",
-"as" does not. Longer words match whatever their runs ("conard" is "connard").
+Words are compared as `workers.wordforms` reads them (folding, spelt-out letters,
+leetspeak, stretched letters, emoji as words, never inside another word); a term of
+several words matches those words in a row, or written as one word ("filsdepute"),
+in the languages of its first word. A term that names `ary` is looked up as Darija
+writes it (`workers.darija`: digits as letters, 7~h, 9~q~k, 3~a, doubled letters,
+the joined article, plurals), a term in Darija alone only so: no leetspeak.
 
 The shipped seed lists are `workers/data/banned.txt` and `suspect.txt`.
 """
@@ -30,201 +32,223 @@ The shipped seed lists are `workers/data/banned.txt` and `suspect.txt`.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
-WORDLIST_KINDS = ("banned", "suspect")
+from moderator.storage.wordlists import ALL, KINDS, LANGUAGES, Term, merged
+from workers import darija, wordforms
+from workers.language import DARIJA, MIXED, UNDETERMINED, clauses, is_darija_spelling
 
-# Combining marks (Latin accents once decomposed, Arabic tashkeel and Quranic
-# marks), the tatweel, and invisible characters (soft hyphen, zero-width space
-# and joiners, LRM and RLM, word joiner, BOM).
-_REMOVED_RE = re.compile(
-    "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
-    "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640"
-    "\u00ad\u200b-\u200f\u2060\ufeff]"
-)
-# Letters that decomposition leaves alone. أ إ آ ؤ ئ decompose to a letter and
-# a hamza or madda mark, which `_REMOVED_RE` removes.
-_FOLD = str.maketrans(
-    {"ٱ": "ا", "ى": "ي", "ة": "ه", "ک": "ك", "ی": "ي", "ھ": "ه"}
-    | {"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "ı": "i"}
-)
-_WORD_RE = re.compile(r"(?:[^\W_]|[@$])+")
-_RUN_RE = re.compile(r"(.)\1+")
-_RUN_OR_SINGLE_RE = re.compile(r"(.)\1*")
-_NO_SYMBOLS = str.maketrans("", "", "@$")
-_LEET = str.maketrans({"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
-_ARABIC_ARTICLES = ("وال", "فال", "بال", "كال", "لل", "ال")
-_MIN_SPELLED_OUT = 3  # letters written one by one that are rejoined
-_LOOSE_MIN_CHARS = 6  # collapsed words this long match whatever their runs
-_STRETCH = 3  # a run this long is a stretched letter, whatever the term has
+WORDLIST_KINDS = KINDS
 
-# A comment's word as matching tries it: (spelling, collapsed key) pairs.
-_Spellings = list[tuple[str, str]]
+_ARABIC_RE = re.compile("[\u0600-\u06ff]")
+_EVERY = frozenset(LANGUAGES)
+_ARABIC_SCRIPT = frozenset({"ar", DARIJA})
+_LATIN_SCRIPT = frozenset({"fr", "en", DARIJA})
 
 
-def normalise(text: str) -> str:
-    """The words of `text` as matching compares them, joined by single spaces.
+@dataclass(frozen=True, slots=True)
+class _Word:
+    """A comment's word as matching tries it: its (spelling, collapsed key) pairs, its
+    Darija keys (none unless it may be Darija), and the languages it may be in."""
 
-    Each word is folded, rejoined if spelt out and collapsed, as the module
-    docstring describes (de-leeting and article removal are tried on top of this
-    form when matching): `normalise("C.O.N.N.A.R.D, très  CON")` is `"conard tres con"`.
-    """
-    spellings = map(_without_symbols, _words(text))
-    return " ".join(_collapse(spelling) for spelling in spellings if spelling)
+    spellings: list[tuple[str, str]]
+    darija: frozenset[str]
+    languages: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
     """A listed term as matching sees it: its words as folded, and collapsed."""
 
-    term: str
+    term: Term
     words: tuple[str, ...]
     keys: tuple[str, ...]
 
+    def at(self, words: Sequence[_Word], start: int) -> bool:
+        """Whether the comment's words from `start` on are this entry's words."""
+        if start + len(self.words) > len(words):
+            return False
+        for offset, (listed, listed_key) in enumerate(zip(self.words, self.keys, strict=True)):
+            for spelling, key in words[start + offset].spellings:
+                if key == listed_key and wordforms.runs_fit(spelling, listed, key):
+                    break
+            else:
+                return False
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class _DarijaEntry:
+    """A Darija term as matching sees it: the Darija keys of each of its words."""
+
+    term: Term
+    keys: tuple[frozenset[str], ...]
+
+    def at(self, words: Sequence[_Word], start: int) -> bool:
+        """Whether the comment's words from `start` on are this term's words, as Darija."""
+        if start + len(self.keys) > len(words):
+            return False
+        for offset, keys in enumerate(self.keys):
+            if words[start + offset].darija.isdisjoint(keys):
+                return False
+        return True
+
 
 class WordList:
-    """A list of terms and the lookup table that finds them in comments."""
+    """A list of terms and the lookup tables that find them in comments."""
 
-    def __init__(self, terms: Iterable[str]) -> None:
-        """`terms` as moderators type them; blank ones are ignored, and one with no
-        letter or digit ("!!!") is kept in `terms` but can never match."""
+    def __init__(self, terms: Iterable[str | Term]) -> None:
+        """`terms` as moderators type them, plain (in every language) or as `Term`s; a
+        term given twice is merged (`moderator.storage.wordlists.merged`). Blank ones are
+        ignored; one with no letter, digit or emoji ("!!!") is kept but never matches."""
         if isinstance(terms, str):
             raise TypeError("WordList takes an iterable of terms, not one string")
-        self._terms = tuple(sorted({term.strip() for term in terms} - {""}))
-        self._index: dict[str, list[_Entry]] = {}
-        for term in self._terms:
+        given = (Term(term) if isinstance(term, str) else term for term in terms)
+        stripped = (Term(t.term.strip(), t.languages, t.meaning) for t in given)
+        self._entries = tuple(merged(term for term in stripped if term.term))
+        self._index: dict[str, list[_Entry]] = {}  # by the collapsed first word
+        self._darija: dict[str, list[_DarijaEntry]] = {}  # by the first word's Darija keys
+        for term in self._entries:
             for entry in _entries(term):
-                self._index.setdefault(entry.keys[0], []).append(entry)
+                if isinstance(entry, _DarijaEntry):
+                    for key in entry.keys[0]:
+                        self._darija.setdefault(key, []).append(entry)
+                else:
+                    self._index.setdefault(entry.keys[0], []).append(entry)
 
     @property
     def terms(self) -> tuple[str, ...]:
         """The terms, sorted and without duplicates, as given (without surrounding spaces)."""
-        return self._terms
+        return tuple(term.term for term in self._entries)
 
-    def matches(self, text: str) -> list[str]:
-        """The listed terms found in `text`, as listed, sorted and unique."""
-        words = [_spellings_and_keys(word) for word in _words(text)]
-        found: set[str] = set()
-        for start, spellings in enumerate(words):
-            for _, key in spellings:
-                for entry in self._index.get(key, ()):
-                    if entry.term not in found and _entry_at(entry, words, start):
-                        found.add(entry.term)
-        return sorted(found)
+    @property
+    def entries(self) -> tuple[Term, ...]:
+        """The terms with their languages and meanings, sorted by term."""
+        return self._entries
+
+    def matches(self, text: str, language: str) -> list[Term]:
+        """The listed terms found in `text`, a comment in `language` (a code of
+        `workers.language`; another code finds only terms in every language), sorted."""
+        words = _read(text, language)
+        found: dict[str, Term] = {}
+        looked_up: dict[int, list[_Entry | _DarijaEntry]] = {}  # a word written again
+        for start, word in enumerate(words):
+            entries = looked_up.get(id(word))
+            if entries is None:
+                entries = looked_up[id(word)] = self._entries_of(word)
+            for entry in entries:
+                term = entry.term
+                if (
+                    term.term not in found
+                    and _in_languages(term, word.languages)
+                    and entry.at(words, start)
+                ):
+                    found[term.term] = term
+        return [found[name] for name in sorted(found)]
+
+    def _entries_of(self, word: _Word) -> list[_Entry | _DarijaEntry]:
+        """The entries whose first word may be `word`."""
+        entries: list[_Entry | _DarijaEntry] = []
+        for _, key in word.spellings:
+            entries += self._index.get(key, ())
+        for key in word.darija:
+            entries += self._darija.get(key, ())
+        return entries
 
 
-def seed_terms(kind: str) -> list[str]:
+def normalise(text: str) -> str:
+    """The words of `text` as matching compares them, joined by single spaces.
+
+    Each word is folded, rejoined if spelt out and collapsed (`workers.wordforms`;
+    de-leeting and article removal are tried on top of this form when matching), and
+    emoji are left out: `normalise("C.O.N.N.A.R.D, très  CON")` is `"conard tres con"`.
+    """
+    found = wordforms.words([(text, _EVERY)], emoji=False)
+    spellings = (wordforms.without_symbols(word) for word, _ in found)
+    return " ".join(wordforms.collapse(spelling) for spelling in spellings if spelling)
+
+
+def seed_terms(kind: str) -> list[Term]:
     """The shipped `kind` list ("banned" or "suspect"), in file order.
 
-    One term per line in `workers/data/<kind>.txt`; blank lines and lines
-    starting with "#" are ignored.
+    One term per line in `workers/data/<kind>.txt`: `term | languages | meaning`,
+    the languages separated by spaces ("fr ary", or "*"); a line with the term alone
+    is in every language, with no meaning. Blank lines and lines starting with "#"
+    are ignored.
     """
     if kind not in WORDLIST_KINDS:
         raise ValueError(f"unknown word list {kind!r}; expected one of {WORDLIST_KINDS}")
     text = (resources.files("workers") / "data" / f"{kind}.txt").read_text(encoding="utf-8")
-    lines = (line.strip() for line in text.splitlines())
-    return [line for line in lines if line and not line.startswith("#")]
+    terms = []
+    for line in map(str.strip, text.splitlines()):
+        if line and not line.startswith("#"):
+            term, _, rest = line.partition("|")
+            languages, _, meaning = rest.partition("|")
+            terms.append(Term.of(term.strip(), languages.split() or (ALL,), meaning.strip()))
+    return terms
 
 
-def _fold(text: str) -> str:
-    folded = text.casefold()
-    if folded.isascii():
-        return folded
-    decomposed = unicodedata.normalize("NFKD", folded)
-    return _REMOVED_RE.sub("", decomposed).translate(_FOLD)
+def _in_languages(term: Term, languages: frozenset[str]) -> bool:
+    return term.languages == (ALL,) or not languages.isdisjoint(term.languages)
 
 
-def _words(text: str) -> list[str]:
-    """The folded words of `text`, with runs of single letters rejoined."""
-    words: list[str] = []
-    letters: list[str] = []
-    for word in _WORD_RE.findall(_fold(text)):
-        if len(word) == 1:
-            letters.append(word)
-            continue
-        _add_letters(letters, words)
-        words.append(word)
-    _add_letters(letters, words)
+def _read(text: str, language: str) -> list[_Word]:
+    """The words of a comment in `language`, each with the languages it may be in."""
+    if language == MIXED:
+        found = clauses(text)
+        known = frozenset(code for _, code in found if code in _EVERY)
+        parts = [(clause, _languages(code, known or _EVERY)) for clause, code in found]
+    else:
+        parts = [(text, _languages(language, _EVERY))]
+    words = []
+    read: dict[tuple[str, frozenset[str]], _Word] = {}  # a word written again is read once
+    for tagged in wordforms.words(parts, emoji=True):
+        if tagged not in read:
+            word, clause_languages = tagged
+            languages = _word_languages(word, clause_languages)
+            spelt = DARIJA in languages and any(char.isalpha() for char in word)  # not "455"
+            keys = darija.keys(word) if spelt else frozenset()
+            read[tagged] = _Word(wordforms.spellings(word), keys, languages)
+        words.append(read[tagged])
     return words
 
 
-def _add_letters(letters: list[str], words: list[str]) -> None:
-    """Moves a run of one-letter words to `words`, as one word if spelt out."""
-    if len(letters) >= _MIN_SPELLED_OUT:
-        words.append("".join(letters))
+def _languages(code: str, otherwise: frozenset[str]) -> frozenset[str]:
+    """A clause's languages: its own, or `otherwise` when it has none (`und`, `mixed`)."""
+    return otherwise if code in (UNDETERMINED, MIXED) else frozenset({code})
+
+
+def _word_languages(word: str, languages: frozenset[str]) -> frozenset[str]:
+    """The languages a word of a clause in `languages` may be in, given its script."""
+    if _ARABIC_RE.search(word):
+        script = _ARABIC_SCRIPT
+    elif any(char.isalpha() for char in word):
+        script = _LATIN_SCRIPT
     else:
-        words.extend(letters)
-    letters.clear()
+        return languages  # a number, an emoji
+    if languages <= _EVERY:  # languages of the site, maybe all of the other script
+        languages = languages & script or script
+    if script is _LATIN_SCRIPT and is_darija_spelling(word):
+        languages |= {DARIJA}
+    return languages
 
 
-def _collapse(spelling: str) -> str:
-    return _RUN_RE.sub(r"\1", spelling)
-
-
-def _spellings(word: str) -> list[str]:
-    """The ways a comment's word may be meant: as written, de-leeted, without an article."""
-    if word.isalpha() or not any(char.isalpha() for char in word):  # a number stays a number
-        spellings = [word]
-    else:
-        leet = word.translate(_LEET)
-        candidates = (_without_symbols(word), leet.replace("1", "i"), leet.replace("1", "l"))
-        spellings = [spelling for spelling in dict.fromkeys(candidates) if spelling]
-    for article in _ARABIC_ARTICLES:
-        if word.startswith(article) and len(word) - len(article) >= 2:
-            spellings.append(word[len(article) :])
-            break
-    return spellings
-
-
-def _spellings_and_keys(word: str) -> _Spellings:
-    return [(spelling, _collapse(spelling)) for spelling in _spellings(word)]
-
-
-def _entries(term: str) -> list[_Entry]:
-    """How a term is looked up: by its words in a row and, for several words, as one."""
-    words = tuple(spelling for spelling in map(_without_symbols, _words(term)) if spelling)
+def _entries(term: Term) -> list[_Entry | _DarijaEntry]:
+    """How a term is looked up: a Darija term as Darija writes it; a term in another
+    language by its words in a row and, for several words, as one."""
+    tagged = wordforms.words([(term.term, _EVERY)], emoji=True)
+    words = tuple(filter(None, (wordforms.without_symbols(word) for word, _ in tagged)))
     if not words:
         return []
-    entries = [_Entry(term, words, tuple(map(_collapse, words)))]
-    if len(words) > 1:
-        joined = "".join(words)
-        entries.append(_Entry(term, (joined,), (_collapse(joined),)))
+    entries: list[_Entry | _DarijaEntry] = []
+    if DARIJA in term.languages:
+        entries.append(_DarijaEntry(term, tuple(map(darija.term_keys, words))))
+    if term.languages != (DARIJA,):
+        collapsed = tuple(map(wordforms.collapse, words))
+        entries.append(_Entry(term, words, collapsed))
+        if len(words) > 1:
+            joined = "".join(words)
+            entries.append(_Entry(term, (joined,), (wordforms.collapse(joined),)))
     return entries
-
-
-def _without_symbols(word: str) -> str:
-    return word.translate(_NO_SYMBOLS)
-
-
-def _entry_at(entry: _Entry, words: Sequence[_Spellings], start: int) -> bool:
-    """Whether the comment's words from `start` on are the entry's words."""
-    if start + len(entry.words) > len(words):
-        return False
-    return all(
-        any(
-            key == entry_key and _runs_fit(spelling, entry_word, key)
-            for spelling, key in words[start + offset]
-        )
-        for offset, (entry_word, entry_key) in enumerate(zip(entry.words, entry.keys, strict=True))
-    )
-
-
-def _runs_fit(spelling: str, term_word: str, key: str) -> bool:
-    """Whether a comment's word with the same collapsed `key` as a term's word is that word.
-
-    Short keys need each run as long as the term's or stretched to three or more
-    ("as" is not "ass"; "asss" is); long keys match whatever the runs.
-    """
-    if len(key) >= _LOOSE_MIN_CHARS or spelling == term_word:
-        return True
-    return all(
-        found == listed or found >= _STRETCH
-        for found, listed in zip(_runs(spelling), _runs(term_word), strict=True)
-    )
-
-
-def _runs(spelling: str) -> list[int]:
-    return [len(match.group()) for match in _RUN_OR_SINGLE_RE.finditer(spelling)]

@@ -929,6 +929,11 @@
         document.createTextNode(t("detail_separator")),
         userText("span", "chip-match", reason.match),
       );
+      // What the listed word means, "7mar (« âne », insulte)"; its languages in the tooltip.
+      if (reason.meaning) {
+        chip.append(" ", userText("span", "chip-meaning", `(${reason.meaning})`));
+      }
+      if (Array.isArray(reason.languages)) chip.title += ` · ${reason.languages.join(" ")}`;
     }
     if (reason.detail && reason.code === "language.not_covered") {
       chip.append(document.createTextNode(t("detail_separator") + languageName(reason.detail)));

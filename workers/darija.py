@@ -1,0 +1,90 @@
+"""How Darija writes a word, so that a listed Darija term is found in its spellings.
+
+Darija has no fixed spelling in Latin letters. Writers use digits for Arabic sounds
+(3 = ع, 7 = ح, 9 = ق, 2 = ء, 5 = خ, 8 = غ) or letters for the same sounds ("7mar" and
+"hmar", "9a7ba", "qahba" and "kahba"), double letters for length or emphasis
+("7maaar", "zzamel"), join the article to the word ("l7mar", "el7mar", "al7mar";
+in Arabic script "الحمار") and make plurals with -in, -at or -s ("mkelkhin",
+"9a7bat"; in Arabic script -ين, -ات). Broken plurals ("zwamel") are other words:
+they are listed as terms of their own.
+
+A comment's word is a term's word when their `keys` meet. A key is the word with
+the sounds of `_SOUNDS` read alike (7~h, 9~q~k, 3~a, 5~kh, 8~gh, ch~sh, ou~o~u) and
+every run of a letter read once; the digits stay letters, never leetspeak (3 is
+never e, 7 never t). A comment's word is also tried without its article and as the
+singular of a plural, a term's word without its article ("wld l9a7ba" is found in
+"wld 9a7ba"). What is left keeps `MIN_STEM` letters ("lin" is not "in"; after the
+Arabic article two, as in "الزب").
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+MIN_STEM: Final = 3  # letters a word keeps once its article or plural ending is off
+# The Arabic article and the particles written joined before it ("والقحبة"), longest
+# first; used for Modern Standard Arabic as well. What is left keeps two letters.
+ARABIC_ARTICLES: Final = ("وال", "فال", "بال", "كال", "لل", "ال")
+_LATIN_ARTICLES = ("al", "el", "l")
+# Plural endings, each with the singular endings it replaces ("9a7bat" -> "9a7ba").
+_PLURALS = (("in", ("",)), ("at", ("", "a")), ("s", ("",)), ("ين", ("",)), ("ات", ("", "ه")))
+# Sounds written in several ways, each read as one; two-letter spellings first, so
+# that "kh" is never read as k then h. Upper case cannot clash with folded text.
+_SOUNDS = (
+    ("kh", "X"),
+    ("5", "X"),
+    ("gh", "G"),
+    ("8", "G"),
+    ("sh", "C"),
+    ("ch", "C"),
+    ("ou", "u"),
+    ("o", "u"),
+    ("7", "h"),
+    ("9", "q"),
+    ("k", "q"),
+    ("3", "a"),
+)
+_RUN_RE = re.compile(r"(.)\1+")
+_ARABIC_RE = re.compile("[\u0600-\u06ff]")
+
+
+def keys(word: str) -> frozenset[str]:
+    """The keys a comment's folded word is looked up by: as written, without its
+    article, as a singular, and without both."""
+    word = _once(word)
+    forms = {word, *_without_article(word)}
+    forms.update(singular for form in list(forms) for singular in _singulars(form))
+    return frozenset(map(_key, forms))
+
+
+def term_keys(word: str) -> frozenset[str]:
+    """The keys a term's folded word is listed under: as written and without its article."""
+    word = _once(word)
+    return frozenset(map(_key, {word, *_without_article(word)}))
+
+
+def _key(form: str) -> str:
+    for spelling, sound in _SOUNDS:
+        form = form.replace(spelling, sound)
+    return _once(form)
+
+
+def _once(word: str) -> str:
+    return _RUN_RE.sub(r"\1", word)
+
+
+def _without_article(word: str) -> list[str]:
+    arabic = _ARABIC_RE.search(word) is not None
+    for article in ARABIC_ARTICLES if arabic else _LATIN_ARTICLES:
+        if word.startswith(article) and len(word) - len(article) >= (2 if arabic else MIN_STEM):
+            return [word[len(article) :]]
+    return []
+
+
+def _singulars(word: str) -> list[str]:
+    for plural, endings in _PLURALS:
+        stem = word.removesuffix(plural)
+        if stem != word and len(stem) >= MIN_STEM:
+            return [stem + ending for ending in endings]
+    return []
