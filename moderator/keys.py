@@ -1,15 +1,13 @@
-"""Every Redis key name and stream field name, in one module.
+"""Every Redis key name and consumer group, in one module.
 
-Nobody else builds a key: call these with the configured prefix.
+Nobody else builds a key: call these with the configured prefix. The fields of
+the stream entries are in `moderator.records`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Fields of an entry on the comments stream.
-STREAM_FIELD_ID = "id"
-STREAM_FIELD_ARTICLE = "article_id"
 # The consumer group the workers share on the comments stream.
 WORKERS_GROUP = "workers"
 # The consumer group the service processes share on the webhook outbox.
@@ -84,8 +82,14 @@ class Keys:
         return f"{self.prefix}:queue:{status}"
 
     def wordlist(self, kind: str) -> str:
-        """A word list (banned or suspect) as a Redis set of terms."""
+        """A word list (banned or suspect) as versions before languages stored it, a set
+        of terms: merged into `wordlist_terms` when read (`moderator.storage.wordlists`)."""
         return f"{self.prefix}:wordlist:{kind}"
+
+    def wordlist_terms(self, kind: str) -> str:
+        """A word list (banned or suspect): term -> JSON {"languages": [...], "meaning": ...}
+        (hash)."""
+        return f"{self.prefix}:wordlist:{kind}:terms"
 
     def spam_recent(self, kind: str, digest: str) -> str:
         """Recent comment ids sharing a body, an e-mail hash or an IP (sorted set by time)."""
@@ -99,6 +103,32 @@ class Keys:
     def spam_totals(self) -> str:
         """How many spam and ham comments trained the Bayesian model (hash)."""
         return f"{self.prefix}:spam:totals"
+
+    def text_counts(self, label: str) -> str:
+        """The site model's feature counts for `label` (ham, spam, toxic): bucket -> count."""
+        return f"{self.prefix}:textmodel:v1:counts:{label}"
+
+    @property
+    def text_totals(self) -> str:
+        """The site model's comments and feature totals per label (hash: docs:<label>,
+        features:<label>)."""
+        return f"{self.prefix}:textmodel:v1:totals"
+
+    @property
+    def text_learned(self) -> str:
+        """What each comment taught the site model: comment id -> "<label> <buckets…>"
+        (hash), so a relabel or a forgotten reader subtracts exactly that."""
+        return f"{self.prefix}:textmodel:v1:learned"
+
+    @property
+    def text_seeded(self) -> str:
+        """Set once the site model was seeded from the shipped labelled comments."""
+        return f"{self.prefix}:textmodel:v1:seeded"
+
+    def site_model_outcomes(self, language: str) -> str:
+        """Moderators' later decisions on comments the site model scored in `language`,
+        newest first (a capped list of "p1", "p0" and "n" entries)."""
+        return f"{self.prefix}:textmodel:v1:outcomes:{language}"
 
     def history(self, comment_id: str) -> str:
         """Every decision record of a comment, oldest first (a list; never rewritten)."""

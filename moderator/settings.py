@@ -18,6 +18,7 @@ PREFIX = "MODERATOR_"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 TOXICITY_MODELS = ("original", "unbiased", "multilingual", "original-small", "unbiased-small")
+SITE_MODEL_MODES = ("off", "rank", "publish")
 LOG_FORMATS = ("auto", "json", "console")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LANGUAGES = ("en", "fr", "ar")
@@ -81,6 +82,16 @@ class Settings:
     reclaim_idle_ms: int = 30_000
     max_deliveries: int = 5
     check_budget_ms: int = 250
+    site_model: str = "publish"  # off, rank, or publish once proven per language
+    site_model_seed: bool = True  # learn the shipped labelled comments once per Redis
+    site_model_min_examples: int = 50  # comments learned before the model says anything
+    site_model_toxic_evidence: float = 1.0  # hold at this evidence of toxicity
+    site_model_spam_evidence: float = 4.0  # a spam signal from this evidence of spam
+    site_model_clean_evidence: float = -1.0  # would publish at or below this (both labels)
+    site_model_likely_fine_evidence: float = 1.0  # ranked "likely fine" at or below this
+    site_model_min_decisions: int = 200  # moderators' decisions that measure precision
+    site_model_precision: float = 0.99  # measured precision needed to publish
+    site_model_audit_share: float = 0.05  # of what it would publish, held to keep measuring
     spam_window_s: int = 3600
     burst_window_s: int = 600
     burst_limit: int = 5
@@ -146,6 +157,18 @@ class Settings:
             reclaim_idle_ms=env.integer("RECLAIM_IDLE_MS", 30_000, minimum=100),
             max_deliveries=env.integer("MAX_DELIVERIES", 5, minimum=1, maximum=100),
             check_budget_ms=env.integer("CHECK_BUDGET_MS", 250, minimum=1, maximum=60_000),
+            site_model=env.choice("SITE_MODEL", "publish", SITE_MODEL_MODES),
+            site_model_seed=env.boolean("SITE_MODEL_SEED", True),
+            site_model_min_examples=env.integer("SITE_MODEL_MIN_EXAMPLES", 50, minimum=1),
+            site_model_toxic_evidence=env.number("SITE_MODEL_TOXIC_EVIDENCE", 1.0, -50.0, 50.0),
+            site_model_spam_evidence=env.number("SITE_MODEL_SPAM_EVIDENCE", 4.0, -50.0, 50.0),
+            site_model_clean_evidence=env.number("SITE_MODEL_CLEAN_EVIDENCE", -1.0, -50.0, 50.0),
+            site_model_likely_fine_evidence=env.number(
+                "SITE_MODEL_LIKELY_FINE_EVIDENCE", 1.0, -50.0, 50.0
+            ),
+            site_model_min_decisions=env.integer("SITE_MODEL_MIN_DECISIONS", 200, minimum=1),
+            site_model_precision=env.number("SITE_MODEL_PRECISION", 0.99, 0.5, 1.0),
+            site_model_audit_share=env.number("SITE_MODEL_AUDIT_SHARE", 0.05, 0.0, 1.0),
             spam_window_s=env.integer("SPAM_WINDOW_S", 3600, minimum=1),
             burst_window_s=env.integer("BURST_WINDOW_S", 600, minimum=1),
             burst_limit=env.integer("BURST_LIMIT", 5, minimum=1),

@@ -8,3 +8,10 @@ scripts/setup.sh --tests
 .venv/bin/ruff format --check moderator workers tests
 .venv/bin/mypy
 .venv/bin/pytest "$@"
+# What the workers decide on the held-out comments, fresh and after replaying the
+# train split as moderators' decisions. Printed, not gated: see README, "Measuring decisions".
+if [ "$#" -eq 0 ]; then
+    .venv/bin/moderator eval --set tests/data/comments/heldout.jsonl
+    .venv/bin/moderator eval --set tests/data/comments/heldout.jsonl \
+        --replay tests/data/comments/train.jsonl
+fi

@@ -6,7 +6,6 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import pytest
 import redis.asyncio as aioredis
@@ -16,16 +15,9 @@ from moderator.keys import Keys
 from moderator.local.redis_server import PrivateRedis
 from moderator.settings import Settings
 from moderator.web.app import create_app
-
-if TYPE_CHECKING:
-    from workers.consumer import Worker
-
-VALID = {
-    "article_id": "politique-123",
-    "name": "Amina",
-    "email": "amina@example.ma",
-    "body": "Très bon article, merci.",
-}
+from tests.fakes import FakeToxicity
+from tests.helpers import TOKENS
+from workers.consumer import Worker
 
 
 @pytest.fixture(scope="session")
@@ -56,6 +48,11 @@ def settings(redis_url: str) -> Settings:
             "MODERATOR_RATE_LIMIT_IP": "0",
             "MODERATOR_RATE_LIMIT_EMAIL": "0",
             "MODERATOR_RATE_LIMIT_ARTICLE": "0",
+            # Seeding the site model takes a second per key prefix; its tests turn it on.
+            "MODERATOR_SITE_MODEL_SEED": "false",
+            # A busy CI machine must not turn a slow check into a decision; test_checks
+            # sets its own budget.
+            "MODERATOR_CHECK_BUDGET_MS": "5000",
         }
     )
 
@@ -81,11 +78,6 @@ async def client(aiohttp_client, settings: Settings, redis: aioredis.Redis) -> T
     return await aiohttp_client(create_app(settings))
 
 
-TOKENS = (("amina", "amina-token-0123456789"), ("karim", "karim-token-0123456789"))
-AMINA = {"Authorization": "Bearer amina-token-0123456789"}
-KARIM = {"Authorization": "Bearer karim-token-0123456789"}
-
-
 @pytest.fixture
 def mod_settings(settings: Settings) -> Settings:
     return replace(settings, moderator_tokens=TOKENS, reclaim_idle_ms=100)
@@ -99,14 +91,7 @@ async def api(aiohttp_client, mod_settings: Settings, redis: aioredis.Redis) -> 
 
 @pytest.fixture
 async def worker(redis: aioredis.Redis, mod_settings: Settings) -> Worker:
-    """A worker with the fake toxicity scorer of tests/test_worker.py."""
-    from tests.test_worker import FakeToxicity
-    from workers.consumer import Worker
-
+    """A worker with the fake toxicity scorer of tests/fakes.py."""
     worker = Worker(redis, mod_settings, toxicity=FakeToxicity(), name="w")
     await worker.setup()
     return worker
-
-
-async def stored_keys(redis: aioredis.Redis, settings: Settings) -> list[str]:
-    return [key async for key in redis.scan_iter(f"{settings.key_prefix}:*")]

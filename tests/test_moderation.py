@@ -200,18 +200,84 @@ async def test_word_lists_are_read_and_replaced(
 ) -> None:
     seeded = await (await api.get("/v1/moderation/wordlists/banned", headers=AMINA)).json()
     assert seeded["kind"] == "banned" and seeded["terms"]
+    connard = {"term": "connard", "languages": ["*"], "meaning": "insulte grossière (« imbécile »)"}
+    assert connard in seeded["terms"]
     put = await api.put(
         "/v1/moderation/wordlists/suspect",
         headers=AMINA,
         json={"terms": ["machintruc", "  bidule "]},
     )
-    assert (await put.json())["terms"] == ["bidule", "machintruc"]
+    assert (await put.json())["terms"] == [
+        {"term": "bidule", "languages": ["*"], "meaning": ""},
+        {"term": "machintruc", "languages": ["*"], "meaning": ""},
+    ]
     comment_id = await held(api, worker, body="Encore un machintruc.")
     detail = await (await api.get(f"/v1/moderation/comments/{comment_id}", headers=AMINA)).json()
-    assert {"code": "wordlist.suspect", "match": "machintruc"} in detail["decision"]["reasons"]
+    reasons = detail["decision"]["reasons"]
+    assert {"code": "wordlist.suspect", "match": "machintruc", "languages": ["*"]} in reasons
     bad = await api.put("/v1/moderation/wordlists/suspect", headers=AMINA, json={"terms": [1]})
     assert bad.status == 422
     assert (await api.get("/v1/moderation/wordlists/other", headers=AMINA)).status == 404
+
+
+async def test_word_list_terms_carry_their_languages_and_meaning(
+    api: TestClient, worker: Worker
+) -> None:
+    """A term is held only in its languages, and its reason says where it insults and
+    what it means; plain strings and objects mix in one list."""
+    machin = {"term": "machintruc", "languages": ["fr"], "meaning": "mot inventé, insulte"}
+    put = await api.put(
+        "/v1/moderation/wordlists/suspect",
+        headers=AMINA,
+        json={"terms": ["bidule", machin, {"term": "truc", "languages": ["ary", "fr"]}]},
+    )
+    listed = [
+        {"term": "bidule", "languages": ["*"], "meaning": ""},
+        machin,
+        {"term": "truc", "languages": ["fr", "ary"], "meaning": ""},
+    ]
+    assert (await put.json())["terms"] == listed
+    got = await (await api.get("/v1/moderation/wordlists/suspect", headers=AMINA)).json()
+    assert got == {"kind": "suspect", "terms": listed}
+    french = await held(api, worker, body="Encore un machintruc dans cet article.")
+    english = await held(api, worker, body="This machintruc is a great article, thanks.")
+    detail = await (await api.get(f"/v1/moderation/comments/{french}", headers=AMINA)).json()
+    assert detail["decision"]["reasons"] == [
+        {
+            "code": "wordlist.suspect",
+            "match": "machintruc",
+            "languages": ["fr"],
+            "meaning": "mot inventé, insulte",
+        }
+    ]
+    detail = await (await api.get(f"/v1/moderation/comments/{english}", headers=AMINA)).json()
+    assert detail["decision"]["decision"] == "published"
+
+
+async def test_word_list_terms_are_checked_one_by_one(api: TestClient) -> None:
+    bad = await api.put(
+        "/v1/moderation/wordlists/suspect",
+        headers=AMINA,
+        json={
+            "terms": [
+                "ok",
+                {"term": "es", "languages": ["es"]},
+                {"term": "", "languages": []},
+                {"term": "long", "meaning": "x" * 201},
+                {"term": "typed", "meaning": 3},
+            ]
+        },
+    )
+    assert bad.status == 422
+    assert [(e["field"], e["code"]) for e in (await bad.json())["errors"]] == [
+        ("terms[1].languages", "invalid_choice"),
+        ("terms[2]", "invalid_terms"),
+        ("terms[2].languages", "invalid_choice"),
+        ("terms[3].meaning", "too_long"),
+        ("terms[4].meaning", "invalid_type"),
+    ]
+    got = await (await api.get("/v1/moderation/wordlists/suspect", headers=AMINA)).json()
+    assert "ok" not in [term["term"] for term in got["terms"]]  # nothing was replaced
 
 
 async def test_stats_show_queues_reasons_languages_and_overrides(

@@ -22,8 +22,8 @@ from moderator.operations.report import CSV_COLUMNS
 from moderator.settings import Settings
 from moderator.web.app import create_app
 from moderator.web.page import ASSETS, CONTENT_SECURITY_POLICY
-from tests.conftest import VALID
-from tests.test_worker import FakeToxicity
+from tests.fakes import FakeToxicity
+from tests.helpers import VALID
 from workers.consumer import Worker
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -254,6 +254,22 @@ async def test_markup_in_matched_words_and_reasons_is_shown_as_text(page: Page, 
         f"{site.url}/v1/comments", json={**VALID, "article_id": "<script>x</script>"}
     ) as refused:
         assert refused.status == 422
+
+
+async def test_a_matched_word_is_shown_with_its_meaning(page: Page, site: Site) -> None:
+    """The reason chip of a word-list match says what the word means; its languages are
+    in the chip's tooltip."""
+    term = {"term": "machintruc", "languages": ["fr"], "meaning": "mot inventé pour le test"}
+    async with site.http.put(
+        f"{site.url}/v1/moderation/wordlists/suspect", json={"terms": [term]}, headers=AUTH
+    ) as response:
+        assert response.status == 200, await response.text()
+    (comment_id,) = await site.seed({"body": "Encore un machintruc dans cet article."})
+    await sign_in(page)
+    chip = item(page, comment_id).locator(".chip-wordlist")
+    await expect(chip).to_contain_text("suspect word · machintruc (mot inventé pour le test)")
+    await expect(chip).to_have_attribute("title", "wordlist.suspect · fr")
+    await expect(item(page, comment_id).locator(".body mark")).to_have_text("machintruc")
 
 
 async def test_arabic_comments_read_right_to_left(page: Page, site: Site) -> None:

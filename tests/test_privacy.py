@@ -26,40 +26,20 @@ from moderator.storage import privacy
 from moderator.storage.comments import Store
 from moderator.storage.decisions import Decision, DecisionStore
 from moderator.web.app import create_app
-from tests.conftest import VALID
+from tests.fakes import FakeToxicity
+from tests.helpers import VALID, env_for, run_module, submit
 from workers.consumer import Worker
 from workers.spam.scorer import SpamScorer
-from workers.toxicity.scorer import ModelInfo
 
 AMINA = "amina@example.ma"
 CALM = "Très bon article sur la réforme, merci pour ce travail."
 INSULT = "You are an idiot and this article is garbage."
 
 
-class FakeToxicity:
-    """Insults on the word "idiot"; otherwise calm (as in tests/test_worker.py)."""
-
-    info = ModelInfo(name="detoxify/fake", checkpoint_sha256="0" * 64)
-    labels = ("toxicity", "severe_toxicity", "obscene", "identity_attack", "insult", "threat")
-
-    def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
-        return [
-            {label: 0.93 if "idiot" in text and label in ("toxicity", "insult") else 0.01
-             for label in self.labels}
-            for text in texts
-        ]  # fmt: skip
-
-
 async def worker_for(redis: aioredis.Redis, settings: Settings) -> Worker:
     worker = Worker(redis, settings, toxicity=FakeToxicity(), name="w")
     await worker.setup()
     return worker
-
-
-async def submit(client: TestClient, **fields: Any) -> str:
-    response = await client.post("/v1/comments", json={**VALID, **fields})
-    assert response.status == 202, await response.text()
-    return str((await response.json())["id"])
 
 
 async def feed_ids(client: TestClient, article_id: str = "politique-123") -> list[str]:
@@ -490,9 +470,6 @@ async def test_forget_through_the_api_and_the_command(
     redis: aioredis.Redis,
     keys: Keys,  # type: ignore[no-untyped-def]
 ) -> None:
-    import os
-    import subprocess
-    import sys
 
     api = await aiohttp_client(
         create_app(replace(settings, moderator_tokens=(("amina", "amina-token-0123456789"),)))
@@ -506,18 +483,13 @@ async def test_forget_through_the_api_and_the_command(
     assert await response.json() == {"comments": 1, "taken_down": 0}  # it was pending
     assert (await api.post("/v1/moderation/forget", json={}, headers=auth)).status == 422
     assert (await api.post("/v1/moderation/forget", json={"email": "x@y.ma"})).status == 401
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATOR_")}
-    env.update(
-        MODERATOR_REDIS_URL=settings.effective_redis_url, MODERATOR_KEY_PREFIX=settings.key_prefix
-    )
     result = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "moderator", "forget", "-"],
-        env=env,
+        run_module,
+        "moderator",
+        "forget",
+        "-",
+        env=env_for(settings),
         input="also-gone@example.ma\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"comments": 1, "taken_down": 0}

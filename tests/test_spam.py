@@ -13,7 +13,9 @@ import redis.asyncio as aioredis
 from moderator.domain import Comment, new_comment_id
 from moderator.keys import Keys
 from moderator.settings import Settings
-from workers.spam.scorer import BAYES_MIN_EXAMPLES, WEIGHTS, SpamResult, SpamScorer
+from workers.spam.bayes import BAYES_MIN_EXAMPLES
+from workers.spam.scorer import SpamScorer
+from workers.spam.signals import WEIGHTS, SpamResult
 
 BASE = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -16,41 +16,9 @@ from aiohttp.test_utils import TestClient
 from moderator.domain import Status
 from moderator.keys import Keys
 from moderator.settings import Settings
-from tests.conftest import VALID
+from tests.fakes import FakeToxicity
+from tests.helpers import codes, decision_of, submit
 from workers.consumer import Worker
-from workers.toxicity.scorer import ModelInfo
-
-LABELS = (
-    "toxicity",
-    "severe_toxicity",
-    "obscene",
-    "identity_attack",
-    "insult",
-    "threat",
-    "sexual_explicit",
-)
-
-
-class FakeToxicity:
-    """Insults on the word "idiot"; fails on "POISON"; otherwise calm."""
-
-    info = ModelInfo(name="detoxify/fake", checkpoint_sha256="0" * 64)
-    labels = LABELS
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
-        self.calls += 1
-        if any("POISON" in text for text in texts):
-            raise RuntimeError("the model choked on this comment")
-        return [
-            {
-                label: (0.93 if "idiot" in text and label in ("toxicity", "insult") else 0.01)
-                for label in LABELS
-            }
-            for text in texts
-        ]
 
 
 @pytest.fixture
@@ -65,22 +33,6 @@ def make_worker(redis: aioredis.Redis, worker_settings: Settings) -> Callable[..
         return Worker(redis, worker_settings, name=name, **kwargs)
 
     return make
-
-
-async def submit(client: TestClient, **fields: Any) -> str:
-    response = await client.post("/v1/comments", json={**VALID, **fields})
-    assert response.status == 202, await response.text()
-    return str((await response.json())["id"])
-
-
-async def decision_of(redis: aioredis.Redis, keys: Keys, comment_id: str) -> dict[str, Any]:
-    raw = await redis.hget(keys.comment(comment_id), "decision")
-    assert raw, f"{comment_id} has no decision"
-    return dict(json.loads(raw))
-
-
-def codes(decision: dict[str, Any]) -> list[str]:
-    return [reason["code"] for reason in decision["reasons"]]
 
 
 async def test_clean_french_comment_is_published_in_its_feed(
@@ -99,7 +51,7 @@ async def test_clean_french_comment_is_published_in_its_feed(
     assert decision["language"] == {"code": "fr", "script": "latin"}
     assert decision["model"] == {"name": "detoxify/fake", "checkpoint_sha256": "0" * 64}
     assert len(decision["policy"]) == 64
-    assert set(decision["scores"]) == {"toxicity", "spam"}
+    assert set(decision["scores"]) == {"toxicity", "spam", "site_model"}
     feed = await (await client.get("/v1/articles/politique-123/comments")).json()
     assert [item["id"] for item in feed["items"]] == [comment_id]
     item = feed["items"][0]
@@ -151,10 +103,11 @@ async def test_banned_word_rejects_and_suspect_word_holds(
     await worker.drain()
     rejected = await decision_of(redis, keys, banned)
     assert rejected["decision"] == "rejected"
-    assert {"code": "wordlist.banned", "match": "zorglub"} in rejected["reasons"]
+    banned_reason = {"code": "wordlist.banned", "match": "zorglub", "languages": ["*"]}
+    assert banned_reason in rejected["reasons"]
     held = await decision_of(redis, keys, suspect)
     assert held["decision"] == "held"
-    assert {"code": "wordlist.suspect", "match": "bidule"} in held["reasons"]
+    assert {"code": "wordlist.suspect", "match": "bidule", "languages": ["*"]} in held["reasons"]
 
 
 async def test_word_list_change_applies_to_the_next_comment(

@@ -1,8 +1,9 @@
 """The checks a worker runs on a comment's own text, each comment under a time budget.
 
 Language, word lists and the spam signals of the text are CPU work on text a
-reader controls. They run off the event loop (`asyncio.to_thread`), so the
-worker's heartbeat and the rest of its batch go on, and each comment gets
+reader controls (language first: the word lists find each term only in the
+languages where it insults). They run off the event loop (`asyncio.to_thread`),
+so the worker's heartbeat and the rest of its batch go on, and each comment gets
 `Settings.check_budget_ms`: a check still running past it is recorded as
 failed, the comment is held with `check_failed.<check>` (never a silent pass),
 and the batch goes on. The thread itself cannot be stopped and finishes on its
@@ -25,6 +26,8 @@ from typing import Any, Final
 import structlog
 
 from moderator.domain import Comment
+from moderator.storage.wordlists import Term
+from workers import textmodel
 from workers.language import Language, detect
 from workers.spam.scorer import NO_TEXT_SIGNALS, TextSignals, text_signals
 from workers.wordlists import WordList
@@ -32,7 +35,7 @@ from workers.wordlists import WordList
 log = structlog.get_logger()
 
 # In the order they run; a timed-out comment fails the one running and those after it.
-CHECKS: Final = ("language", "wordlists", "spam")
+CHECKS: Final = ("language", "wordlists", "spam", "site_model")
 NOT_CHECKED: Final = Language("und", "none")
 
 
@@ -41,9 +44,10 @@ class TextChecks:
     """What the text checks found for one comment, and which of them failed."""
 
     language: Language
-    banned: tuple[str, ...]
-    suspect: tuple[str, ...]
+    banned: tuple[Term, ...]
+    suspect: tuple[Term, ...]
     spam: TextSignals
+    features: dict[int, str] | None = None  # the site model's n-grams (`workers.textmodel`)
     failed: tuple[str, ...] = ()
 
 
@@ -52,9 +56,13 @@ def run_text_checks(
 ) -> None:
     """Run each check in turn, storing its result in `found` as soon as it is known."""
     text = f"{comment.name}\n{comment.body}"
-    found["language"] = detect(comment.body)
-    found["wordlists"] = (tuple(banned.matches(text)), tuple(suspect.matches(text)))
+    found["language"] = language = detect(comment.body)
+    found["wordlists"] = (  # each term in the languages where it insults
+        tuple(banned.matches(text, language.code)),
+        tuple(suspect.matches(text, language.code)),
+    )
     found["spam"] = text_signals(comment)
+    found["site_model"] = textmodel.features(comment.body)
 
 
 async def text_checks(
@@ -86,6 +94,7 @@ async def text_checks(
         banned=banned_found,
         suspect=suspect_found,
         spam=found.get("spam", NO_TEXT_SIGNALS),
+        features=found.get("site_model"),
         failed=failed,
     )
 

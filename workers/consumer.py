@@ -26,16 +26,20 @@ import structlog
 from redis.exceptions import RedisError, ResponseError
 
 from moderator.domain import Comment, Status, utc_now
-from moderator.keys import STREAM_FIELD_ARTICLE, STREAM_FIELD_ID, TRAINERS_GROUP, Keys
+from moderator.keys import TRAINERS_GROUP, Keys
 from moderator.operations import fleet as ops
+from moderator.records import AUTO, DeadLetter, QueuedComment, stream_fields
 from moderator.settings import Settings
 from moderator.storage.decisions import Decision, DecisionStore
 from workers import wordstore
-from workers.checks import text_checks
-from workers.policy import Checks, Policy
-from workers.shadow import evaluation as shadow
-from workers.spam.scorer import SpamScorer
+from workers.checks import TextChecks, text_checks
+from workers.policy import Checks, Policy, rank, would_publish
+from workers.shadow.live import LiveShadow
+from workers.shadow.overrides import active_policy
+from workers.sitemodel import SiteModel, Verdict
+from workers.spam.scorer import SpamScorer, content_evidence
 from workers.toxicity.scorer import ToxicityScorer
+from workers.training import Trainer
 
 log = structlog.get_logger()
 
@@ -69,7 +73,13 @@ class Worker:
         self._spam = spam or SpamScorer(redis, self._keys, settings)
         self._decisions = DecisionStore(redis, self._keys, webhooks=bool(settings.webhook_url))
         self._lists = wordstore.WordLists(redis, self._keys)
-        self._shadow = shadow.LiveShadow(redis, self._keys)
+        self._shadow = LiveShadow(redis, self._keys)
+        self._site = (
+            SiteModel(redis, self._keys, settings) if settings.site_model != "off" else None
+        )
+        self._trainer = Trainer(
+            redis, self._keys, settings, spam=self._spam, site=self._site, name=name
+        )
         self._stopping = asyncio.Event()
 
     async def setup(self) -> None:
@@ -84,6 +94,7 @@ class Worker:
                 if "BUSYGROUP" not in str(exc):
                     raise
         await self._lists.seed()
+        await self._trainer.seed()
 
     def stop(self) -> None:
         """Finish the batch in hand, acknowledge it, then return from `run`."""
@@ -147,20 +158,15 @@ class Worker:
         return total
 
     async def _learn(self) -> None:
-        """Train the spam model on moderators' verdicts before scoring the next batch."""
-        response = await self._redis.xreadgroup(
-            TRAINERS_GROUP, self.name, {self._keys.spam_training: ">"}, count=100
+        """Learn moderators' verdicts before scoring the next batch (`workers.training`)."""
+        await self._trainer.step()
+
+    async def _verdicts(self, texts: Sequence[TextChecks]) -> list[Verdict | None]:
+        if self._site is None:
+            return [None] * len(texts)
+        return await self._site.verdicts(
+            [t.features for t in texts], [t.language.code for t in texts]
         )
-        streams = cast(list[tuple[str, list[tuple[str, dict[str, str]]]]], response or [])
-        for _, entries in streams:
-            for entry_id, fields in entries:
-                body = await self._redis.hget(self._keys.comment(fields["comment_id"]), "body")
-                if body:
-                    await self._spam.learn(str(body), spam=fields.get("label") == "spam")
-                await self._redis.xack(self._keys.spam_training, TRAINERS_GROUP, entry_id)
-                log.info(
-                    "spam_model_trained", comment_id=fields["comment_id"], label=fields.get("label")
-                )
 
     async def _reclaim(self) -> list[Entry]:
         reply = await self._redis.xautoclaim(
@@ -232,19 +238,20 @@ class Worker:
         comments = [comment for _, comment in todo]
         banned, suspect = await self._lists.current()
         # Settings, with promoted overrides (`moderator shadow --promote`) on top.
-        policy = await shadow.active_policy(
-            self._redis, self._keys, self._settings, (banned, suspect)
-        )
+        policy = await active_policy(self._redis, self._keys, self._settings, (banned, suspect))
         digest = policy.digest()
         shadow_policy = await self._shadow.policy(policy, digest)  # live shadow mode, or None
         budget_s = self._settings.check_budget_ms / 1000
         texts = [await text_checks(c, banned, suspect, budget_s=budget_s) for c in comments]
+        verdicts = await self._verdicts(texts)
         toxicity = await self._score_toxicity(todo)
-        spam = await self._spam.score_many(comments, [t.spam for t in texts])
+        spam = await self._spam.score_many(
+            comments, [t.spam for t in texts], [content_evidence(v) for v in verdicts]
+        )
         per_comment_ms = (time.perf_counter() - started) * 1000 / len(todo)
         outcomes: list[tuple[str, list[str]]] = []
-        for (entry, comment), tox, spam_result, found in zip(
-            todo, toxicity, spam, texts, strict=True
+        for (entry, comment), tox, spam_result, found, verdict in zip(
+            todo, toxicity, spam, texts, verdicts, strict=True
         ):
             if isinstance(tox, BaseException):
                 await self._record_failure(entry, tox)
@@ -257,6 +264,7 @@ class Worker:
                 banned=found.banned,
                 suspect=found.suspect,
                 failed=found.failed,
+                site=verdict,
             )
             outcomes.append(
                 await self._decide(entry, comment, policy, digest, checks, per_comment_ms)
@@ -302,15 +310,24 @@ class Worker:
         scores: dict[str, Any] = {"spam": checks.spam.to_dict()}
         if checks.toxicity is not None:
             scores["toxicity"] = {k: round(v, 4) for k, v in checks.toxicity.items()}
+        extra: dict[str, Any] = {}
+        if checks.site is not None:
+            scores["site_model"] = {
+                **checks.site.to_dict(),
+                "would_publish": would_publish(policy, checks, status, reasons),
+            }
+            if status == Status.HELD:
+                extra["rank"] = rank(reasons, checks.site)
         decision = Decision(
             decision=status,
-            by="auto",
+            by=AUTO,
             at=utc_now(),
             reasons=reasons,
             policy=digest,
             language=checks.language.to_dict(),
             scores=scores,
             model=self._toxicity.info.to_dict() if self._toxicity is not None else None,
+            extra=extra,
         )
         # Shielded: a SIGTERM or a cancelled batch never leaves a decision half-applied.
         applied = await asyncio.shield(
@@ -353,19 +370,17 @@ class Worker:
         if error is None:
             recorded = await self._redis.get(keys.failure(entry.entry_id))
             error = str(recorded) if recorded else "unknown error"
+        letter = DeadLetter(
+            entry_id=entry.entry_id,
+            comment_id=entry.comment_id,
+            article_id=entry.article_id,
+            deliveries=entry.deliveries,
+            error=error,
+            at=utc_now(),
+            worker=self.name,
+        )
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.xadd(
-                keys.dead_letters,
-                {
-                    "entry_id": entry.entry_id,
-                    STREAM_FIELD_ID: entry.comment_id,
-                    STREAM_FIELD_ARTICLE: entry.article_id,
-                    "deliveries": str(entry.deliveries),
-                    "error": error,
-                    "at": utc_now(),
-                    "worker": self.name,
-                },
-            )
+            pipe.xadd(keys.dead_letters, stream_fields(letter))
             pipe.xack(keys.comments_stream, keys.workers_group, entry.entry_id)
             pipe.delete(keys.failure(entry.entry_id))
             await pipe.execute()
@@ -378,4 +393,5 @@ class Worker:
 
 
 def _entry(entry_id: str, fields: dict[str, str]) -> Entry:
-    return Entry(entry_id, fields.get(STREAM_FIELD_ID, ""), fields.get(STREAM_FIELD_ARTICLE, ""))
+    queued = QueuedComment.from_fields(fields)
+    return Entry(entry_id, queued.comment_id, queued.article_id)

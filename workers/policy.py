@@ -1,23 +1,28 @@
 """The policy: from a comment's checks to published, held or rejected, with every reason.
 
 Scores select what a human reviews; the model alone never rejects. Rejected
-outright: a banned word, or near-certain spam (still reviewable). Held: a
-detoxify label at its threshold, a suspect word, likely spam, a language the
-model does not read, or a check that failed. Otherwise published.
+outright: a banned word (an emoji alone never rejects: a banned one holds), or
+near-certain spam (still reviewable). Held: a detoxify label at its threshold, a
+suspect word, likely spam, a language the model does not read, or a check that
+failed, or what the site model finds toxic (`workers.sitemodel`). A comment in a
+language no toxicity model reads is published only when the site model, proven on
+that language, finds it clean. Otherwise published.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from moderator.domain import Status
 from moderator.settings import Settings
 from moderator.storage.decisions import Reason
+from moderator.storage.wordlists import Term
 from workers.language import Language
-from workers.spam.scorer import SpamResult
+from workers.sitemodel import Verdict
+from workers.spam.signals import SpamResult
 from workers.wordlists import WordList
 
 # Languages each detoxify model was trained to read. "und" (no words to
@@ -39,9 +44,10 @@ class Checks:
     language: Language
     toxicity: Mapping[str, float] | None  # None: the toxicity check could not run
     spam: SpamResult
-    banned: tuple[str, ...] = ()
-    suspect: tuple[str, ...] = ()
+    banned: tuple[Term, ...] = ()  # the listed terms found (`WordList.matches`)
+    suspect: tuple[Term, ...] = ()
     failed: tuple[str, ...] = ()  # text checks that did not finish (`workers.checks`)
+    site: Verdict | None = None  # the site model's verdict, when it is on and could score
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +59,7 @@ class Policy:
     language_not_covered: str  # "hold" or "score"
     banned: WordList
     suspect: WordList
+    site_model: str = "publish"  # off, rank, publish (`Settings.site_model`)
 
     @classmethod
     def from_settings(cls, settings: Settings, banned: WordList, suspect: WordList) -> Policy:
@@ -64,6 +71,7 @@ class Policy:
             language_not_covered=settings.language_not_covered,
             banned=banned,
             suspect=suspect,
+            site_model=settings.site_model,
         )
 
     @property
@@ -71,15 +79,17 @@ class Policy:
         return MODEL_LANGUAGES[self.model_type] | {"und"}
 
     def digest(self) -> str:
-        """sha256 of the thresholds and lists in force: which policy made a decision."""
+        """sha256 of the thresholds and lists in force (each term with its languages):
+        which policy made a decision."""
         canonical = json.dumps(
             {
                 "thresholds": dict(sorted(self.thresholds.items())),
                 "spam": [self.spam_hold, self.spam_reject],
                 "model_type": self.model_type,
                 "language_not_covered": self.language_not_covered,
-                "banned": list(self.banned.terms),
-                "suspect": list(self.suspect.terms),
+                "site_model": self.site_model,
+                "banned": [[t.term, list(t.languages)] for t in self.banned.entries],
+                "suspect": [[t.term, list(t.languages)] for t in self.suspect.entries],
             },
             sort_keys=True,
             ensure_ascii=False,
@@ -87,7 +97,7 @@ class Policy:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def decide(self, checks: Checks) -> tuple[Status, tuple[Reason, ...]]:
-        reject = [Reason("wordlist.banned", match=term) for term in checks.banned]
+        reject = [_listed("wordlist.banned", t) for t in checks.banned if not t.wordless]
         hold: list[Reason] = []
         spam = checks.spam.score
         if spam >= self.spam_reject:
@@ -95,18 +105,35 @@ class Policy:
         elif spam >= self.spam_hold:
             hold.append(Reason("spam.likely", score=spam, threshold=self.spam_hold))
         hold.extend(self._toxicity_reasons(checks.toxicity))
-        hold.extend(Reason("wordlist.suspect", match=term) for term in checks.suspect)
+        hold.extend(_listed("wordlist.banned", t) for t in checks.banned if t.wordless)
+        hold.extend(_listed("wordlist.suspect", term) for term in checks.suspect)
         hold.extend(Reason(f"check_failed.{check}") for check in checks.failed)
+        site = checks.site if self.site_model != "off" else None
+        if site is not None and site.toxic:
+            evidence = site.prediction.evidence["toxic"]
+            hold.append(Reason("site_model.toxic", score=evidence, detail=_clues(site)))
         if (
             self.language_not_covered == "hold"
             and checks.language.code not in self.covered_languages
         ):
-            hold.append(Reason("language.not_covered", detail=checks.language.code))
+            hold.extend(self._language_reasons(checks.language.code, site, reject or hold))
         if reject:
             return Status.REJECTED, (*reject, *hold)
         if hold:
             return Status.HELD, tuple(hold)
         return Status.PUBLISHED, ()
+
+    def _language_reasons(
+        self, code: str, site: Verdict | None, other: Sequence[Reason]
+    ) -> list[Reason]:
+        """Held for its language, unless the site model, proven here, finds it clean."""
+        if site is None or not site.clean or other:
+            return [Reason("language.not_covered", detail=code)]
+        if self.site_model != "publish" or not site.proven:
+            return [Reason("site_model.unproven", detail=code)]
+        if site.audit_sample:
+            return [Reason("site_model.audit_sample", detail=code)]
+        return []  # published by the site model: its verdict is in the record's scores
 
     def _toxicity_reasons(self, scores: Mapping[str, float] | None) -> list[Reason]:
         if scores is None:
@@ -116,3 +143,44 @@ class Policy:
             for label, score in sorted(scores.items(), key=lambda item: -item[1])
             if label in self.thresholds and score >= self.thresholds[label]
         ]
+
+
+def _listed(code: str, term: Term) -> Reason:
+    """A word-list reason: the term, where it insults and what it means."""
+    return Reason(code, match=term.term, languages=term.languages, meaning=term.meaning or None)
+
+
+def _clues(site: Verdict) -> str | None:
+    return ", ".join(site.prediction.clues) or None
+
+
+# The reasons that mean "held only because no toxicity model reads the language".
+LANGUAGE_ONLY = frozenset(
+    {"language.not_covered", "site_model.unproven", "site_model.audit_sample"}
+)
+
+
+def rank(reasons: Sequence[Reason], site: Verdict | None) -> str | None:
+    """How a held comment ranks in the queue: "likely_fine" when it is held for its
+    language alone and the site model finds it clean enough, else "suspect"; None when
+    the site model did not score it."""
+    if site is None:
+        return None
+    language_only = all(reason.code in LANGUAGE_ONLY for reason in reasons)
+    return "likely_fine" if language_only and site.likely_fine else "suspect"
+
+
+def would_publish(
+    policy: Policy, checks: Checks, status: Status, reasons: Sequence[Reason]
+) -> bool:
+    """Whether the site model publishes this comment, or would once proven: what its
+    precision is measured on (a comment it finds clean but held for other reasons is
+    not its call)."""
+    if checks.site is None or not checks.site.clean:
+        return False
+    if checks.language.code in policy.covered_languages:
+        return False
+    if status == Status.PUBLISHED:
+        return True
+    codes = {reason.code for reason in reasons}
+    return status == Status.HELD and codes <= {"site_model.unproven", "site_model.audit_sample"}

@@ -47,8 +47,10 @@ from moderator import logs
 from moderator.domain import Status, utc_now
 from moderator.keys import Keys
 from moderator.logs import ip_digest
+from moderator.records import AuditEntry, stream_fields
 from moderator.settings import Settings
 from moderator.storage.decisions import Decision, DecisionStore, Reason
+from moderator.storage.textcounts import TextCounts
 from moderator.web.state import STORE
 
 log = structlog.get_logger()
@@ -105,7 +107,8 @@ async def forget(
     redis: aioredis.Redis, keys: Keys, settings: Settings, email: str, *, by: str
 ) -> ForgetResult:
     """Take down and anonymise every comment of `email` (any case), delete its spam
-    counters, and record the request in the audit stream without the address.
+    counters, subtract what its comments taught the site model, and record the
+    request in the audit stream without the address.
 
     Raises `ValueError` for a blank address."""
     normalized = normalise_email(email)
@@ -126,17 +129,17 @@ async def forget(
         if await _retire(redis, keys, decisions, row, by=by, at=at) == Status.PUBLISHED:
             taken_down += 1
     await _erase(redis, keys, settings, found, digest, at=at)
+    # What their comments taught the site model goes with them.
+    await TextCounts(redis, keys).forget([str(row["id"]) for _, row in found])
     result = ForgetResult(comments=len(found), taken_down=taken_down)
-    await redis.xadd(
-        keys.audit,
-        {
-            "action": FORGET_ACTION,
-            "by": by,
-            "at": at,
-            "comments": str(result.comments),
-            "taken_down": str(result.taken_down),
-        },
+    entry = AuditEntry(
+        action=FORGET_ACTION,
+        by=by,
+        at=at,
+        comments=result.comments,
+        taken_down=result.taken_down,
     )
+    await redis.xadd(keys.audit, stream_fields(entry))
     log.info("reader_forgotten", by=by, comments=result.comments, taken_down=result.taken_down)
     return result
 

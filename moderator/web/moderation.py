@@ -18,18 +18,21 @@ from moderator.keys import Keys
 from moderator.operations.stats import collect as system_stats
 from moderator.storage import privacy
 from moderator.storage.review import ACTIONS, QUEUE_STATES, Filters, Review
+from moderator.storage.wordlists import KINDS as WORDLIST_KINDS
+from moderator.storage.wordlists import WordListStore
 from moderator.web.problems import Problem
 from moderator.web.state import REVIEW, SETTINGS, STORE
 from moderator.web.validation import (
     FieldError,
     article_id_error,
-    clean_term,
     clean_text,
     page_limit,
 )
+from moderator.web.wordlist_input import wordlist_terms
 
-WORDLIST_KINDS = ("banned", "suspect")
-MAX_TERMS, MAX_BULK = 5000, 200
+MAX_BULK = 200
+# A rejection's reason → what the models learn from it.
+TRAINING_LABELS = {"spam": "spam", "abusive": "toxic"}
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 
 
@@ -91,9 +94,9 @@ async def decide(request: web.Request) -> web.Response:
     """Approve, reject or take down one comment; 409 when it moved since it was seen."""
     moderator = moderator_of(request)
     comment_id = _comment_id(request)
-    action, seen, note, spam = _decision_input(await _json_object(request))
+    action, seen, note, kind = _decision_input(await _json_object(request))
     logs.bind(comment_id=comment_id, action=action)
-    result = await _apply(request.app[REVIEW], comment_id, action, seen, moderator, note, spam)
+    result = await _apply(request.app[REVIEW], comment_id, action, seen, moderator, note, kind)
     if result["outcome"] == "not_found":
         raise Problem(404, "not_found")
     if result["outcome"] == "conflict":
@@ -107,7 +110,7 @@ async def decide_many(request: web.Request) -> web.Response:
     """The same action on many comments, one result per id."""
     moderator = moderator_of(request)
     body = await _json_object(request)
-    action, _, note, spam = _decision_input({**body, "from_status": None})
+    action, _, note, kind = _decision_input({**body, "from_status": None})
     items = body.get("items")
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_BULK:
         raise Problem(422, "validation", errors=[FieldError("items", "invalid_items", MAX_BULK)])
@@ -138,7 +141,7 @@ async def decide_many(request: web.Request) -> web.Response:
             {
                 "id": comment_id,
                 **await _apply(
-                    request.app[REVIEW], comment_id, action, seen, moderator, note, spam
+                    request.app[REVIEW], comment_id, action, seen, moderator, note, kind
                 ),
             }
         )
@@ -152,17 +155,19 @@ async def _apply(
     seen: Status | None,
     moderator: str,
     note: str | None,
-    spam: bool,
+    kind: str | None,
 ) -> dict[str, Any]:
     applied, overridden = await review.decide(comment_id, action, seen, moderator, note)
     if applied.outcome == "missing":
         return {"outcome": "not_found", "status": None}
     if applied.outcome != "ok":
         return {"outcome": "conflict", "status": applied.status}
+    # The verdict teaches the models (workers.training): approved, spam, abusive, or a
+    # rejection with no reason, which teaches nothing but still measures the site model.
     if action == "approve" and overridden == Status.HELD:
         await review.train(comment_id, "ham")
-    elif action in ("reject", "takedown") and spam:
-        await review.train(comment_id, "spam")
+    elif action in ("reject", "takedown"):
+        await review.train(comment_id, TRAINING_LABELS.get(kind or "", "rejected"))
     return {"outcome": "ok", "status": applied.status, "decided_at": domain.utc_now()}
 
 
@@ -185,18 +190,25 @@ async def audit(request: web.Request) -> web.Response:
 
 
 async def get_wordlist(request: web.Request) -> web.Response:
+    """A word list: each term with its languages and meaning, sorted."""
     moderator_of(request)
     kind = _wordlist_kind(request)
-    return web.json_response({"kind": kind, "terms": await request.app[REVIEW].wordlist(kind)})
+    terms = await _wordlists(request).read(kind)
+    return web.json_response({"kind": kind, "terms": [term.to_dict() for term in terms]})
 
 
 async def put_wordlist(request: web.Request) -> web.Response:
-    """Replace a word list; the next comment scored uses it."""
+    """Replace a word list; the next comment scored uses it. A term is a string (in
+    every language, no meaning) or {"term", "languages", "meaning"}."""
     moderator = moderator_of(request)
     kind = _wordlist_kind(request)
-    terms = _terms((await _json_object(request)).get("terms"))
-    await request.app[REVIEW].replace_wordlist(kind, terms, moderator)
-    return web.json_response({"kind": kind, "terms": sorted(terms)})
+    terms = wordlist_terms((await _json_object(request)).get("terms"))
+    await _wordlists(request).replace(kind, terms, by=f"moderator:{moderator}")
+    return web.json_response({"kind": kind, "terms": [term.to_dict() for term in terms]})
+
+
+def _wordlists(request: web.Request) -> WordListStore:
+    return WordListStore(request.app[STORE].redis, Keys(request.app[SETTINGS].key_prefix))
 
 
 async def forget(request: web.Request) -> web.Response:
@@ -241,7 +253,9 @@ async def _json_object(request: web.Request) -> dict[str, Any]:
     return data
 
 
-def _decision_input(body: dict[str, Any]) -> tuple[str, Status | None, str | None, bool]:
+def _decision_input(
+    body: dict[str, Any],
+) -> tuple[str, Status | None, str | None, str | None]:
     errors: list[FieldError] = []
     action = _choice(body.get("action"), list(ACTIONS), "action", errors)
     seen = None
@@ -256,26 +270,18 @@ def _decision_input(body: dict[str, Any]) -> tuple[str, Status | None, str | Non
         except Exception:
             errors.append(FieldError("reason", "invalid_type"))
             note = None
-    spam = body.get("spam", False)
-    if not isinstance(spam, bool):
-        errors.append(FieldError("spam", "invalid_type"))
+    kind = None
+    for flag in ("spam", "abusive"):
+        value = body.get(flag, False)
+        if not isinstance(value, bool):
+            errors.append(FieldError(flag, "invalid_type"))
+        elif value:
+            kind = flag
     if errors:
         raise Problem(422, "validation", errors=errors)
-    is_spam = bool(spam) or (isinstance(note, str) and note.strip().lower() == "spam")
-    return action, seen, note, is_spam
-
-
-def _terms(raw: object) -> list[str]:
-    invalid = Problem(422, "validation", errors=[FieldError("terms", "invalid_terms", MAX_TERMS)])
-    if not isinstance(raw, list) or len(raw) > MAX_TERMS:
-        raise invalid
-    terms = set()
-    for term in raw:
-        text = clean_term(term)
-        if text is None:
-            raise invalid
-        terms.add(text)
-    return sorted(terms)
+    if kind is None and isinstance(note, str) and note.strip().lower() == "spam":
+        kind = "spam"  # the note of earlier versions of the page
+    return action, seen, note, kind
 
 
 def _choice(value: object, choices: list[str], field: str, errors: list[FieldError]) -> str:

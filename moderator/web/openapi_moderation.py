@@ -59,7 +59,14 @@ _DECISION_PROPERTIES: dict[str, Any] = {
     "action": {"enum": ["approve", "reject", "takedown"]},
     "from_status": _FROM_STATUS,
     "reason": {"type": "string", "maxLength": 500},
-    "spam": {"type": "boolean", "description": "Reject as spam: trains the spam model."},
+    "spam": {
+        "type": "boolean",
+        "description": "Reject as spam: trains the spam model and the site model.",
+    },
+    "abusive": {
+        "type": "boolean",
+        "description": "Reject as abusive: trains the site model's toxic label.",
+    },
 }
 _DECISION: dict[str, Any] = {
     "type": "object",
@@ -67,6 +74,30 @@ _DECISION: dict[str, Any] = {
     "properties": _DECISION_PROPERTIES,
 }
 _LIMIT = {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}
+_LANGUAGES: dict[str, Any] = {
+    "type": "array",
+    "minItems": 1,
+    "items": {"enum": ["*", "fr", "en", "ar", "ary"]},
+    "description": "Where the term is an insult: matched only in comments (or clauses) in "
+    "one of these languages; * for all. A comment in no language (und) matches every term.",
+}
+_TERM: dict[str, Any] = {
+    "type": "object",
+    "required": ["term", "languages", "meaning"],
+    "properties": {
+        "term": {"type": "string", "maxLength": 100},
+        "languages": _LANGUAGES,
+        "meaning": {"type": "string", "maxLength": 200, "description": "For moderators."},
+    },
+}
+_WORDLIST: dict[str, Any] = {
+    "type": "object",
+    "required": ["kind", "terms"],
+    "properties": {
+        "kind": {"enum": ["banned", "suspect"]},
+        "terms": {"type": "array", "items": _TERM},
+    },
+}
 
 
 def paths() -> dict[str, Any]:
@@ -149,13 +180,15 @@ def paths() -> dict[str, Any]:
         "/v1/moderation/wordlists/{kind}": {
             "get": _op(
                 "getWordlist",
-                "A word list: banned or suspect.",
+                "A word list, banned or suspect: each term with its languages and meaning.",
                 params=[_path("kind")],
                 errors=("404",),
+                content={"application/json": {"schema": _WORDLIST}},
             ),
             "put": _op(
                 "putWordlist",
-                "Replace a word list; used for the next comment scored.",
+                "Replace a word list; used for the next comment scored. A term given as a "
+                "string is in every language (*), with no meaning.",
                 params=[_path("kind")],
                 body={
                     "type": "object",
@@ -164,11 +197,17 @@ def paths() -> dict[str, Any]:
                         "terms": {
                             "type": "array",
                             "maxItems": 5000,
-                            "items": {"type": "string", "maxLength": 100},
+                            "items": {
+                                "oneOf": [
+                                    {"type": "string", "maxLength": 100},
+                                    {**_TERM, "required": ["term"]},
+                                ]
+                            },
                         }
                     },
                 },
                 errors=("400", "404", "413", "415", "422"),
+                content={"application/json": {"schema": _WORDLIST}},
             ),
         },
         "/v1/moderation/forget": {

@@ -1,0 +1,175 @@
+"""The site model's counts in Redis: what every worker reads, and what moderators teach.
+
+The model (`workers.textmodel`) is naive Bayes over hashed n-grams, so its
+whole state is counts: per label (`ham`, `spam`, `toxic`) how many comments it
+learned, how many features they had, and how often each feature bucket came
+up. Learning a comment is one script call that adds its buckets under its
+label and remembers what it added (`Keys.text_learned`): learning the same
+comment again under the same label changes nothing (a redelivered verdict), a
+new label first subtracts the old one (a moderator who changed their mind, a
+take-down), and forgetting a reader subtracts exactly what their comments
+added. The service uses `forget`; it never computes features (no model code
+here), only moves numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import redis.asyncio as aioredis
+
+from moderator.keys import Keys
+
+LABELS: Final = ("ham", "spam", "toxic")
+
+# KEYS: learned, totals, counts:ham, counts:spam, counts:toxic
+# ARGV: comment id, label ("" to forget), buckets as decimal numbers joined by spaces
+_LEARN = """
+local slot = {ham = 3, spam = 4, toxic = 5}
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+if old then
+  local sep = string.find(old, ' ', 1, true)
+  local old_label = sep and string.sub(old, 1, sep - 1) or old
+  if old_label == ARGV[2] then return 0 end
+  local key = KEYS[slot[old_label]]
+  local n = 0
+  if sep then
+    for bucket in string.gmatch(string.sub(old, sep + 1), '%d+') do
+      if redis.call('HINCRBY', key, bucket, -1) <= 0 then redis.call('HDEL', key, bucket) end
+      n = n + 1
+    end
+  end
+  redis.call('HINCRBY', KEYS[2], 'docs:' .. old_label, -1)
+  redis.call('HINCRBY', KEYS[2], 'features:' .. old_label, -n)
+  redis.call('HDEL', KEYS[1], ARGV[1])
+end
+if ARGV[2] == '' then
+  if old then return 1 end
+  return 0
+end
+local key = KEYS[slot[ARGV[2]]]
+local n = 0
+for bucket in string.gmatch(ARGV[3], '%d+') do
+  redis.call('HINCRBY', key, bucket, 1)
+  n = n + 1
+end
+redis.call('HINCRBY', KEYS[2], 'docs:' .. ARGV[2], 1)
+redis.call('HINCRBY', KEYS[2], 'features:' .. ARGV[2], n)
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. ARGV[3])
+return 1
+"""
+
+
+# KEYS: totals, counts:ham, counts:spam, counts:toxic
+# ARGV: per comment, its buckets as decimal numbers joined by spaces
+# Returns the totals, the vocabulary, then per comment its counts for ham, then spam,
+# then toxic, joined by spaces.
+_READ = """
+local totals = redis.call('HMGET', KEYS[1], 'docs:ham', 'docs:spam', 'docs:toxic',
+  'features:ham', 'features:spam', 'features:toxic')
+local vocabulary = redis.call('HLEN', KEYS[2]) + redis.call('HLEN', KEYS[3])
+  + redis.call('HLEN', KEYS[4])
+local out = {totals, vocabulary}
+for i = 1, #ARGV do
+  local buckets = {}
+  for bucket in string.gmatch(ARGV[i], '%d+') do buckets[#buckets + 1] = bucket end
+  local counts = {}
+  if #buckets > 0 then
+    for label = 2, 4 do
+      local found = redis.call('HMGET', KEYS[label], unpack(buckets))
+      for j = 1, #buckets do counts[#counts + 1] = found[j] or '0' end
+    end
+  end
+  out[#out + 1] = table.concat(counts, ' ')
+end
+return out
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """What the model knows, for one comment: comments learned per label, the total of
+    feature counts per label, and per label the counts of this comment's features."""
+
+    docs: Mapping[str, int]
+    totals: Mapping[str, int]
+    features: Mapping[str, Sequence[int]]  # label → counts, in the order of the buckets asked
+    vocabulary: int  # distinct features learned, about (the smoothing's denominator)
+
+    @property
+    def examples(self) -> int:
+        return sum(self.docs.values())
+
+
+class TextCounts:
+    def __init__(self, redis: aioredis.Redis, keys: Keys) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._learn = redis.register_script(_LEARN)
+        self._read = redis.register_script(_READ)
+
+    def _script_keys(self) -> list[str]:
+        keys = self._keys
+        return [keys.text_learned, keys.text_totals, *(keys.text_counts(x) for x in LABELS)]
+
+    async def learn(self, comment_id: str, label: str, buckets: Sequence[int]) -> bool:
+        """Learn a comment under `label`; False when it had already taught exactly that."""
+        if label not in LABELS:
+            raise ValueError(f"unknown label {label!r}; expected one of {LABELS}")
+        args = [comment_id, label, " ".join(map(str, buckets))]
+        return bool(await self._learn(keys=self._script_keys(), args=args))
+
+    async def learn_many(self, examples: Sequence[tuple[str, str, Sequence[int]]]) -> int:
+        """`learn` for many (comment id, label, buckets), a hundred per round trip."""
+        learned = 0
+        for start in range(0, len(examples), 100):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for comment_id, label, buckets in examples[start : start + 100]:
+                    if label not in LABELS:
+                        raise ValueError(f"unknown label {label!r}; expected one of {LABELS}")
+                    args = [comment_id, label, " ".join(map(str, buckets))]
+                    await self._learn(keys=self._script_keys(), args=args, client=pipe)
+                learned += sum(map(int, await pipe.execute()))
+        return learned
+
+    async def forget(self, comment_ids: Sequence[str]) -> int:
+        """Subtract what these comments taught; how many had taught anything."""
+        forgotten = 0
+        for comment_id in comment_ids:
+            forgotten += int(await self._learn(keys=self._script_keys(), args=[comment_id, ""]))
+        return forgotten
+
+    async def learned(self, comment_id: str) -> str | None:
+        """The label a comment taught, or None."""
+        value = await self._redis.hget(self._keys.text_learned, comment_id)
+        return str(value).split(" ", 1)[0] if value else None
+
+    async def summary(self) -> dict[str, int]:
+        """Comments learned per label."""
+        raw = await self._redis.hmget(self._keys.text_totals, [f"docs:{x}" for x in LABELS])
+        return {label: int(n or 0) for label, n in zip(LABELS, raw, strict=True)}
+
+    async def read(self, bucket_lists: Sequence[Sequence[int]]) -> list[Counts]:
+        """The counts each comment's buckets need, in one script call: the buckets go
+        as one argument per comment, which keeps redis-py's packing out of the way."""
+        if not bucket_lists:
+            return []
+        args = [" ".join(map(str, buckets)) for buckets in bucket_lists]
+        totals_raw, vocabulary, *per_comment = await self._read(
+            keys=self._script_keys()[1:], args=args
+        )
+        numbers = [int(n or 0) for n in totals_raw]
+        docs = dict(zip(LABELS, numbers[: len(LABELS)], strict=True))
+        totals = dict(zip(LABELS, numbers[len(LABELS) :], strict=True))
+        counts = []
+        for buckets, raw in zip(bucket_lists, per_comment, strict=True):
+            found = [int(n) for n in str(raw).split()] if buckets else []
+            size = len(buckets)
+            per_label = {
+                label: found[index * size : (index + 1) * size]
+                for index, label in enumerate(LABELS)
+            }
+            counts.append(Counts(docs, totals, per_label, int(vocabulary)))
+        return counts

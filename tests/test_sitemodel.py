@@ -1,0 +1,156 @@
+"""The site model in Redis: counts learned once, relabelled and forgotten exactly; it
+publishes in a language only once moderators' decisions there prove it."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import redis.asyncio as aioredis
+from aiohttp.test_utils import TestClient
+
+from moderator.keys import Keys
+from moderator.settings import Settings
+from moderator.storage import privacy
+from moderator.storage.textcounts import TextCounts
+from tests.helpers import VALID, submit
+from workers import textmodel
+from workers.language import Language
+from workers.policy import Checks, Policy, rank
+from workers.sitemodel import SiteModel, Verdict
+from workers.spam.signals import SpamResult
+from workers.wordlists import WordList
+
+
+async def test_learning_is_idempotent_relabels_and_forgets_exactly(
+    redis: aioredis.Redis, keys: Keys
+) -> None:
+    counts = TextCounts(redis, keys)
+    buckets = list(textmodel.features("nta wahed l7mar"))
+    assert await counts.learn("c1", "toxic", buckets)
+    assert not await counts.learn("c1", "toxic", buckets)  # a redelivered verdict
+    assert await counts.summary() == {"ham": 0, "spam": 0, "toxic": 1}
+    assert await counts.learn("c1", "ham", buckets)  # the moderator changed their mind
+    assert await counts.summary() == {"ham": 1, "spam": 0, "toxic": 0}
+    assert await redis.hlen(keys.text_counts("toxic")) == 0
+    assert await redis.hlen(keys.text_counts("ham")) == len(buckets)
+    assert await counts.forget(["c1", "never-learned"]) == 1
+    assert await counts.summary() == {"ham": 0, "spam": 0, "toxic": 0}
+    assert await redis.hlen(keys.text_counts("ham")) == 0
+    assert await counts.learned("c1") is None
+
+
+async def _teach(site: SiteModel, examples: list[tuple[str, str]]) -> None:
+    for n, (text, label) in enumerate(examples):
+        await site.counts.learn(f"seed:{n}", label, list(textmodel.features(text)))
+
+
+HAM = [f"Bravo pour cet article numéro {n} sur le tramway, merci beaucoup" for n in range(40)]
+TOXIC = [f"espèce de chien {n}, tu es un âne et un voleur" for n in range(40)]
+
+
+async def test_it_needs_examples_before_it_says_anything(
+    redis: aioredis.Redis, keys: Keys, settings: Settings
+) -> None:
+    site = SiteModel(redis, keys, replace(settings, site_model_min_examples=50))
+    await _teach(site, [(text, "ham") for text in HAM[:10]])
+    (verdict,) = await site.verdicts([textmodel.features("un âne et un voleur")], ["fr"])
+    assert verdict is not None
+    assert not verdict.toxic and not verdict.clean and not verdict.likely_fine
+
+
+async def test_it_publishes_only_once_proven_on_that_language(
+    redis: aioredis.Redis, keys: Keys, settings: Settings
+) -> None:
+    settings = replace(settings, site_model_min_examples=10, site_model_min_decisions=20)
+    site = SiteModel(redis, keys, settings, rng=random.Random(0))
+    await _teach(site, [*((t, "ham") for t in HAM), *((t, "toxic") for t in TOXIC)])
+    clean = textmodel.features("Bravo pour cet article sur le tramway, merci")
+    (verdict,) = await site.verdicts([clean], ["ary"])
+    assert verdict is not None and verdict.clean and not verdict.proven
+
+    for _ in range(19):
+        await site.record_outcome("ary", would_publish=True, approved=True)
+    await site.record_outcome("ary", would_publish=False, approved=False)
+    assert not (await site.proven({"ary"}))["ary"]  # 19 it would publish: not yet
+    await site.record_outcome("ary", would_publish=True, approved=True)
+    assert (await site.proven({"ary", "ar"})) == {"ary": True, "ar": False}
+    await site.record_outcome("ary", would_publish=True, approved=False)  # a mistake
+    (status,) = await site.statuses(["ary"])
+    assert (status.decisions, status.would_publish, status.approved) == (22, 21, 20)
+    assert not (await site.proven({"ary"}))["ary"]  # 95% < 99%
+
+
+def _verdict(*, clean: bool, proven: bool, toxic: bool = False, audit: bool = False) -> Verdict:
+    prediction = textmodel.Prediction({"spam": -3.0, "toxic": 2.0 if toxic else -3.0}, (), 500)
+    return Verdict(
+        prediction=prediction,
+        language="ary",
+        toxic=toxic,
+        spam=False,
+        spam_threshold=2.0,
+        clean=clean,
+        likely_fine=clean,
+        proven=proven,
+        audit_sample=audit,
+    )
+
+
+def _decide(settings: Settings, verdict: Verdict | None, code: str = "ary") -> list[str]:
+    policy = Policy.from_settings(settings, WordList([]), WordList([]))
+    checks = Checks(
+        language=Language(code, "latin"), toxicity={}, spam=SpamResult(0.0, ()), site=verdict
+    )
+    status, reasons = policy.decide(checks)
+    return [status.value, *(r.code for r in reasons)]
+
+
+def test_the_policy_follows_the_site_model(settings: Settings) -> None:
+    assert _decide(settings, None) == ["held", "language.not_covered"]
+    assert _decide(settings, _verdict(clean=False, proven=True)) == [
+        "held",
+        "language.not_covered",
+    ]
+    assert _decide(settings, _verdict(clean=True, proven=False)) == [
+        "held",
+        "site_model.unproven",
+    ]
+    assert _decide(settings, _verdict(clean=True, proven=True)) == ["published"]
+    assert _decide(settings, _verdict(clean=True, proven=True, audit=True)) == [
+        "held",
+        "site_model.audit_sample",
+    ]
+    rank_only = replace(settings, site_model="rank")
+    assert _decide(rank_only, _verdict(clean=True, proven=True)) == [
+        "held",
+        "site_model.unproven",
+    ]
+    # It holds what it finds toxic in any language, and never rejects.
+    assert _decide(settings, _verdict(clean=False, proven=True, toxic=True), "fr") == [
+        "held",
+        "site_model.toxic",
+    ]
+
+
+def test_held_comments_are_ranked() -> None:
+    from moderator.storage.decisions import Reason
+
+    fine = _verdict(clean=True, proven=False)
+    assert rank([Reason("site_model.unproven")], fine) == "likely_fine"
+    assert rank([Reason("spam.likely"), Reason("language.not_covered")], fine) == "suspect"
+    assert rank([Reason("language.not_covered")], _verdict(clean=False, proven=False)) == (
+        "suspect"
+    )
+    assert rank([Reason("language.not_covered")], None) is None
+
+
+async def test_forgetting_a_reader_removes_what_their_comments_taught(
+    client: TestClient, redis: aioredis.Redis, keys: Keys, settings: Settings
+) -> None:
+    comment_id = await submit(client, body="Un commentaire que le lecteur veut retirer")
+    counts = TextCounts(redis, keys)
+    await counts.learn(comment_id, "ham", list(textmodel.features("Un commentaire")))
+    await counts.learn("seed:1", "ham", list(textmodel.features("Autre chose")))
+    await privacy.forget(redis, keys, settings, VALID["email"], by="test")
+    assert await counts.learned(comment_id) is None
+    assert await counts.summary() == {"ham": 1, "spam": 0, "toxic": 0}  # the seed stays

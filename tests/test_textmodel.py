@@ -1,0 +1,72 @@
+"""The site model's arithmetic: features that survive Darija spellings, scores, clues."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from moderator.storage.textcounts import Counts
+from workers import textmodel
+
+
+def _counts(examples: list[tuple[str, str]], found: dict[int, str]) -> Counts:
+    docs: Counter[str] = Counter()
+    totals: Counter[str] = Counter()
+    per_label: dict[str, Counter[int]] = {label: Counter() for label in textmodel.CLASSES}
+    for text, label in examples:
+        features = textmodel.features(text)
+        docs[label] += 1
+        totals[label] += len(features)
+        per_label[label].update(features.keys())
+    vocabulary = len(set().union(*per_label.values()))
+    return Counts(
+        docs, totals, {c: [per_label[c][b] for b in found] for c in textmodel.CLASSES}, vocabulary
+    )
+
+
+EXAMPLES = [
+    ("Bravo à l'équipe nationale, quel match !", "ham"),
+    ("Le tramway de Casablanca arrive enfin à Sidi Moumen.", "ham"),
+    ("mabrouk l'équipe, dima maghrib", "ham"),
+    ("الله يرحمو، كان رجل طيب", "ham"),
+    ("Gagnez 5000 dh par semaine, contactez-nous sur WhatsApp", "spam"),
+    ("Crédit rapide sans dossier, appelez vite", "spam"),
+    ("rba7 flous mn dar, sift lina f whatsapp", "spam"),
+    ("nta wahed l7mar o kelb", "toxic"),
+    ("هاد الحمار ماشي بنادم", "toxic"),
+    ("espèce de chien, ferme-la", "toxic"),
+]
+
+
+def test_features_are_stable_and_shared_by_spellings() -> None:
+    """Buckets are CRC-32 based: the same in every process; a joined article or a
+    doubled letter leaves most n-grams in common."""
+    assert textmodel.features("l7mar") == textmodel.features("l7mar")
+    joined, alone = set(textmodel.features("l7mar")), set(textmodel.features("7mar"))
+    assert len(joined & alone) >= len(alone) // 2
+    stretched = set(textmodel.features("7maaaar"))
+    assert stretched & alone
+
+
+def test_features_are_bounded_for_long_bodies() -> None:
+    body = " ".join(f"mot{n}" for n in range(5000))
+    assert len(textmodel.features(body)) <= textmodel.MAX_FEATURES + 30
+
+
+def test_learned_examples_score_their_class_and_explain_it() -> None:
+    found = textmodel.features("contactez-nous sur WhatsApp pour gagner 5000 dh")
+    prediction = textmodel.predict(found, _counts(EXAMPLES, found))
+    assert prediction.evidence["spam"] > max(0.0, prediction.evidence["toxic"])
+    assert prediction.clues  # the n-grams that weighed most
+    assert prediction.examples == len(EXAMPLES)
+
+    found = textmodel.features("wahed l7mar")
+    toxic = textmodel.predict(found, _counts(EXAMPLES, found))
+    assert toxic.evidence["toxic"] > max(0.0, toxic.evidence["spam"])
+    assert toxic.to_dict()["evidence"] == {k: round(v, 3) for k, v in toxic.evidence.items()}
+
+
+def test_an_empty_model_has_no_evidence_either_way() -> None:
+    found = textmodel.features("un commentaire")
+    prediction = textmodel.predict(found, _counts([], found))
+    assert prediction.evidence == {"spam": 0.0, "toxic": 0.0}
+    assert prediction.examples == 0

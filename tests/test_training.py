@@ -1,0 +1,95 @@
+"""Moderators' verdicts teach the models and measure the site model; the seed is learned once."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import redis.asyncio as aioredis
+from aiohttp.test_utils import TestClient
+
+from moderator.keys import Keys
+from moderator.settings import Settings
+from moderator.storage.textcounts import TextCounts
+from tests.fakes import FakeToxicity
+from tests.helpers import AMINA, VALID
+from workers.consumer import Worker
+from workers.sitemodel import SiteModel
+from workers.spam.scorer import SpamScorer
+from workers.training import Trainer, seed_examples
+
+DARIJA = "hadchi zwin bzaf, tbarkellah 3likom 3la had lkhedma"
+
+
+async def _held(api: TestClient, worker: Worker, body: str) -> str:
+    response = await api.post("/v1/comments", json={**VALID, "body": body})
+    comment_id = str((await response.json())["id"])
+    await worker.drain()
+    return comment_id
+
+
+async def _decide(api: TestClient, comment_id: str, **body: object) -> None:
+    response = await api.post(
+        f"/v1/moderation/comments/{comment_id}/decision", headers=AMINA, json=body
+    )
+    assert response.status == 200, await response.text()
+
+
+async def test_approvals_and_rejections_teach_the_site_model(
+    api: TestClient, worker: Worker, redis: aioredis.Redis, keys: Keys
+) -> None:
+    fine = await _held(api, worker, DARIJA)
+    abusive = await _held(api, worker, "nta wahed l7mar, sir t9awed")
+    spam = await _held(api, worker, "rba7 flous mn dar, sift lina message daba")
+    silent = await _held(api, worker, "chi haja ma3rftch ach ngoul")
+    await _decide(api, fine, action="approve")
+    await _decide(api, abusive, action="reject", abusive=True)
+    await _decide(api, spam, action="reject", spam=True)
+    await _decide(api, silent, action="reject")
+    await worker.step(block_ms=0)  # learns before reading the stream
+
+    counts = TextCounts(redis, keys)
+    assert [await counts.learned(c) for c in (fine, abusive, spam, silent)] == [
+        "ham",
+        "toxic",
+        "spam",
+        None,  # rejected with no reason: nothing to learn
+    ]
+    # Each verdict on a comment it scored is an outcome for its language.
+    outcomes = await redis.lrange(keys.site_model_outcomes("ary"), 0, -1)
+    assert len(outcomes) == 4
+
+
+async def test_the_model_is_seeded_once_per_redis(
+    redis: aioredis.Redis, keys: Keys, settings: Settings
+) -> None:
+    settings = replace(settings, site_model_seed=True)
+    site = SiteModel(redis, keys, settings)
+    trainer = Trainer(
+        redis, keys, settings, spam=SpamScorer(redis, keys, settings), site=site, name="w"
+    )
+    examples = seed_examples()
+    assert await trainer.seed() == len(examples)
+    assert await trainer.seed() == 0  # another worker, or a restart
+    learned = await site.counts.summary()
+    assert sum(learned.values()) == len(examples)
+    assert set(learned) == {"ham", "spam", "toxic"}
+
+
+async def test_the_decision_record_carries_the_verdict_and_the_rank(
+    api: TestClient, redis: aioredis.Redis, keys: Keys, mod_settings: Settings
+) -> None:
+    settings = replace(mod_settings, site_model_seed=True)
+    worker = Worker(redis, settings, toxicity=FakeToxicity(), name="w")
+    await worker.setup()  # seeded from the shipped examples
+    comment_id = await _held(api, worker, DARIJA)
+    record = json.loads(await redis.hget(keys.comment(comment_id), "decision"))
+    assert record["decision"] == "held"
+    verdict = record["scores"]["site_model"]
+    assert set(verdict) >= {"evidence", "clues", "examples", "language", "would_publish"}
+    assert verdict["language"] == "ary"
+    assert record["rank"] in ("likely_fine", "suspect")
+    assert next(r["code"] for r in record["reasons"]) in (
+        "site_model.unproven",
+        "language.not_covered",
+    )

@@ -1,0 +1,166 @@
+"""Labelled comments (`tests/data/comments/`, a site's own export) and replaying them as a
+moderator would decide them: what `moderator eval` and `moderator site-model replay` share.
+
+A labelled set is JSON Lines: `body` and `label` (`ham`, `spam` or `toxic`)
+required; `name`, `email`, `lang` (the group a report is broken down by) and
+`tags` optional.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import redis.asyncio as aioredis
+
+from moderator.domain import Comment, Status, new_comment_id, utc_now
+from moderator.errors import ModeratorError
+from moderator.keys import Keys
+from moderator.settings import Settings
+from moderator.storage.comments import Store
+from moderator.storage.review import Review
+from workers.consumer import Worker
+from workers.toxicity.loading import load_scorer
+from workers.toxicity.scorer import ModelInfo, ToxicityScorer
+
+LABELS: Final = ("ham", "spam", "toxic")
+CHUNK: Final = 64
+
+
+class NoToxicity:
+    """A toxicity model that finds nothing: what decides is then this project's own."""
+
+    info = ModelInfo(name="none", checkpoint_sha256="")
+    labels: tuple[str, ...] = ()
+
+    def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        return [{} for _ in texts]
+
+
+def toxicity_for(settings: Settings) -> ToxicityScorer:
+    """detoxify from `MODERATOR_MODEL_DIR` when it is set, else `NoToxicity`."""
+    if settings.model_dir:
+        return load_scorer(settings.toxicity_model, settings.model_dir)
+    return NoToxicity()
+
+
+class LabelledSetError(ModeratorError):
+    """A labelled set that cannot be read: the message names the line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Labelled:
+    body: str
+    label: str
+    lang: str = "und"
+    name: str = "Reader"
+    email: str = "reader@example.com"
+    tags: tuple[str, ...] = field(default=())
+
+    def comment(self, article_id: str) -> Comment:
+        email_hash = hashlib.sha256(self.email.encode()).hexdigest()[:32]
+        return Comment(
+            id=new_comment_id(),
+            article_id=article_id,
+            name=self.name,
+            email=self.email,
+            email_hash=email_hash,
+            body=self.body,
+            created_at=utc_now(),
+        )
+
+
+def load(path: Path) -> list[Labelled]:
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            label = raw["label"]
+            if label not in LABELS or not isinstance(raw["body"], str):
+                raise ValueError(f"label must be one of {LABELS} and body a string")
+            rows.append(
+                Labelled(
+                    body=raw["body"],
+                    label=label,
+                    lang=str(raw.get("lang") or "und"),
+                    name=str(raw.get("name") or "Reader"),
+                    email=str(raw.get("email") or "reader@example.com"),
+                    tags=tuple(raw.get("tags") or ()),
+                )
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise LabelledSetError(f"{path}:{number}: {exc}") from exc
+    return rows
+
+
+class Replayer:
+    """Submits labelled comments through the store and the workers, and plays the
+    moderator who agrees with their labels."""
+
+    def __init__(self, redis: aioredis.Redis, settings: Settings, worker: Worker) -> None:
+        self._redis = redis
+        self._keys = Keys(settings.key_prefix)
+        self._store = Store(redis, settings)
+        self._review = Review(redis, self._keys, webhooks=False)
+        self._worker = worker
+
+    async def close(self) -> None:
+        await self._store.close()
+
+    async def submit(self, rows: Sequence[Labelled]) -> list[str]:
+        """Store and queue the comments as intake would, and let the worker decide them."""
+        ids = []
+        for row in rows:
+            comment = row.comment(article_id="eval")
+            await self._store.submit(comment, None)
+            ids.append(comment.id)
+        await self._worker.drain()
+        return ids
+
+    async def decisions(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The current decision record of each comment."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for comment_id in ids:
+                pipe.hget(self._keys.comment(comment_id), "decision")
+            raw = await pipe.execute()
+        return [json.loads(value) if value else {} for value in raw]
+
+    async def replay(self, rows: Sequence[Labelled]) -> int:
+        """Each comment decided by the workers, then by a moderator who agrees with its
+        label: approved as ham, rejected (or taken down) as spam or as abusive, or left
+        as the workers decided when they agree. The models learn every label (a
+        labelled set is a record of moderators' verdicts), and the site model's
+        precision is measured on them. Returns how many verdicts were replayed."""
+        decided = 0
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            ids = await self.submit(chunk)
+            for comment_id, row in zip(ids, chunk, strict=True):
+                decided += await self._moderate(comment_id, row.label)
+            await self._worker.drain()  # learns the verdicts before the next chunk
+        return decided
+
+    async def _moderate(self, comment_id: str, label: str) -> int:
+        """The moderator's verdict on one comment: the action when the workers decided
+        otherwise, and in every case the label, which the models learn."""
+        raw = await self._redis.hget(self._keys.comment(comment_id), "status")
+        status = Status(str(raw)) if raw else None
+        action = None
+        if status == Status.HELD:
+            action = "approve" if label == "ham" else "reject"
+        elif status == Status.PUBLISHED and label != "ham":
+            action = "takedown"
+        elif status == Status.REJECTED and label == "ham":
+            action = "approve"
+        if action is not None:
+            applied, _ = await self._review.decide(comment_id, action, status, "replay", None)
+            if applied.outcome != "ok":
+                return 0
+        await self._review.train(comment_id, label)
+        return 1

@@ -1,0 +1,118 @@
+"""`moderator site-model status|replay`: the model the site trains from its moderators.
+
+- `status`: the comments it learned per label and, per language, the moderators'
+  decisions on comments it scored (the last 500), its measured precision on
+  those it would publish, and whether it publishes there.
+- `replay --set FILE`: replay a labelled set (JSON lines of `body`, `label`,
+  optional `name`, `email`, `lang`) into the configured Redis as moderators'
+  decisions: each comment goes through the workers' decision path, then gets
+  the verdict of its label, which the models learn and which measures the
+  site model's precision. The replayed comments stay as stored comments,
+  decided by the moderator "replay", on the article "eval". The workers score
+  them with detoxify from `MODERATOR_MODEL_DIR` when it is set, else with a
+  toxicity model that finds nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from moderator import entry
+from moderator.keys import Keys
+from moderator.settings import Settings
+from workers.consumer import Worker
+from workers.labelled import LabelledSetError, Replayer, load, toxicity_for
+from workers.sitemodel import SiteModel
+
+PROG = "moderator site-model"
+LANGUAGES = ("ar", "ary", "mixed", "fr", "en", "und")
+
+
+async def status(settings: Settings) -> dict[str, Any]:
+    redis = aioredis.Redis.from_url(settings.effective_redis_url, decode_responses=True)
+    try:
+        site = SiteModel(redis, Keys(settings.key_prefix), settings)
+        learned = await site.counts.summary()
+        statuses = await site.statuses(LANGUAGES)
+        proven = await site.proven(set(LANGUAGES))
+    finally:
+        await redis.aclose()
+    return {
+        "mode": settings.site_model,
+        "examples": learned,
+        "languages": [
+            {**s.to_dict(), "publishes": settings.site_model == "publish" and proven[s.language]}
+            for s in statuses
+        ],
+        "needs": {
+            "decisions": settings.site_model_min_decisions,
+            "precision": settings.site_model_precision,
+        },
+    }
+
+
+async def replay(settings: Settings, path: Path) -> int:
+    rows = load(path)
+    redis = aioredis.Redis.from_url(settings.effective_redis_url, decode_responses=True)
+    worker = Worker(redis, settings, toxicity=toxicity_for(settings), name="site-model-replay")
+    replayer = Replayer(redis, settings, worker)
+    try:
+        await worker.setup()
+        return await replayer.replay(rows)
+    finally:
+        await replayer.close()
+        await redis.aclose()
+
+
+def _table(report: dict[str, Any]) -> str:
+    examples = ", ".join(f"{label} {n}" for label, n in report["examples"].items())
+    lines = [f"site model ({report['mode']}): learned {examples}", ""]
+    lines.append("language  decisions  would publish  approved  precision  publishes")
+    for row in report["languages"]:
+        precision = "-" if row["precision"] is None else f"{row['precision']:.3f}"
+        lines.append(
+            f"{row['language']:<9} {row['decisions']:>9}  {row['would_publish']:>13}  "
+            f"{row['approved']:>8}  {precision:>9}  {'yes' if row['publishes'] else 'no'}"
+        )
+    needs = report["needs"]
+    lines.append(
+        f"\nIt publishes in a language once moderators have decided {needs['decisions']} "
+        f"comments there that it would publish, and approved {needs['precision']:.0%}."
+    )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    show = commands.add_parser("status", help="what it learned, its precision per language")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    again = commands.add_parser("replay", help="replay a labelled set as moderators' decisions")
+    again.add_argument("--set", required=True, type=Path, help="labelled JSON-lines file")
+    args = parser.parse_args(argv)
+    settings = entry.start(PROG, service="moderator-site-model", stream=sys.stderr)
+    if settings is None:
+        return entry.CONFIG_ERROR
+    if args.command == "status":
+        report = asyncio.run(status(settings))
+        print(json.dumps(report, indent=1) if args.json else _table(report))
+        return 0
+    try:
+        replayed = asyncio.run(replay(settings, args.set))
+    except (OSError, LabelledSetError) as exc:
+        return entry.fail(PROG, exc, entry.CONFIG_ERROR)
+    print(f"replayed {replayed} decisions; now:\n")
+    print(_table(asyncio.run(status(settings))))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,133 @@
+"""What the text says: a classifier the site trains from its moderators' decisions.
+
+Naive Bayes over hashed n-grams, three classes (`ham`, `spam`, `toxic`). The
+counts live in Redis (`moderator.storage.textcounts`), so every worker reads
+the same model and a moderator's decision teaches it at once; this module is
+the arithmetic, with no I/O.
+
+- **Features** (`features`): the text folded as the word lists fold it (case,
+  accents, Arabic letter variants, stretched letters), then word unigrams and
+  bigrams and the character 3- to 5-grams of each word padded with spaces,
+  so "l7mar", "lhmar" and "الحمار" share pieces with "7mar", "hmar" and
+  "حمار", and a joined article or a doubled letter leaves most n-grams in
+  common. A feature counts once per comment (binarised naive Bayes, which
+  suits short texts). Features are hashed into `BUCKETS` buckets with CRC-32,
+  stable across processes: Redis holds bucket numbers, never readers' words.
+- **Scores** (`Prediction.evidence`): for `spam` and `toxic`, the log
+  likelihood ratio against `ham` divided by the square root of the number of
+  features. Naive Bayes adds up hundreds of correlated n-grams, so its raw
+  posterior is always near 0 or 1; per-feature evidence is comparable across
+  short and long comments, and thresholds on it are set on the train split.
+- **Why naive Bayes in Redis** rather than a linear model (scikit-learn's
+  SGD on the same hashed features): on 5-fold cross-validation of the train
+  split it caught more spam at 1% of ham flagged (84–94% per language against
+  69–92%) and as much toxicity at 5–10%; its state is counts, so learning a
+  decision is one atomic script call that every worker sees, and forgetting a
+  reader subtracts exactly what their comments added.
+- **Explained**: `Prediction.clues` are the n-grams that weighed most towards
+  the class that scored highest, as they appear in the comment.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from moderator.storage.textcounts import LABELS, Counts
+from workers.wordlists import normalise as fold_words
+
+CLASSES: Final = LABELS
+FLAGS: Final = ("spam", "toxic")  # the classes scored against ham
+BUCKETS: Final = 1 << 20  # a power of two: a bucket is the low bits of a CRC-32
+CHAR_GRAMS: Final = (3, 4, 5)
+MAX_FEATURES: Final = 2000  # a 5,000-character body gives about this many
+ALPHA: Final = 0.1  # Lidstone smoothing of the per-class feature counts
+CLUES: Final = 5
+
+
+def features(text: str) -> dict[int, str]:
+    """The comment's features: bucket → the first n-gram that fell in it (for clues)."""
+    words = fold_words(text).split()
+    found: dict[int, str] = {}
+    crc = zlib.crc32
+    mask = BUCKETS - 1
+    for index, word in enumerate(words):
+        grams = [f"w:{word}"]
+        if index:
+            grams.append(f"b:{words[index - 1]} {word}")
+        padded = f" {word} "
+        grams += [
+            padded[start : start + size]
+            for size in CHAR_GRAMS
+            for start in range(len(padded) - size + 1)
+        ]
+        for gram in grams:
+            found.setdefault(crc(gram.encode()) & mask, gram)
+        if len(found) >= MAX_FEATURES:
+            break
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    evidence: Mapping[str, float]  # spam, toxic → per-feature log likelihood ratio vs ham
+    clues: tuple[str, ...]  # n-grams that weighed most towards the highest-scoring class
+    examples: int  # comments the model had learned
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "evidence": {label: round(value, 3) for label, value in self.evidence.items()},
+            "clues": list(self.clues),
+            "examples": self.examples,
+        }
+
+
+_SMALL = 4096
+_LOG = [math.log(n + ALPHA) for n in range(_SMALL)]  # log(count + α) for common counts
+
+
+def _logs(counts: list[int]) -> list[float]:
+    return [_LOG[n] if n < _SMALL else math.log(n + ALPHA) for n in counts]
+
+
+def predict(found: Mapping[int, str], counts: Counts) -> Prediction:
+    """Score a comment with features `found` (in the order `counts.features` follows)."""
+    vocabulary = max(counts.vocabulary, 1)
+    logs = {label: _logs(list(counts.features[label])) for label in CLASSES}
+    shift = {label: math.log(counts.totals.get(label, 0) + ALPHA * vocabulary) for label in CLASSES}
+    size = len(found)
+    score = {label: sum(logs[label]) - size * shift[label] for label in CLASSES}
+    scale = math.sqrt(max(size, 1))
+    evidence = {label: (score[label] - score["ham"]) / scale for label in FLAGS}
+    top = max(FLAGS, key=lambda label: evidence[label])
+    towards = top if evidence[top] > 0 else "ham"
+    clues = _clues(list(found.values()), logs, shift, towards)
+    return Prediction(evidence, clues, counts.examples)
+
+
+def _clues(
+    names: list[str],
+    logs: Mapping[str, list[float]],
+    shift: Mapping[str, float],
+    best: str,
+) -> tuple[str, ...]:
+    """The n-grams whose weight for `best` most exceeds their weight for the others."""
+    first, second = (label for label in CLASSES if label != best)
+    mine, a, b = logs[best], logs[first], logs[second]
+    base, shift_a, shift_b = shift[best], shift[first], shift[second]
+    margins = (
+        (m - base - max(x - shift_a, y - shift_b), name)
+        for m, x, y, name in zip(mine, a, b, names, strict=True)
+    )
+    shown: list[str] = []
+    for margin, name in heapq.nlargest(CLUES * 4, margins):
+        if margin <= 0 or len(shown) == CLUES:
+            break
+        text = name.removeprefix("w:").removeprefix("b:").strip()
+        if text and not any(text in other or other in text for other in shown):
+            shown.append(text)
+    return tuple(shown)

@@ -1,0 +1,125 @@
+"""The workers learn from moderators: each verdict teaches the spam model and the site model,
+and measures the site model's precision on the comment's language.
+
+Moderators' verdicts arrive on the training stream (`Keys.spam_training`, one
+consumer group the workers share, so each verdict is learned once): `ham` (a
+held comment approved), `spam` or `toxic` (rejected or taken down as spam or
+as abusive), or `rejected` (no reason given: it teaches nothing, but it still
+counts against the site model's precision when the model would have
+published the comment). The model is seeded once per Redis from the shipped
+labelled comments (`workers/data/seed_comments.jsonl`, the train split of
+`tests/data/comments/`), so a fresh install ranks the held queue from the start.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from importlib import resources
+from typing import Any, Final, cast
+
+import redis.asyncio as aioredis
+import structlog
+
+from moderator.keys import TRAINERS_GROUP, Keys
+from moderator.records import AUTO, TrainingExample
+from moderator.settings import Settings
+from workers import textmodel
+from workers.sitemodel import SiteModel
+from workers.spam.scorer import SpamScorer
+
+log = structlog.get_logger()
+
+SEED_FILE: Final = "seed_comments.jsonl"
+LEARNED_LABELS: Final = ("ham", "spam", "toxic")
+
+
+def seed_examples() -> list[tuple[str, str]]:
+    """The shipped labelled comments: (body, label)."""
+    text = (resources.files("workers") / "data" / SEED_FILE).read_text(encoding="utf-8")
+    rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    return [(str(row["body"]), str(row["label"])) for row in rows]
+
+
+class Trainer:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        keys: Keys,
+        settings: Settings,
+        *,
+        spam: SpamScorer,
+        site: SiteModel | None,
+        name: str,
+    ) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._settings = settings
+        self._spam = spam
+        self._site = site
+        self._name = name
+
+    async def seed(self) -> int:
+        """Teach the site model the shipped examples, once per Redis; how many it learned."""
+        if self._site is None or not self._settings.site_model_seed:
+            return 0
+        if not await self._redis.set(self._keys.text_seeded, "1", nx=True):
+            return 0
+        return await self.learn_texts(
+            (f"seed:{n}", body, label) for n, (body, label) in enumerate(seed_examples())
+        )
+
+    async def learn_texts(self, examples: Iterable[tuple[str, str, str]]) -> int:
+        """Teach the site model (id, text, label) examples; how many changed it."""
+        if self._site is None:
+            return 0
+        batch = [(key, label, list(textmodel.features(text))) for key, text, label in examples]
+        return await self._site.counts.learn_many(batch)
+
+    async def step(self) -> int:
+        """Learn the verdicts waiting on the training stream; how many there were."""
+        response = await self._redis.xreadgroup(
+            TRAINERS_GROUP, self._name, {self._keys.spam_training: ">"}, count=100
+        )
+        streams = cast(list[tuple[str, list[tuple[str, dict[str, str]]]]], response or [])
+        handled = 0
+        for _, entries in streams:
+            for entry_id, fields in entries:
+                await self.learn(TrainingExample.from_fields(fields))
+                await self._redis.xack(self._keys.spam_training, TRAINERS_GROUP, entry_id)
+                handled += 1
+        return handled
+
+    async def learn(self, example: TrainingExample) -> None:
+        body = await self._redis.hget(self._keys.comment(example.comment_id), "body")
+        if not body:
+            return  # forgotten since
+        text = str(body)
+        if example.label in ("ham", "spam"):
+            await self._spam.learn(text, spam=example.label == "spam")
+        if self._site is not None:
+            if example.label in LEARNED_LABELS:
+                buckets = list(textmodel.features(text))
+                await self._site.counts.learn(example.comment_id, example.label, buckets)
+            await self._record_outcome(example)
+        log.info("models_trained", comment_id=example.comment_id, label=example.label)
+
+    async def _record_outcome(self, example: TrainingExample) -> None:
+        """If the site model scored this comment when it was decided automatically."""
+        assert self._site is not None
+        verdict = await self._automatic_verdict(example.comment_id)
+        if verdict is None:
+            return
+        await self._site.record_outcome(
+            str(verdict.get("language", "und")),
+            would_publish=bool(verdict.get("would_publish")),
+            approved=example.label == "ham",
+        )
+
+    async def _automatic_verdict(self, comment_id: str) -> dict[str, Any] | None:
+        for raw in reversed(await self._redis.lrange(self._keys.history(comment_id), 0, -1)):
+            record = json.loads(raw)
+            if record.get("by") == AUTO:
+                verdict = (record.get("scores") or {}).get("site_model")
+                return verdict if isinstance(verdict, dict) else None
+        return None
