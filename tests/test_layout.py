@@ -59,6 +59,13 @@ def test_moderator_never_imports_workers_or_the_model_stack() -> None:
             assert imported.split(".")[0] not in NOT_FOR_THE_SERVICE, (name, imported)
 
 
+def test_storage_never_imports_the_http_service() -> None:
+    for name, path in MODULES.items():
+        if name.startswith("moderator.storage"):
+            for imported in _imports(name, path):
+                assert not imported.startswith(("moderator.web", "aiohttp")), (name, imported)
+
+
 def test_there_is_no_import_cycle() -> None:
     graph = {name: _internal_imports(name) for name in MODULES}
     # A package's __init__ re-exporting its modules is no cycle of ideas.

@@ -25,6 +25,7 @@ from moderator.settings import Settings
 from moderator.storage import privacy
 from moderator.storage.comments import Store
 from moderator.storage.decisions import Decision, DecisionStore
+from moderator.web import expiry
 from moderator.web.app import create_app
 from tests.fakes import FakeToxicity
 from tests.helpers import VALID, env_for, run_module, submit
@@ -286,7 +287,7 @@ async def test_the_service_sweeps_soon_after_start_and_stops_cleanly(
     old = crafted(datetime.now(UTC) - timedelta(days=5))
     await store_all(redis, settings, old)
     app = create_app(settings)
-    app.cleanup_ctx.append(privacy.expiry_context(settings, first_after_s=0))
+    app.cleanup_ctx.append(expiry.expiry_context(settings, first_after_s=0))
     client = await aiohttp_client(app)
     async with asyncio.timeout(5):
         while await redis.hexists(keys.comment(old.id), "ip"):

@@ -11,10 +11,9 @@ from aiohttp import web
 
 from moderator.keys import Keys
 from moderator.settings import Settings
-from moderator.storage import privacy
 from moderator.storage.comments import Store, connect
 from moderator.storage.review import Review
-from moderator.web import accountability, feed, intake, moderation, page
+from moderator.web import accountability, expiry, feed, intake, moderation, page
 from moderator.web import status as views
 from moderator.web.context import request_context
 from moderator.web.metrics import Metrics
@@ -36,7 +35,7 @@ def create_app(settings: Settings, *, redis: aioredis.Redis | None = None) -> we
     app[METRICS] = Metrics()
     app.cleanup_ctx.append(_redis_context(settings, redis))
     app.cleanup_ctx.append(webhook_context(settings))
-    app.cleanup_ctx.append(privacy.expiry_context(settings))
+    app.cleanup_ctx.append(expiry.expiry_context(settings))
     add_routes(app)
     return app
 
