@@ -84,9 +84,49 @@ async def test_hung_redis_answers_503_within_a_second(
         response = await client.post("/v1/comments", json=VALID)
         assert response.status == 503
         assert time.monotonic() - started < 1.0
+        started = time.monotonic()
+        scraped = await client.get("/metrics")  # used to answer 500 after a hang
+        assert scraped.status == 503
+        assert scraped.headers["Retry-After"] == "2"
+        assert time.monotonic() - started < 1.5
     finally:
         server.close()
         for writer in connections:
             writer.close()
             await writer.wait_closed()
         await server.wait_closed()
+
+
+async def test_every_route_that_reads_redis_answers_503_not_500_while_it_is_down(
+    aiohttp_client,
+    own_redis: PrivateRedis,  # type: ignore[no-untyped-def]
+) -> None:
+    """/metrics and the moderation routes used to answer 500 while Redis was down."""
+    token = "amina-token-0123456789"
+    settings = Settings.from_env(
+        {
+            "MODERATOR_REDIS_URL": own_redis.url,
+            "MODERATOR_HASH_KEY": "k",
+            "MODERATOR_TOKENS": f"amina:{token}",
+        }
+    )
+    client: TestClient = await aiohttp_client(create_app(settings))
+    assert (await client.post("/v1/comments", json=VALID)).status == 202
+    own_redis.stop()
+    auth = {"Authorization": f"Bearer {token}"}
+    some_id = "01J00000000000000000000000"
+    calls = [
+        ("GET", "/metrics", None),
+        ("GET", "/v1/moderation/queue?state=held", None),
+        ("GET", "/v1/moderation/stats", None),
+        ("GET", f"/v1/moderation/comments/{some_id}", None),
+        ("POST", f"/v1/moderation/comments/{some_id}/decision", {"action": "approve"}),
+        ("GET", "/v1/moderation/audit", None),
+        ("GET", "/v1/moderation/wordlists/suspect", None),
+    ]
+    for method, path, body in calls:
+        started = time.monotonic()
+        response = await client.request(method, path, json=body, headers=auth)
+        assert response.status == 503, (path, response.status, await response.text())
+        assert response.headers["Retry-After"] == "2", path
+        assert time.monotonic() - started < 1.5, path

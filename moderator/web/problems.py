@@ -13,6 +13,7 @@ from typing import Any
 
 import structlog
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from moderator import i18n
 from moderator.errors import StoreUnavailable
@@ -104,6 +105,9 @@ async def handle(
         return render(problem, language_of(request, default_language))
     except StoreUnavailable as exc:
         log.warning("redis_unavailable", error=str(exc))
+        return render(unavailable(retry_after_s), language_of(request, default_language))
+    except RedisError as exc:  # any route's Redis call: refused, or timed out (frozen)
+        log.warning("redis_unavailable", error=repr(exc), route=request.path)
         return render(unavailable(retry_after_s), language_of(request, default_language))
     except web.HTTPException as exc:
         if exc.status < 400:
