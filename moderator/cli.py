@@ -10,6 +10,8 @@ import importlib.util
 import json
 import os
 import secrets
+import signal
+import subprocess
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -199,13 +201,35 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
         ]
         print("\n".join(lines), file=sys.stderr, flush=True)
 
+    exited: list[int] = []
+
+    async def started(url: str) -> None:
+        await announce(url)
+        watching.add(asyncio.create_task(_watch_worker(local.processes["worker"], exited)))
+
+    watching: set[asyncio.Task[None]] = set()
     try:
         local.start()
         local.spawn("worker", ["-m", "workers"], output=Output.TERMINAL)
-        asyncio.run(serve(settings, on_started=announce))
+        asyncio.run(serve(settings, on_started=started))
     finally:
         local.stop(grace_s=settings.shutdown_timeout_s + 5)
-    return 0
+    return 1 if exited else 0
+
+
+async def _watch_worker(worker: subprocess.Popen[bytes], exited: list[int]) -> None:
+    """Stop `moderator dev` when its worker exits: comments would otherwise wait, pending,
+    behind a service that still answers 202 and reports itself healthy."""
+    while (code := worker.poll()) is None:  # noqa: ASYNC110 - a Popen, not an asyncio process
+        await asyncio.sleep(0.5)
+    exited.append(code)
+    print(
+        f"moderator dev: the worker exited (code {code}): stopping, since no comment "
+        "would be decided. Its output is above.",
+        file=sys.stderr,
+        flush=True,
+    )
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _stats(args: argparse.Namespace, settings: Settings) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -204,3 +205,38 @@ def test_dev_runs_a_private_redis_the_service_and_a_worker(tmp_path: Path) -> No
     redis_port = int(redis_line.split("127.0.0.1:")[1].split("/")[0])
     with pytest.raises(OSError):  # the private Redis is gone with it
         socket.create_connection(("127.0.0.1", redis_port), timeout=1).close()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def test_dev_stops_and_says_so_when_its_worker_dies() -> None:
+    """It used to go on answering 202 and /healthz while nothing was decided."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moderator", "dev", "--port", str(port)],
+        env=moderator_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{port}", process)
+        workers = [
+            child
+            for child in _children(process.pid)
+            if b"workers" in Path(f"/proc/{child}/cmdline").read_bytes()
+        ]
+        assert len(workers) == 1
+        os.kill(workers[0], signal.SIGKILL)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 1
+    assert "the worker exited (code -9): stopping" in stderr
