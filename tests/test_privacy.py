@@ -19,7 +19,7 @@ from aiohttp.test_utils import TestClient
 
 from moderator import logs
 from moderator.domain import Comment, Status, new_comment_id, utc_now
-from moderator.keys import Keys
+from moderator.keys import WEBHOOKS_GROUP, Keys
 from moderator.logs import email_hash
 from moderator.settings import Settings
 from moderator.storage import privacy
@@ -148,6 +148,23 @@ async def test_forget_takes_down_and_anonymises_every_comment_of_the_address(
     assert await worker.drain() == 1
     assert await redis.hget(keys.comment(pending), "status") == "rejected"
     assert await feed_ids(client) == [other]
+
+
+async def test_forget_tells_the_site_even_where_the_command_has_no_webhook_url(
+    client: TestClient, redis: aioredis.Redis, keys: Keys, settings: Settings
+) -> None:
+    """`moderator forget` run on an operator's shell without MODERATOR_WEBHOOK_URL took
+    a published comment down without queueing the event the site needs."""
+    published = await submit(client, body=CALM)
+    worker = await worker_for(redis, settings)
+    assert await worker.drain() == 1
+    assert await redis.hget(keys.comment(published), "status") == "published"
+    # A service that delivers webhooks made its consumer group on the outbox.
+    await redis.xgroup_create(keys.webhook_outbox, WEBHOOKS_GROUP, id="0", mkstream=True)
+    assert settings.webhook_url is None
+    await privacy.forget(redis, keys, settings, AMINA, by="cli")
+    events = [fields for _, fields in await redis.xrange(keys.webhook_outbox)]
+    assert [(e["type"], e["comment_id"]) for e in events] == [("comment.taken_down", published)]
 
 
 async def test_forgetting_twice_is_harmless(

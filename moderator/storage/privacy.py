@@ -37,10 +37,11 @@ from typing import Any
 import email_validator
 import redis.asyncio as aioredis
 import structlog
+from redis.exceptions import ResponseError
 
 from moderator import logs
 from moderator.domain import Status, utc_now
-from moderator.keys import Keys
+from moderator.keys import WEBHOOKS_GROUP, Keys
 from moderator.logs import ip_digest
 from moderator.records import AuditEntry, stream_fields
 from moderator.settings import Settings
@@ -116,7 +117,10 @@ async def forget(
         for key, row in batch
         if _belongs(row, wanted, digest)
     ]
-    decisions = DecisionStore(redis, keys, webhooks=bool(settings.webhook_url))
+    # The site hears of every take-down, even when this process (`moderator forget` on
+    # an operator's shell) lacks MODERATOR_WEBHOOK_URL but the service delivers webhooks.
+    webhooks = bool(settings.webhook_url) or await _webhooks_in_use(redis, keys)
+    decisions = DecisionStore(redis, keys, webhooks=webhooks)
     at = utc_now()
     taken_down = 0
     for _, row in found:
@@ -252,3 +256,12 @@ async def _scan_comments(
             ]
         if not int(cursor):
             return
+
+
+async def _webhooks_in_use(redis: aioredis.Redis, keys: Keys) -> bool:
+    """Whether a service delivers webhooks from this Redis (its consumer group exists)."""
+    try:
+        groups = await redis.xinfo_groups(keys.webhook_outbox)
+    except ResponseError:  # no outbox stream: no webhooks
+        return False
+    return any(str(group.get("name")) == WEBHOOKS_GROUP for group in groups)
