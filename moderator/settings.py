@@ -76,6 +76,7 @@ class Settings:
     rate_limit_ip: int = 10
     rate_limit_email: int = 5
     rate_limit_article: int = 300
+    trusted_proxy_header: str | None = None  # e.g. X-Forwarded-For, set by your proxy
     language_not_covered: str = "hold"
     worker_batch_size: int = 16
     worker_block_ms: int = 1000
@@ -151,6 +152,7 @@ class Settings:
             rate_limit_ip=env.integer("RATE_LIMIT_IP", 10, minimum=0),
             rate_limit_email=env.integer("RATE_LIMIT_EMAIL", 5, minimum=0),
             rate_limit_article=env.integer("RATE_LIMIT_ARTICLE", 300, minimum=0),
+            trusted_proxy_header=env.text("TRUSTED_PROXY_HEADER", None),
             language_not_covered=env.choice("LANGUAGE_NOT_COVERED", "hold", ("hold", "score")),
             worker_batch_size=env.integer("WORKER_BATCH_SIZE", 16, minimum=1, maximum=1024),
             worker_block_ms=env.integer("WORKER_BLOCK_MS", 1000, minimum=1, maximum=60_000),

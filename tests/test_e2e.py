@@ -66,6 +66,7 @@ def server(redis_url: str, tmp_path: Path) -> Iterator[Server]:
         MODERATOR_HASH_KEY="e2e",
         MODERATOR_RATE_LIMIT_EMAIL="0",
         MODERATOR_RATE_LIMIT_ARTICLE="0",
+        MODERATOR_RATE_LIMIT_IP="0",  # every request comes from 127.0.0.1
     )
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import ipaddress
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -44,7 +45,8 @@ from moderator.storage.batching import ScriptBatcher
 # SUBMIT_KEYS keys and SUBMIT_ARGS arguments; the reply is one pair a comment.
 # KEYS: comment, stream, idempotency, parent, rate ip, rate e-mail, rate article
 # ARGV: fingerprint, idempotency TTL, comment id, article id, fields JSON,
-#       limit ip, limit e-mail, limit article, rate window TTL
+#       limit ip, limit e-mail, limit article, end of the rate window (Unix time):
+#       a refused comment's Retry-After is the time left in the window.
 SUBMIT_KEYS, SUBMIT_ARGS = 7, 9
 SUBMIT_SCRIPT = """
 local function submit(K, A)
@@ -78,7 +80,7 @@ local function submit(K, A)
   for i = 5, 7 do
     if KEYS[K+i] ~= comment_key then
       redis.call('INCR', KEYS[K+i])
-      redis.call('EXPIRE', KEYS[K+i], ARGV[A+9])
+      redis.call('EXPIREAT', KEYS[K+i], ARGV[A+9])
     end
   end
   return {'created', comment_id}
@@ -201,8 +203,11 @@ class Store:
         except (RedisError, TimeoutError, OSError) as exc:
             raise StoreUnavailable(type(exc).__name__) from exc
 
-    async def submit(self, comment: Comment, idempotency: Idempotency | None) -> SubmitResult:
-        """Store `comment` and queue its id atomically, honouring an Idempotency-Key."""
+    async def submit(
+        self, comment: Comment, idempotency: Idempotency | None, *, source: str | None = None
+    ) -> SubmitResult:
+        """Store `comment` and queue its id atomically, honouring an Idempotency-Key.
+        `source` is the address the per-address limit counts (IPv6 by /64); None: none."""
         comment_key = self._keys.comment(comment.id)
         idem_key = self._keys.idempotency(idempotency.key_digest) if idempotency else comment_key
         parent_key = self._keys.comment(comment.parent_id) if comment.parent_id else comment_key
@@ -211,7 +216,7 @@ class Store:
         window = int(time.time()) // RATE_WINDOW_S
         rate_keys, limits = [], []
         for kind, value, limit in (
-            ("ip", self._digest(comment.ip), self._limits[0]),
+            ("ip", self._digest(address_group(source)), self._limits[0]),
             ("email", comment.email_hash, self._limits[1]),
             ("article", self._digest(comment.article_id), self._limits[2]),
         ):
@@ -228,7 +233,7 @@ class Store:
                 comment.article_id,
                 fields,
                 *limits,
-                RATE_WINDOW_S * 2,
+                (window + 1) * RATE_WINDOW_S,  # counters expire when their window ends
             ),
         )
         if outcome == Outcome.REPLAY:
@@ -292,3 +297,19 @@ class Store:
         except StoreUnavailable:
             return False
         return True
+
+
+def address_group(address: str | None) -> str | None:
+    """What a per-address limit counts: an IPv4 address, or an IPv6 address's /64 (one
+    subscriber's network: a client rotating through its addresses is one source)."""
+    if not address:
+        return None
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)

@@ -30,6 +30,9 @@ MAX_FORM_FIELDS = 64
 log = structlog.get_logger()
 
 
+OPEN_SCOPE = "open"  # intake without site keys: anyone may post
+
+
 async def post_comment(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     scope = _authorise(request, settings)
@@ -50,7 +53,9 @@ async def post_comment(request: web.Request) -> web.Response:
     header = request.headers.get("Idempotency-Key")
     idempotency = Idempotency.of(header, scope, raw) if header else None
     try:
-        submitted = await request.app[STORE].submit(comment, idempotency)
+        submitted = await request.app[STORE].submit(
+            comment, idempotency, source=_source(request, settings, scope, comment)
+        )
     except IdempotencyConflict:
         raise Problem(409, "idempotency_conflict") from None
     if submitted.outcome == Outcome.RATE_LIMITED:
@@ -71,10 +76,23 @@ async def post_comment(request: web.Request) -> web.Response:
     )
 
 
+def _source(request: web.Request, settings: Settings, scope: str, comment: Comment) -> str | None:
+    """The address the per-address rate limit counts. A site that authenticates with a
+    site key vouches for the reader's `ip` (and, without one, is itself trusted); open
+    intake counts the connection's address, or the trusted proxy's header, never a
+    field the client fills in."""
+    if scope != OPEN_SCOPE:
+        return comment.ip
+    header = settings.trusted_proxy_header
+    if header and (forwarded := request.headers.get(header)):
+        return forwarded.split(",")[-1].strip() or request.remote
+    return request.remote
+
+
 def _authorise(request: web.Request, settings: Settings) -> str:
     """The caller's scope for idempotency keys; 401 when site keys are set and none matches."""
     if not settings.site_keys:
-        return "open"
+        return OPEN_SCOPE
     given = request.headers.get(SITE_KEY_HEADER, "").encode()
     for index, key in enumerate(settings.site_keys):
         if hmac.compare_digest(given, key.encode()):
