@@ -130,6 +130,11 @@ class Keys:
         newest first (a capped list of "p1", "p0" and "n" entries)."""
         return f"{self.prefix}:textmodel:v1:outcomes:{language}"
 
+    def decision_counts(self, minute: int) -> str:
+        """Decisions counted in one minute (Unix time // 60), kept in the same atomic step
+        that stores each: by decision, reason, language and override (hash)."""
+        return f"{self.prefix}:stats:decisions:{minute}"
+
     def history(self, comment_id: str) -> str:
         """Every decision record of a comment, oldest first (a list; never rewritten)."""
         return f"{self.prefix}:history:{comment_id}"

@@ -1,6 +1,6 @@
 """The system's state, assembled once for `moderator stats`, `GET /v1/moderation/stats`
 and `/metrics`: queue depths and stream backlog, the oldest held comment, dead letters,
-live workers, webhook deliveries and, over a window, decisions read from the audit stream.
+live workers, webhook deliveries and, over a window, decisions from per-minute counters.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from redis.exceptions import ResponseError
 from moderator.domain import Status
 from moderator.keys import Keys
 from moderator.operations import fleet
-from moderator.records import AuditEntry
 from moderator.storage.review import QUEUE_STATES
 from moderator.webhooks.stats import webhook_stats
 
 WINDOW_S = 24 * 3600  # decisions counted by default
-MAX_AUDIT_ENTRIES = 100_000  # read for one window, at most
+MAX_WINDOW_S = 2 * 24 * 3600  # as long as the counters are kept
+_COUNTED = ("decision", "reason", "language", "override")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,31 +96,28 @@ async def _age_of(redis: aioredis.Redis, keys: Keys, comment_id: str) -> float |
 
 
 async def recent_decisions(redis: aioredis.Redis, keys: Keys, window_s: int) -> dict[str, Any]:
-    """Decisions in the window from the audit stream: by decision, by reason and language
-    (automatic ones), and moderators' overrides of automatic decisions."""
-    since = int((time.time() - window_s) * 1000)
-    entries = cast(
-        list[tuple[str, dict[str, str]]],
-        await redis.xrange(keys.audit, min=str(since), max="+", count=MAX_AUDIT_ENTRIES),
-    )
-    by_reason: Counter[str] = Counter()
-    by_language: Counter[str] = Counter()
-    by_decision: Counter[str] = Counter()
-    overrides: Counter[str] = Counter()
-    for _, fields in entries:
-        entry = AuditEntry.from_fields(fields)
-        if entry.to is None:
-            continue
-        by_decision[entry.to.value] += 1
-        if entry.automatic:
-            by_language[entry.language or "unknown"] += 1
-            by_reason.update(entry.reasons or ())
-        elif entry.overrides_automatic and entry.from_status is not None:
-            overrides[f"{entry.from_status.value}->{entry.to.value}"] += 1
+    """Decisions in the window, from the per-minute counters the decision step keeps
+    (`storage.decisions.counted`): by decision, by reason and language (automatic ones),
+    and moderators' overrides of automatic decisions. The cost is one small hash a
+    minute of the window, however many decisions there were."""
+    window_s = max(60, min(window_s, MAX_WINDOW_S))
+    now = int(time.time()) // 60
+    async with redis.pipeline(transaction=False) as pipe:
+        for minute in range(now - window_s // 60 + 1, now + 1):
+            pipe.hgetall(keys.decision_counts(minute))
+        buckets = cast(list[dict[str, str]], await pipe.execute())
+    totals: Counter[str] = Counter()
+    for bucket in buckets:
+        totals.update({field: int(value) for field, value in bucket.items()})
+    grouped: dict[str, dict[str, int]] = {kind: {} for kind in _COUNTED}
+    for field, count in totals.items():
+        kind, _, name = field.partition(":")
+        if kind in grouped:
+            grouped[kind][name] = count
     return {
         "window_s": window_s,
-        "decisions": dict(by_decision),
-        "decisions_by_reason": dict(by_reason),
-        "decisions_by_language": dict(by_language),
-        "overrides": dict(overrides),
+        "decisions": grouped["decision"],
+        "decisions_by_reason": grouped["reason"],
+        "decisions_by_language": grouped["language"],
+        "overrides": grouped["override"],
     }

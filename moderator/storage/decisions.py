@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,8 @@ from moderator.records import AuditEntry, OutboxEvent
 # ARGV: expected status, new status, decided_at, record JSON, comment id, stream entry id
 # ("" when not from the stream), the audit entry's fields as a flat JSON list
 # (`AuditEntry.to_fields`), the webhook event's likewise (`OutboxEvent`) or "" for none.
+COUNTS_TTL_S = 2 * 24 * 3600  # per-minute decision counters: two days of them
+
 DECIDE_SCRIPT = """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing', ''} end
@@ -53,6 +56,8 @@ redis.call('XADD', KEYS[3], '*', unpack(cjson.decode(ARGV[7])))
 if ARGV[8] ~= '' then
   redis.call('XADD', KEYS[9], '*', unpack(cjson.decode(ARGV[8])))
 end
+for _, field in ipairs(cjson.decode(ARGV[9])) do redis.call('HINCRBY', KEYS[10], field, 1) end
+redis.call('EXPIRE', KEYS[10], ARGV[10])
 if ARGV[6] ~= '' then redis.call('XACK', KEYS[8], 'GROUP', ARGV[6]) end
 return {'ok', new}
 """.replace("'GROUP'", "'" + k.WORKERS_GROUP + "'")
@@ -162,7 +167,7 @@ class DecisionStore:
         )
         outcome, status = await self._redis.eval(
             DECIDE_SCRIPT,
-            9,
+            10,
             keys.comment(comment_id),
             keys.history(comment_id),
             keys.audit,
@@ -172,6 +177,7 @@ class DecisionStore:
             keys.queue(Status.REJECTED),
             keys.comments_stream,
             keys.webhook_outbox,
+            keys.decision_counts(int(time.time()) // 60),
             expected.value,
             decision.decision.value,
             decision.at,
@@ -180,6 +186,8 @@ class DecisionStore:
             entry_id,
             _flat_json(audit.to_fields()),
             _flat_json(event.to_fields()) if self._webhooks else "",
+            json.dumps(counted(audit), ensure_ascii=False),
+            COUNTS_TTL_S,
         )
         return Applied(str(outcome), str(status))
 
@@ -191,3 +199,17 @@ class DecisionStore:
 def _flat_json(fields: Mapping[str, str]) -> str:
     """Fields as the JSON list the script unpacks into XADD: name, value, name, value…"""
     return json.dumps([part for item in fields.items() for part in item], ensure_ascii=False)
+
+
+def counted(entry: AuditEntry) -> list[str]:
+    """The counters a decision adds to (`moderator.operations.stats` sums them): by
+    decision; automatic ones by language and reason; moderators' overrides."""
+    if entry.to is None:
+        return []
+    fields = [f"decision:{entry.to.value}"]
+    if entry.automatic:
+        fields.append(f"language:{entry.language or 'unknown'}")
+        fields += [f"reason:{code}" for code in entry.reasons or ()]
+    elif entry.overrides_automatic and entry.from_status is not None:
+        fields.append(f"override:{entry.from_status.value}->{entry.to.value}")
+    return fields
