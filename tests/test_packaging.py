@@ -10,13 +10,14 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from importlib.machinery import ModuleSpec
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from moderator import cli
+from moderator import cli, logs
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -71,6 +72,16 @@ def test_the_service_package_imports_no_model_and_no_workers() -> None:
 
 class Exec(Exception):
     """os.execv, stopped before it replaces the test process."""
+
+
+@pytest.fixture(autouse=True)
+def uncached_loggers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """`cli.main` runs in this process here: its logging set-up must not cache the
+    module loggers on this test's stderr for every later test (test_privacy reads them)."""
+    real = logs.configure
+    monkeypatch.setattr(logs, "configure", lambda **kw: real(**{**kw, "cache": False}))
+    yield
+    real(service="tests", fmt="console", level="info", cache=False)
 
 
 @pytest.fixture
