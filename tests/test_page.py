@@ -532,6 +532,9 @@ async def test_the_fairness_report_shows_languages_flags_and_downloads(
 async def test_the_report_window_can_be_chosen(page: Page, site: Site) -> None:
     await site.seed({"body": FRENCH.format(1)})
     await sign_in(page)
+    # Signed in and the (empty) held queue shown: a click before then could be lost
+    # to the sign-in flow on a busy machine (seen once in CI).
+    await expect(page.locator("#queue-empty")).to_be_visible()
     await page.get_by_role("button", name="Fairness report").click()
     await expect(page.locator('#report-rows tr[data-language="fr"]')).to_have_count(1)
     await page.get_by_label("Window").select_option("7d")
