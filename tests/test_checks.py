@@ -125,6 +125,22 @@ def budget_settings(settings: Settings) -> Settings:
     return replace(settings, check_budget_ms=200, worker_batch_size=8)
 
 
+def _misbehave_on(monkeypatch: pytest.MonkeyPatch, marker: str, act: Callable[[], None]) -> None:
+    """The language check goes wrong (`act`) on bodies with `marker`, as a bug would."""
+    real_detect = language.detect
+
+    def detect(text: str) -> language.Language:
+        if marker in text:
+            act()
+        return real_detect(text)
+
+    monkeypatch.setattr(checks_module, "detect", detect)
+
+
+def _raise() -> None:
+    raise ValueError("a bug in a check")
+
+
 async def test_a_check_past_its_budget_holds_the_comment_and_the_batch_goes_on(
     client: TestClient,
     redis: aioredis.Redis,
@@ -132,14 +148,7 @@ async def test_a_check_past_its_budget_holds_the_comment_and_the_batch_goes_on(
     budget_settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real_detect = language.detect
-
-    def slow_on_marker(text: str) -> language.Language:
-        if "STALL" in text:
-            time.sleep(3)  # a check gone wrong: far past the budget
-        return real_detect(text)
-
-    monkeypatch.setattr(checks_module, "detect", slow_on_marker)
+    _misbehave_on(monkeypatch, "STALL", lambda: time.sleep(3))  # far past the budget
     stalled = await submit(client, body="STALL this comment, please")
     ordinary = [await submit(client, body=f"Très bon article numéro {n}, merci.") for n in range(3)]
     worker = Worker(redis, budget_settings, name="w1", toxicity=FakeToxicity())
@@ -192,14 +201,7 @@ async def test_a_check_that_raises_holds_only_its_comment(
     budget_settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real_detect = language.detect
-
-    def broken_on_marker(text: str) -> language.Language:
-        if "BROKEN" in text:
-            raise ValueError("a bug in a check")
-        return real_detect(text)
-
-    monkeypatch.setattr(checks_module, "detect", broken_on_marker)
+    _misbehave_on(monkeypatch, "BROKEN", _raise)
     broken = await submit(client, body="BROKEN comment")
     ordinary = await submit(client, body="Un commentaire ordinaire, merci.")
     worker = Worker(redis, budget_settings, name="w1", toxicity=FakeToxicity())

@@ -169,17 +169,22 @@ def test_bad_configuration_stops_with_the_variable_named() -> None:
     assert "MODERATOR_PORT" in result.stderr
 
 
-def test_dev_runs_a_private_redis_the_service_and_a_worker(tmp_path: Path) -> None:
-    """No model can be had here (no weights, no network): dev says so and holds
-    every comment with check_failed.toxicity instead of failing."""
-    port = free_port()
-    process = subprocess.Popen(
+def _start_dev(port: int) -> subprocess.Popen[str]:
+    """`moderator dev` on `port`, its stderr (the URLs, the token) kept for the test."""
+    return subprocess.Popen(
         [sys.executable, "-m", "moderator", "dev", "--port", str(port)],
         env=moderator_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def test_dev_runs_a_private_redis_the_service_and_a_worker(tmp_path: Path) -> None:
+    """No model can be had here (no weights, no network): dev says so and holds
+    every comment with check_failed.toxicity instead of failing."""
+    port = free_port()
+    process = _start_dev(port)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(url, process)
@@ -218,13 +223,7 @@ def _children(pid: int) -> list[int]:
 def test_dev_stops_and_says_so_when_its_worker_dies() -> None:
     """It used to go on answering 202 and /healthz while nothing was decided."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moderator", "dev", "--port", str(port)],
-        env=moderator_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = _start_dev(port)
     try:
         wait_until_healthy(f"http://127.0.0.1:{port}", process)
         workers = [

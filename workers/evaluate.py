@@ -37,11 +37,12 @@ from moderator import entry
 from moderator.keys import Keys
 from moderator.local.redis_server import PrivateRedis
 from moderator.settings import Settings
-from workers import textmodel
+from moderator.storage.textcounts import TextCounts
 from workers.consumer import Worker
 from workers.evalreport import Outcome, Report
 from workers.labelled import Labelled, LabelledSetError, Replayer, load, toxicity_for
 from workers.sitemodel import SiteModel
+from workers.training import learn_texts
 
 PROG = "moderator eval"
 STATUS_LANGUAGES = ("ar", "ary", "mixed", "fr", "en")
@@ -70,7 +71,10 @@ async def evaluate(
     try:
         await worker.setup()
         if seed:
-            await _seed(redis, settings, seed)
+            counts = TextCounts(redis, Keys(settings.key_prefix))
+            await learn_texts(
+                counts, ((f"seed:{n}", row.body, row.label) for n, row in enumerate(seed))
+            )
         replayed = await replayer.replay(replay) if replay else 0
         started = time.perf_counter()
         ids = await replayer.submit(rows)
@@ -84,13 +88,6 @@ async def evaluate(
     outcomes = [Outcome.of(row, record) for row, record in zip(rows, records, strict=True)]
     return Report(
         outcomes, warmed=bool(replay), replayed=replayed, seconds=seconds, site_model=statuses
-    )
-
-
-async def _seed(redis: aioredis.Redis, settings: Settings, rows: Sequence[Labelled]) -> None:
-    site = SiteModel(redis, Keys(settings.key_prefix), settings)
-    await site.counts.learn_many(
-        [(f"seed:{n}", row.label, list(textmodel.features(row.body))) for n, row in enumerate(rows)]
     )
 
 

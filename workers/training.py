@@ -24,6 +24,7 @@ import structlog
 from moderator.keys import TRAINERS_GROUP, Keys
 from moderator.records import AUTO, TrainingExample
 from moderator.settings import Settings
+from moderator.storage.textcounts import TextCounts
 from workers import textmodel
 from workers.sitemodel import SiteModel
 from workers.spam.scorer import SpamScorer
@@ -39,6 +40,12 @@ def seed_examples() -> list[tuple[str, str]]:
     text = (resources.files("workers") / "data" / SEED_FILE).read_text(encoding="utf-8")
     rows = [json.loads(line) for line in text.splitlines() if line.strip()]
     return [(str(row["body"]), str(row["label"])) for row in rows]
+
+
+async def learn_texts(counts: TextCounts, examples: Iterable[tuple[str, str, str]]) -> int:
+    """Teach the site model's counts (id, text, label) examples; how many changed them."""
+    batch = [(key, label, list(textmodel.features(text))) for key, text, label in examples]
+    return await counts.learn_many(batch)
 
 
 class Trainer:
@@ -73,8 +80,7 @@ class Trainer:
         """Teach the site model (id, text, label) examples; how many changed it."""
         if self._site is None:
             return 0
-        batch = [(key, label, list(textmodel.features(text))) for key, text, label in examples]
-        return await self._site.counts.learn_many(batch)
+        return await learn_texts(self._site.counts, examples)
 
     async def step(self) -> int:
         """Learn the verdicts waiting on the training stream; how many there were."""

@@ -26,6 +26,7 @@ from moderator.web.validation import (
     FieldError,
     article_id_error,
     clean_text,
+    encodable,
     page_limit,
 )
 from moderator.web.wordlist_input import wordlist_terms
@@ -218,7 +219,7 @@ async def forget(request: web.Request) -> web.Response:
     email = (await _json_object(request)).get("email")
     if not isinstance(email, str) or not email.strip():
         raise Problem(422, "validation", errors=[FieldError("email", "required")])
-    if "\x00" in email or not _encodable(email):
+    if "\x00" in email or not encodable(email):
         raise Problem(422, "validation", errors=[FieldError("email", "invalid_character")])
     settings = request.app[SETTINGS]
     result = await privacy.forget(
@@ -321,14 +322,6 @@ def _wordlist_kind(request: web.Request) -> str:
     if kind not in WORDLIST_KINDS:
         raise Problem(404, "not_found")
     return kind
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate
-        return False
-    return True
 
 
 def _is_stream_id(value: str) -> bool:

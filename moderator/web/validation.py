@@ -135,6 +135,15 @@ def clean_text(raw: object, *, multiline: bool = False) -> str:
     return _SPACE_RE.sub(" ", _CONTROL_RE.sub(" ", text)).strip()
 
 
+def encodable(text: str) -> bool:
+    """Whether `text` can be written as UTF-8 (a lone surrogate cannot)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _bounded(text: str, maximum: int) -> str:
     if not text:
         raise _Invalid("blank")

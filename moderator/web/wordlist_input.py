@@ -13,7 +13,7 @@ from typing import Final
 
 from moderator.storage.wordlists import ALL, MAX_MEANING_CHARS, Term, languages_of, merged
 from moderator.web.problems import Problem
-from moderator.web.validation import FieldError, clean_term, clean_text
+from moderator.web.validation import FieldError, clean_term, clean_text, encodable
 
 MAX_TERMS: Final = 5000
 
@@ -53,18 +53,10 @@ def _meaning(raw: object, field: str, errors: list[FieldError]) -> str:
     if not isinstance(raw, str):
         errors.append(FieldError(field, "invalid_type"))
         return ""
-    if "\x00" in raw or not _encodable(raw):
+    if "\x00" in raw or not encodable(raw):
         errors.append(FieldError(field, "invalid_character"))
         return ""
     meaning = clean_text(raw)  # cannot raise now: a string, no NUL, no lone surrogate
     if len(meaning) > MAX_MEANING_CHARS:
         errors.append(FieldError(field, "too_long", MAX_MEANING_CHARS))
     return meaning
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate
-        return False
-    return True
