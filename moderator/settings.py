@@ -56,8 +56,22 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
+class Sentinels:
+    """`MODERATOR_REDIS_SENTINELS=MASTER@HOST[:PORT],HOST[:PORT],...`: the Sentinels to ask
+    which server is the primary named MASTER (port 26379 when left out)."""
+
+    master: str
+    hosts: tuple[tuple[str, int], ...]
+
+    def __str__(self) -> str:
+        return f"{self.master}@" + ",".join(f"{host}:{port}" for host, port in self.hosts)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     redis_url: str | None = None
+    redis_sentinels: Sentinels | None = None  # failover: the primary as Sentinel names it
+    redis_min_replicas: int = 0  # a 202 only once this many replicas have the comment
     host: str = "127.0.0.1"
     port: int = 8080
     key_prefix: str = "moderator"
@@ -133,6 +147,8 @@ class Settings:
         }
         settings = cls(
             redis_url=env.text("REDIS_URL", None, check=_redis_url),
+            redis_sentinels=env.parse("REDIS_SENTINELS", None, _sentinels),
+            redis_min_replicas=env.integer("REDIS_MIN_REPLICAS", 0, minimum=0, maximum=16),
             host=env.text("HOST", default.host) or default.host,
             port=env.integer("PORT", default.port, minimum=0, maximum=65535),
             key_prefix=env.text("KEY_PREFIX", default.key_prefix, check=_key_prefix)
@@ -192,6 +208,11 @@ class Settings:
             raise SettingsError(
                 f"{PREFIX}SPAM_REJECT_THRESHOLD must not be below {PREFIX}SPAM_HOLD_THRESHOLD"
             )
+        if settings.redis_sentinels and settings.effective_redis_url.startswith("unix://"):
+            raise SettingsError(
+                f"{PREFIX}REDIS_SENTINELS names servers by address: {PREFIX}REDIS_URL "
+                "(which then gives only the database, password and TLS) cannot be unix://"
+            )
         if settings.webhook_url and not settings.webhook_secret:
             raise SettingsError(f"{PREFIX}WEBHOOK_SECRET is required with {PREFIX}WEBHOOK_URL")
         if settings.toxicity_runtime == "onnx":
@@ -220,6 +241,8 @@ class Settings:
                 value = dict(value)
             elif isinstance(value, tuple):
                 value = list(value)
+            elif isinstance(value, Sentinels):
+                value = str(value)
             view[f.name] = value
         view["redis_url"] = _mask_url_password(self.redis_url)
         return view
@@ -328,6 +351,19 @@ def _redis_url(raw: str) -> str:
     if not raw.startswith(("redis://", "rediss://", "unix://")):
         raise ValueError("expected a redis://, rediss:// or unix:// URL")
     return raw
+
+
+def _sentinels(raw: str) -> Sentinels:
+    master, sep, hosts = raw.partition("@")
+    if not sep or not master.strip() or not _comma_list(hosts):
+        raise ValueError("expected MASTER@HOST[:PORT],HOST[:PORT],... (Sentinels' addresses)")
+    addresses = []
+    for item in _comma_list(hosts):
+        host, _, port = item.rpartition(":") if ":" in item else (item, "", "26379")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{item!r} is not HOST or HOST:PORT")
+        addresses.append((host.strip("[]"), int(port)))
+    return Sentinels(master.strip(), tuple(addresses))
 
 
 def _http_url(raw: str) -> str:

@@ -10,7 +10,7 @@ import pytest
 from redis.exceptions import DataError
 
 from moderator.settings import Settings
-from moderator.storage.comments import connect
+from moderator.storage.connection import connect
 
 
 async def test_commands_packed_in_c_round_trip(settings: Settings) -> None:

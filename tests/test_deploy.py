@@ -58,8 +58,8 @@ def containers(workload: dict[str, Any]) -> list[dict[str, Any]]:
     return [*spec.get("initContainers", []), *spec["containers"]]
 
 
-def compose() -> dict[str, Any]:
-    body: dict[str, Any] = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
+def compose(name: str = "compose.yaml") -> dict[str, Any]:
+    body: dict[str, Any] = yaml.safe_load((DEPLOY / name).read_text(encoding="utf-8"))
     return body
 
 
@@ -190,10 +190,11 @@ def moderator_names() -> dict[str, set[str]]:
     for workload in [*objects_of("Deployment").values(), *objects_of("Job").values()]:
         for container in containers(workload):
             add(workload["metadata"]["name"], (e["name"] for e in container.get("env", [])))
-    for service_name, service in compose()["services"].items():
-        environment = service.get("environment", {})
-        assert isinstance(environment, dict), "compose environment: use the mapping form"
-        add(f"compose.yaml {service_name}", environment)
+    for name in ("compose.yaml", "compose.sentinel.yaml"):
+        for service_name, service in compose(name)["services"].items():
+            environment = service.get("environment", {})
+            assert isinstance(environment, dict), "compose environment: use the mapping form"
+            add(f"{name} {service_name}", environment)
     add(".env.example", env_file(DEPLOY / ".env.example"))
     add("moderator.env.example", env_file(SYSTEMD / "moderator.env.example"))
     for path in SYSTEMD.glob("*.service"):
@@ -583,6 +584,27 @@ def test_compose_runs_redis_with_the_config_the_service_and_two_workers() -> Non
     assert "/healthz" in " ".join(services["moderator"]["healthcheck"]["test"])
     redis_url = urlsplit(services["worker"]["environment"]["MODERATOR_REDIS_URL"])
     assert redis_url.hostname == "redis" and redis_url.port == 6379
+
+
+def test_the_sentinel_layer_adds_replicas_and_three_sentinels_the_service_asks() -> None:
+    services = compose("compose.sentinel.yaml")["services"]
+    sentinels = sorted(name for name in services if name.startswith("sentinel-"))
+    replicas = sorted(name for name in services if name.startswith("redis-replica-"))
+    assert len(sentinels) == 3 and len(replicas) == 2  # one replica is left after a failover
+    for name in replicas:
+        assert services[name]["command"][-3:] == ["--replicaof", "redis", "6379"]
+    conf = (DEPLOY / "sentinel.conf").read_text(encoding="utf-8")
+    monitor = next(line.split() for line in conf.splitlines() if line.startswith("sentinel mon"))
+    assert monitor[2:5] == ["moderator", "redis", "6379"] and int(monitor[5]) == 2
+    for name in ("moderator", "worker"):
+        settings = Settings.from_env(services[name]["environment"])
+        assert settings.redis_sentinels is not None
+        assert settings.redis_sentinels.master == monitor[2]
+        assert sorted(host for host, _ in settings.redis_sentinels.hosts) == sentinels
+        assert settings.redis_min_replicas == 1
+        # what compose.yaml fixes for these services still holds
+        base = compose()["services"][name]["environment"]
+        assert base.items() <= services[name]["environment"].items()
 
 
 def test_compose_workers_mount_the_models_read_only() -> None:

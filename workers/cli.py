@@ -11,7 +11,6 @@ import socket
 import sys
 from collections.abc import Sequence
 
-import redis.asyncio as aioredis
 import structlog
 from redis.exceptions import RedisError
 
@@ -19,6 +18,7 @@ from moderator import entry
 from moderator.keys import Keys
 from moderator.operations import fleet as ops
 from moderator.settings import Settings
+from moderator.storage.connection import connect
 from workers.consumer import Worker
 from workers.errors import ModelUnavailable
 from workers.toxicity.loading import load_scorer
@@ -62,12 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def _check(settings: Settings) -> int:
     """A probe: is a worker of this host (this pod) alive? Other hosts' workers do not
     count, so one live pod cannot keep a hung one looking alive."""
-    client = aioredis.Redis.from_url(
-        settings.effective_redis_url,
-        decode_responses=True,
-        socket_timeout=2,
-        socket_connect_timeout=2,
-    )
+    client = connect(settings, timeout_s=2, connect_timeout_s=2)
     try:
         alive = await ops.live_workers(client, Keys(settings.key_prefix))
     except (RedisError, OSError) as exc:
@@ -106,12 +101,7 @@ async def _run(
     settings: Settings, scorer: ToxicityScorer | None, concurrency: int, *, burst: bool
 ) -> int:
     # Blocking reads wait up to worker_block_ms: the socket must wait longer.
-    client = aioredis.Redis.from_url(
-        settings.effective_redis_url,
-        decode_responses=True,
-        socket_timeout=settings.worker_block_ms / 1000 + 5,
-        socket_connect_timeout=2,
-    )
+    client = connect(settings, timeout_s=settings.worker_block_ms / 1000 + 5, connect_timeout_s=2)
     base = f"{socket.gethostname()}-{os.getpid()}"
     workers = [
         Worker(client, settings, toxicity=scorer, name=f"{base}-{i}") for i in range(concurrency)

@@ -23,7 +23,7 @@ from typing import Any, cast
 
 import redis.asyncio as aioredis
 import structlog
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import ReadOnlyError, RedisError, ResponseError
 
 from moderator.domain import Comment, Status, utc_now
 from moderator.keys import TRAINERS_GROUP, Keys
@@ -117,24 +117,26 @@ class Worker:
                 await self.step()
                 backoff = 0.1
             except ResponseError as exc:
-                if "NOGROUP" not in str(exc):
+                if "NOGROUP" not in str(exc) and not isinstance(exc, ReadOnlyError):
                     raise
-                ready = False  # Redis lost the group (restarted without its data)
+                # Redis lost the group (restarted without its data), or this primary
+                # was demoted (without Sentinels to name the new one): set up again.
+                ready = False
+                if isinstance(exc, ReadOnlyError):
+                    backoff = await self._wait(backoff, exc)
             except (RedisError, OSError) as exc:
-                log.warning(
-                    "redis_unavailable",
-                    worker=self.name,
-                    error=repr(exc),
-                    retry_in_s=round(backoff, 2),
-                )
-                try:
-                    async with asyncio.timeout(backoff * random.uniform(0.5, 1.5)):  # noqa: S311
-                        await self._stopping.wait()
-                except TimeoutError:
-                    pass
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
+                backoff = await self._wait(backoff, exc)
         with contextlib.suppress(RedisError, OSError):
             await ops.forget_worker(self._redis, self._keys, self.name)
+
+    async def _wait(self, backoff: float, exc: Exception) -> float:
+        """Redis is unreachable: wait about `backoff` seconds (less when stopped); the
+        next wait is twice as long, up to MAX_BACKOFF_S."""
+        log.warning("redis_unavailable", worker=self.name, error=repr(exc), retry_in_s=backoff)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(backoff * random.uniform(0.5, 1.5)):  # noqa: S311
+                await self._stopping.wait()
+        return min(backoff * 2, MAX_BACKOFF_S)
 
     async def step(self, *, block_ms: int | None = None) -> int:
         """One batch: reclaim what dead consumers left, read new entries, decide, ack.

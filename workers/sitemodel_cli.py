@@ -23,11 +23,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import redis.asyncio as aioredis
-
 from moderator import entry
 from moderator.keys import Keys
 from moderator.settings import Settings
+from moderator.storage.connection import connect
 from workers.consumer import Worker
 from workers.labelled import LabelledSetError, Replayer, load, toxicity_for
 from workers.sitemodel import SiteModel
@@ -37,7 +36,7 @@ LANGUAGES = ("ar", "ary", "mixed", "fr", "en", "und")
 
 
 async def status(settings: Settings) -> dict[str, Any]:
-    redis = aioredis.Redis.from_url(settings.effective_redis_url, decode_responses=True)
+    redis = connect(settings, timeout_s=30)
     try:
         site = SiteModel(redis, Keys(settings.key_prefix), settings)
         learned = await site.counts.summary()
@@ -61,7 +60,7 @@ async def status(settings: Settings) -> dict[str, Any]:
 
 async def replay(settings: Settings, path: Path) -> int:
     rows = load(path)
-    redis = aioredis.Redis.from_url(settings.effective_redis_url, decode_responses=True)
+    redis = connect(settings, timeout_s=30)
     worker = Worker(redis, settings, toxicity=toxicity_for(settings), name="site-model-replay")
     replayer = Replayer(redis, settings, worker)
     try:

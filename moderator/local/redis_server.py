@@ -12,6 +12,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -32,11 +33,13 @@ class PrivateRedis:
         *,
         port: int | None = None,
         appendfsync: str = "everysec",
+        extra_args: Sequence[str] = (),
     ) -> None:
         self._owned_dir = directory is None
         self.directory = directory or Path(tempfile.mkdtemp(prefix="moderator-redis-"))
         self.port = port or free_port()
         self.appendfsync = appendfsync
+        self.extra_args = tuple(extra_args)  # e.g. ("--replicaof", "127.0.0.1", "6380")
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -66,6 +69,7 @@ class PrivateRedis:
                 "yes",
                 "--logfile",
                 str(self.directory / "redis.log"),
+                *self.extra_args,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -13,15 +13,11 @@ from moderator.operations import fleet as ops
 from moderator.operations.stats import collect
 from moderator.settings import Settings
 from moderator.storage import privacy
+from moderator.storage.connection import connect
 
 
 def _client(settings: Settings) -> aioredis.Redis:
-    return aioredis.Redis.from_url(
-        settings.effective_redis_url,
-        decode_responses=True,
-        socket_timeout=5,
-        socket_connect_timeout=2,
-    )
+    return connect(settings, timeout_s=5, connect_timeout_s=2)
 
 
 async def stats(settings: Settings, *, as_json: bool, window_s: int) -> int:

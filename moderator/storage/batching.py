@@ -14,6 +14,13 @@ sent again.
 
 Each call has its own deadline, kept by the batch it goes out in rather than
 by a timer a call: a caller hears `StoreUnavailable` within `deadline_s`.
+
+With `replicas` (MODERATOR_REDIS_MIN_REPLICAS), the script call is followed on
+the same connection by `WAIT replicas`: a batch whose writes fewer replicas
+acknowledged before the deadline is answered `StoreUnavailable` (503), so an
+answer of success means the write survives losing the primary. The writes stay
+on the primary; a client that resends with its Idempotency-Key gets the first
+answer, not a second comment.
 """
 
 from __future__ import annotations
@@ -55,6 +62,7 @@ class ScriptBatcher:
         *,
         deadline_s: float,
         max_batch: int = 256,
+        replicas: int = 0,
     ) -> None:
         self._redis = redis
         self._script = script
@@ -62,6 +70,7 @@ class ScriptBatcher:
         self._counts = (key_count, arg_count)
         self._deadline_s = deadline_s
         self._max_batch = max_batch
+        self._replicas = replicas
         self._queue: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
 
@@ -103,11 +112,11 @@ class ScriptBatcher:
         try:
             async with asyncio.timeout(timeout_s):
                 try:
-                    replies = await self._redis.evalsha(self._sha, len(keys), *keys, *args)
+                    replies = await self._run(keys, args, timeout_s)
                 except NoScriptError:
                     await self._redis.script_load(self._script)
-                    replies = await self._redis.evalsha(self._sha, len(keys), *keys, *args)
-        except (RedisError, OSError, TimeoutError) as exc:
+                    replies = await self._run(keys, args, timeout_s)
+        except (RedisError, OSError, TimeoutError, TooFewReplicas) as exc:
             for pending in batch:
                 if not pending.future.done():
                     pending.future.set_exception(StoreUnavailable(type(exc).__name__))
@@ -115,3 +124,19 @@ class ScriptBatcher:
         for pending, reply in zip(batch, replies, strict=True):
             if not pending.future.done():
                 pending.future.set_result(reply)
+
+    async def _run(self, keys: list[str], args: list[Any], timeout_s: float) -> Any:
+        if not self._replicas:
+            return await self._redis.evalsha(self._sha, len(keys), *keys, *args)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.evalsha(self._sha, len(keys), *keys, *args)
+            # Leave a little of the deadline for the answer to travel back.
+            pipe.execute_command("WAIT", self._replicas, max(1, int(timeout_s * 800)))
+            replies, acknowledged = await pipe.execute()
+        if acknowledged < self._replicas:
+            raise TooFewReplicas
+        return replies
+
+
+class TooFewReplicas(Exception):
+    """WAIT timed out before MODERATOR_REDIS_MIN_REPLICAS replicas had the writes."""

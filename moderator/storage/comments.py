@@ -18,13 +18,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, cast
 
-import hiredis
 import orjson
 import redis.asyncio as aioredis
-from redis.asyncio.connection import AbstractConnection
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from moderator import keys as k
@@ -133,47 +128,6 @@ class SubmitResult:
     retry_after_s: int = 0  # for RATE_LIMITED: when the window has room again
 
 
-def connect(settings: Settings) -> aioredis.Redis:
-    """A client that fails fast: one immediate reconnect, then `StoreUnavailable`."""
-    client = aioredis.Redis.from_url(
-        settings.effective_redis_url,
-        decode_responses=True,
-        socket_timeout=settings.redis_timeout_s,
-        socket_connect_timeout=settings.redis_timeout_s,
-        retry=Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,)),
-        max_connections=256,
-    )
-    pool = client.connection_pool
-    # Whatever class the URL chose (TCP, TLS, Unix socket), packing in C.
-    pool.connection_class = type(
-        f"CPacking{pool.connection_class.__name__}", (_CPacking, pool.connection_class), {}
-    )
-    return client
-
-
-class _CPacking(AbstractConnection):
-    """redis-py's asyncio connections pack commands in Python, argument by argument: a
-    large part of an intake request's time. hiredis, already our reply parser, packs
-    them in C. Floats (redis-py formats them its own way), multi-word command names
-    and anything hiredis refuses go the usual way."""
-
-    def pack_command(self, *args: Any) -> list[bytes]:
-        command = args[0]
-        if (
-            isinstance(command, str)
-            and " " not in command
-            and all(type(arg) in _C_PACKED for arg in args)
-        ):
-            try:
-                return [hiredis.pack_command(args)]
-            except (TypeError, UnicodeError):
-                pass
-        return super().pack_command(*args)
-
-
-_C_PACKED = frozenset({str, bytes, int})
-
-
 class Store:
     def __init__(self, redis: aioredis.Redis, settings: Settings) -> None:
         self._redis = redis
@@ -188,7 +142,12 @@ class Store:
         # A caller waits at most this long, then answers 503 (DESIGN: within a second).
         self.deadline_s = settings.redis_timeout_s * 1.8
         self._submit = ScriptBatcher(
-            redis, SUBMIT_SCRIPT, SUBMIT_KEYS, SUBMIT_ARGS, deadline_s=self.deadline_s
+            redis,
+            SUBMIT_SCRIPT,
+            SUBMIT_KEYS,
+            SUBMIT_ARGS,
+            deadline_s=self.deadline_s,
+            replicas=settings.redis_min_replicas,
         )
 
     async def close(self) -> None:

@@ -11,7 +11,8 @@ from aiohttp import web
 
 from moderator.keys import Keys
 from moderator.settings import Settings
-from moderator.storage.comments import Store, connect
+from moderator.storage.comments import Store
+from moderator.storage.connection import connect
 from moderator.storage.review import Review
 from moderator.web import accountability, expiry, feed, intake, moderation, page
 from moderator.web import status as views
@@ -69,7 +70,7 @@ def _redis_context(
     settings: Settings, given: aioredis.Redis | None
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def context(app: web.Application) -> AsyncIterator[None]:
-        client = given if given is not None else connect(settings)
+        client = given if given is not None else connect(settings, max_connections=256)
         app[STORE] = store = Store(client, settings)
         app[REVIEW] = Review(client, Keys(settings.key_prefix), webhooks=bool(settings.webhook_url))
         try:

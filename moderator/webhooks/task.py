@@ -8,11 +8,11 @@ import socket
 from collections.abc import AsyncIterator, Callable
 
 import aiohttp
-import redis.asyncio as aioredis
 import structlog
 from aiohttp import web
 
 from moderator.settings import Settings
+from moderator.storage.connection import connect
 from moderator.webhooks.delivery import BLOCK_MS, WebhookDeliverer
 
 log = structlog.get_logger()
@@ -32,12 +32,11 @@ def webhook_context(settings: Settings) -> Callable[[web.Application], AsyncIter
         if not settings.webhook_url:
             yield
             return
-        redis = aioredis.Redis.from_url(
-            settings.effective_redis_url,
-            decode_responses=True,
+        redis = connect(
+            settings,
             # A read blocks up to BLOCK_MS: the socket must wait longer.
-            socket_timeout=BLOCK_MS / 1000 + max(settings.redis_timeout_s, 1.0),
-            socket_connect_timeout=max(settings.redis_timeout_s, 1.0),
+            timeout_s=BLOCK_MS / 1000 + max(settings.redis_timeout_s, 1.0),
+            connect_timeout_s=max(settings.redis_timeout_s, 1.0),
             max_connections=8,
         )
         session = aiohttp.ClientSession()

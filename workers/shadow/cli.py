@@ -15,12 +15,12 @@ import json
 import sys
 from collections.abc import Sequence
 
-import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from moderator import entry
 from moderator.keys import Keys
 from moderator.settings import DEFAULT_THRESHOLDS, Settings
+from moderator.storage.connection import connect
 from workers.shadow.candidate import RULES, Candidate
 from workers.shadow.evaluation import LanguageCounts, ShadowReport, evaluate
 from workers.shadow.live import set_live
@@ -103,9 +103,7 @@ def _candidate(args: argparse.Namespace) -> Candidate:
 
 
 async def _run(args: argparse.Namespace, settings: Settings, candidate: Candidate) -> int:
-    redis = aioredis.Redis.from_url(
-        settings.effective_redis_url, decode_responses=True, socket_timeout=10
-    )
+    redis = connect(settings, timeout_s=10)
     keys = Keys(settings.key_prefix)
     try:
         if args.live_off:
