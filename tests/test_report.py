@@ -8,6 +8,7 @@ import json
 
 from aiohttp.test_utils import TestClient
 
+from moderator.operations.report import LanguageRow, _flag, two_proportion_p
 from tests.helpers import AMINA, VALID, post_decision
 from workers.consumer import Worker
 
@@ -47,7 +48,8 @@ async def test_fairness_report_by_language_with_overrides_and_flags(
     assert arabic["approved_after_hold"] == 9
     assert arabic["false_positive_rate"] == 0.75
     assert arabic["held_wait_median_s"] is not None
-    assert any(flag.startswith("hold_rate") for flag in arabic["flags"])
+    assert arabic["flags"] == french["flags"] == []  # 12 comments each: too few to judge
+    assert report["rules"]["test"].startswith("two-proportion z-test")
     assert (french["seen"], french["published"], french["taken_down_after_publish"]) == (12, 12, 1)
     assert round(french["false_negative_rate"], 3) == round(1 / 12, 3)
 
@@ -74,3 +76,32 @@ async def test_decision_export_is_json_lines_without_personal_data(
     assert "amina@example.ma" not in text
     assert "مفيد" not in text  # no comment text either
     assert (await api.get("/v1/moderation/export")).status == 401
+
+
+def _row(language: str, seen: int, held: int, approved: int = 0) -> LanguageRow:
+    return LanguageRow(
+        language, "x", seen=seen, held=held, published=seen - held, approved_after_hold=approved
+    )
+
+
+def test_each_language_is_compared_with_all_the_others_together() -> None:
+    """Arabic's many holds used to pull the others' median up, flagging French for
+    holding too little; only a language held (or overturned) more than the rest is."""
+    arabic, french, english = _row("ar", 900, 700, 400), _row("fr", 800, 40), _row("en", 300, 20)
+    _flag([arabic, french, english])
+    assert arabic.flags == [
+        "hold_rate 0.78 vs 0.05 for the others",
+        "false_positive_rate 0.57 vs 0.00 for the others",
+    ]
+    assert french.flags == english.flags == []
+
+
+def test_a_difference_chance_explains_or_too_small_is_not_flagged() -> None:
+    few = [_row("ar", 40, 12), _row("fr", 40, 6)]  # 30% vs 15%: p ≈ 0.1
+    _flag(few)
+    assert all(not row.flags for row in few)
+    small = [_row("ar", 20_000, 2_100), _row("fr", 20_000, 1_500)]  # 10.5% vs 7.5%: tiny p
+    _flag(small)
+    assert all(not row.flags for row in small)  # under MIN_DIFFERENCE
+    assert two_proportion_p(2_100, 20_000, 1_500, 20_000) < 1e-20
+    assert two_proportion_p(0, 50, 0, 50) == 1.0

@@ -4,8 +4,19 @@ The report answers, per language and script: how many comments were seen,
 published, held and rejected automatically; how often moderators overturned
 an automatic decision (held then approved: an observed false positive;
 published then taken down: an observed false negative); and how long held
-comments waited. A language whose hold or override rate stands far from the
-others is flagged.
+comments waited.
+
+A language is flagged when its hold rate (or its false-positive rate) is
+above that of all the other languages taken together by at least
+MIN_DIFFERENCE and a two-proportion z-test (pooled) finds the difference
+unlikely by chance: two-sided p below ALPHA divided by the number of
+comparisons made (Bonferroni). Both sides need MIN_COMMENTS_TO_FLAG comments
+(held comments, for the false-positive rate), where the test's normal
+approximation holds. Comparing with the others pooled, not with their median,
+keeps one language's many holds (Arabic's, where no model reads it) from
+making every other language look lenient. Only "above" is flagged: a
+language held less than the rest is the other side of the flag some other
+language then carries.
 """
 
 from __future__ import annotations
@@ -13,6 +24,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import statistics
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -25,8 +37,10 @@ from moderator.domain import Status
 from moderator.keys import Keys
 from moderator.records import AuditEntry
 
-MIN_COMMENTS_TO_FLAG = 10
-FAR_FACTOR = 2.0  # a rate this many times the others' median (or a tenth of it) stands out
+MIN_COMMENTS_TO_FLAG = 30  # on each side of a comparison
+MIN_DIFFERENCE = 0.10  # in rate, absolute: smaller differences are not flagged
+ALPHA = 0.01  # family-wise, two-sided
+TEST = "two-proportion z-test, pooled, Bonferroni-corrected"
 MAX_ENTRIES = 500_000
 
 
@@ -139,7 +153,12 @@ async def fairness(
         "since": since.isoformat().replace("+00:00", "Z"),
         "until": until.isoformat().replace("+00:00", "Z"),
         "languages": [r.to_dict() for r in ordered],
-        "rules": {"min_comments_to_flag": MIN_COMMENTS_TO_FLAG, "far_factor": FAR_FACTOR},
+        "rules": {
+            "test": TEST,
+            "min_comments_to_flag": MIN_COMMENTS_TO_FLAG,
+            "min_difference": MIN_DIFFERENCE,
+            "alpha": ALPHA,
+        },
     }
 
 
@@ -167,33 +186,39 @@ def _count_override(target: LanguageRow, entry: AuditEntry) -> None:
         target.waits_s.append(entry.waited_s)
 
 
-def _hold_rate(row: LanguageRow) -> float:
-    return row.hold_rate
-
-
-def _false_positive_rate(row: LanguageRow) -> float:
-    return row.false_positive_rate
+# rate name -> (the row's count of events, the count they are out of)
+_RATES: dict[str, Callable[[LanguageRow], tuple[int, int]]] = {
+    "hold_rate": lambda row: (row.held, row.seen),
+    "false_positive_rate": lambda row: (row.approved_after_hold, row.held),
+}
 
 
 def _flag(rows: list[LanguageRow]) -> None:
-    """Flag a language whose hold or override rate is far from the other languages'."""
-    judged = [r for r in rows if r.seen >= MIN_COMMENTS_TO_FLAG]
-    rates: tuple[tuple[str, Callable[[LanguageRow], float], list[LanguageRow]], ...] = (
-        ("hold_rate", _hold_rate, judged),
-        # A false-positive rate means something only where comments were held.
-        ("false_positive_rate", _false_positive_rate, [r for r in judged if r.held > 0]),
-    )
-    for name, rate, rows_with_rate in rates:
-        for current in rows_with_rate:
-            others = [rate(r) for r in rows_with_rate if r is not current]
-            if not others:
-                continue
-            typical = statistics.median(others)
-            value = rate(current)
-            if typical > 0 and (value >= FAR_FACTOR * typical or value <= typical / FAR_FACTOR):
-                current.flags.append(f"{name} {value:.2f} vs {typical:.2f} for the others")
-            elif typical == 0 and value >= 0.2:
-                current.flags.append(f"{name} {value:.2f} vs 0 for the others")
+    """Flag a language whose hold or false-positive rate is above all the other
+    languages' together by a large margin that chance does not explain."""
+    comparisons = []
+    for name, counts in _RATES.items():
+        for current in rows:
+            x1, n1 = counts(current)
+            x2 = sum(counts(r)[0] for r in rows if r is not current)
+            n2 = sum(counts(r)[1] for r in rows if r is not current)
+            if min(n1, n2) >= MIN_COMMENTS_TO_FLAG:
+                comparisons.append((current, name, x1, n1, x2, n2))
+    for current, name, x1, n1, x2, n2 in comparisons:
+        value, others = x1 / n1, x2 / n2
+        p = two_proportion_p(x1, n1, x2, n2)
+        if value - others >= MIN_DIFFERENCE and p < ALPHA / len(comparisons):
+            current.flags.append(f"{name} {value:.2f} vs {others:.2f} for the others")
+
+
+def two_proportion_p(x1: int, n1: int, x2: int, n2: int) -> float:
+    """Two-sided p-value that x1/n1 and x2/n2 differ only by chance (pooled z-test)."""
+    pooled = (x1 + x2) / (n1 + n2)
+    spread = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if spread == 0:
+        return 1.0  # both rates 0, or both 1: no difference
+    z = (x1 / n1 - x2 / n2) / spread
+    return math.erfc(abs(z) / math.sqrt(2))
 
 
 def as_csv(report: dict[str, Any]) -> str:

@@ -226,7 +226,8 @@ def paths() -> dict[str, Any]:
             "get": _op(
                 "fairnessReport",
                 "Per language and script: decisions, overrides (observed false positives and "
-                "negatives), waits; languages far from the others flagged.",
+                "negatives), waits; a language held or overturned more than all the others "
+                "together, by a margin chance does not explain (two-proportion z-test), flagged.",
                 params=[
                     _query("since", "ISO 8601, default 24 h before until"),
                     _query("until", "ISO 8601, default now"),

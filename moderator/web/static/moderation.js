@@ -162,7 +162,7 @@
       report_window_invalid: "Choisissez un début et une fin, le début avant la fin.",
       report_downloaded: "Fichier {name} enregistré.",
       report_rules:
-        "Une langue d’au moins {min} commentaires est signalée quand son taux de mise en attente ou de faux positifs vaut au moins {factor} fois la médiane des autres langues, ou {factor} fois moins.",
+        "Chaque langue est comparée à toutes les autres ensemble (au moins {min} commentaires de chaque côté). Elle est signalée quand son taux de mise en attente ou de faux positifs les dépasse d’au moins {difference} points et qu’un test de deux proportions rend le hasard improbable (p < {alpha}, corrigé pour le nombre de comparaisons).",
       report_col_language: "Langue",
       report_col_script: "Écriture",
       report_group_auto: "Décisions automatiques",
@@ -182,8 +182,8 @@
       report_col_wait_median: "Médiane",
       report_col_wait_max: "Maximum",
       report_ratio: "{n} sur {of}",
-      flag_above: "{rate} très au-dessus des autres langues : {value} contre {typical} (leur médiane)",
-      flag_below: "{rate} très en dessous des autres langues : {value} contre {typical} (leur médiane)",
+      flag_above: "{rate} très au-dessus des autres langues : {value} contre {typical} (toutes les autres ensemble)",
+      flag_below: "{rate} très en dessous des autres langues : {value} contre {typical} (toutes les autres ensemble)",
       flag_rate_hold_rate: "Taux de mise en attente",
       flag_rate_false_positive_rate: "Taux de faux positifs",
       script_short_latin: "latine",
@@ -341,7 +341,7 @@
       report_window_invalid: "Choose a start and an end, the start before the end.",
       report_downloaded: "Saved {name}.",
       report_rules:
-        "A language with at least {min} comments is flagged when its hold or false-positive rate is at least {factor} times the other languages' median, or {factor} times lower.",
+        "Each language is compared with all the others together (at least {min} comments on each side). It is flagged when its hold or false-positive rate is above theirs by at least {difference} points and a two-proportion test makes chance unlikely (p < {alpha}, corrected for the number of comparisons).",
       report_col_language: "Language",
       report_col_script: "Script",
       report_group_auto: "Automatic decisions",
@@ -361,8 +361,8 @@
       report_col_wait_median: "Median",
       report_col_wait_max: "Longest",
       report_ratio: "{n} of {of}",
-      flag_above: "{rate} far above the other languages: {value} vs {typical} (their median)",
-      flag_below: "{rate} far below the other languages: {value} vs {typical} (their median)",
+      flag_above: "{rate} far above the other languages: {value} vs {typical} (all the others together)",
+      flag_below: "{rate} far below the other languages: {value} vs {typical} (all the others together)",
       flag_rate_hold_rate: "Hold rate",
       flag_rate_false_positive_rate: "False-positive rate",
       script_short_latin: "Latin",
@@ -519,7 +519,7 @@
       report_window_invalid: "اختر بداية ونهاية، على أن تسبق البداية النهاية.",
       report_downloaded: "تم حفظ {name}.",
       report_rules:
-        "يُشار إلى لغة لها {min} تعليقات على الأقل إذا بلغ معدل الحجز أو معدل الإيجابيات الخاطئة فيها {factor} أضعاف وسيط اللغات الأخرى على الأقل، أو أقل منه بـ{factor} مرات.",
+        "تُقارَن كل لغة بكل اللغات الأخرى مجتمعة ({min} تعليقاً على الأقل في كل جانب). ويُشار إليها إذا تجاوز معدل الحجز أو معدل الإيجابيات الخاطئة فيها معدلها بـ{difference} نقاط على الأقل، وجعل اختبار النسبتين الصدفة مستبعدة (p < {alpha}، مصححة بعدد المقارنات).",
       report_col_language: "اللغة",
       report_col_script: "الخط",
       report_group_auto: "القرارات التلقائية",
@@ -539,8 +539,8 @@
       report_col_wait_median: "الوسيط",
       report_col_wait_max: "الأقصى",
       report_ratio: "{n} من {of}",
-      flag_above: "{rate} أعلى بكثير من اللغات الأخرى: {value} مقابل {typical} (وسيطها)",
-      flag_below: "{rate} أدنى بكثير من اللغات الأخرى: {value} مقابل {typical} (وسيطها)",
+      flag_above: "{rate} أعلى بكثير من اللغات الأخرى: {value} مقابل {typical} (كلها مجتمعة)",
+      flag_below: "{rate} أدنى بكثير من اللغات الأخرى: {value} مقابل {typical} (كلها مجتمعة)",
       flag_rate_hold_rate: "معدل الحجز",
       flag_rate_false_positive_rate: "معدل الإيجابيات الخاطئة",
       script_short_latin: "لاتيني",
@@ -1716,10 +1716,11 @@
     $("report-empty").hidden = rows.length > 0;
     const rules = report.rules || {};
     $("report-rules").textContent =
-      isNumber(rules.min_comments_to_flag) && isNumber(rules.far_factor)
+      isNumber(rules.min_comments_to_flag) && isNumber(rules.min_difference) && isNumber(rules.alpha)
         ? t("report_rules", {
             min: formatCount(rules.min_comments_to_flag),
-            factor: formatNumber(rules.far_factor, { maximumFractionDigits: 1 }),
+            difference: formatNumber(rules.min_difference * 100, { maximumFractionDigits: 0 }),
+            alpha: formatNumber(rules.alpha, { maximumFractionDigits: 3 }),
           })
         : "";
   }
