@@ -36,7 +36,10 @@ async def test_tokens_are_required_and_checked(api: TestClient) -> None:
     assert missing.content_type == "application/problem+json"
     wrong = await api.get("/v1/moderation/queue", headers={"Authorization": "Bearer nope"})
     assert wrong.status == 403
-    assert await (await api.get("/v1/moderation/me", headers=KARIM)).json() == {"name": "karim"}
+    assert await (await api.get("/v1/moderation/me", headers=KARIM)).json() == {
+        "name": "karim",
+        "windows": {"spam_s": 3600, "burst_s": 600},
+    }
 
 
 async def test_held_queue_lists_reasons_and_never_the_email(

@@ -445,6 +445,31 @@ async def test_reasons_in_plain_french_with_french_numbers(french_page: Page, si
     )
 
 
+SPAM_WAVE = "Gagnez 5000 DH par semaine depuis chez vous, écrivez sur WhatsApp au 0612345678"
+
+
+async def test_spam_signals_in_words_and_an_unread_language_not_shown_as_clean(
+    page: Page, site: Site
+) -> None:
+    arabic, *_, third = await site.seed(
+        {"body": "هذا المقال مفيد جدا، شكرا على هذا العمل الجيد."},
+        *({"body": SPAM_WAVE, "email": f"reader{i}@example.ma"} for i in range(3)),
+    )
+    await sign_in(page)
+    chips = item(page, third).locator(".chips")
+    await expect(chips).to_contain_text("a phone number")
+    await expect(chips).to_contain_text("WhatsApp mentioned")
+    await expect(chips).to_contain_text("the same text sent 2 more time(s) in 1 hour")
+    await item(page, arabic).click()
+    scores = page.locator("#detail-scores")
+    await expect(scores).to_contain_text("Toxicity not scored: a language the model does not read.")
+    await expect(scores.locator("meter")).to_have_count(1)  # spam's, no toxicity bars
+    await expect(scores.locator("meter")).to_have_attribute("aria-label", "spam")
+    await page.get_by_label("Interface language").select_option("fr")
+    await expect(chips).to_contain_text("le même texte envoyé 2 autre(s) fois en 1 heure")
+    await expect(scores).to_contain_text("Toxicité non évaluée : langue non lue par le modèle.")
+
+
 ARABIC = "هذا المقال مفيد جدا وشكرا للكاتب على هذا العمل رقم {}"
 FRENCH = "Très bon article sur la réforme, merci beaucoup numéro {}."
 

@@ -56,7 +56,10 @@ def moderator_of(request: web.Request) -> str:
 
 
 async def me(request: web.Request) -> web.Response:
-    return web.json_response({"name": moderator_of(request)})
+    """The moderator, and the windows the spam signals count in (for the page's words)."""
+    settings = request.app[SETTINGS]
+    windows = {"spam_s": settings.spam_window_s, "burst_s": settings.burst_window_s}
+    return web.json_response({"name": moderator_of(request), "windows": windows})
 
 
 async def queue(request: web.Request) -> web.Response:

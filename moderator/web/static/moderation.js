@@ -100,6 +100,25 @@
       fact_policy: "Règles",
       spam_score: "spam",
       no_scores: "Aucun score.",
+      toxicity_not_scored_language: "Toxicité non évaluée : langue non lue par le modèle.",
+      toxicity_not_scored: "Toxicité non évaluée.",
+      signal_links: "{n} lien(s) dans le texte",
+      signal_hosts: "{n} sites différents",
+      signal_shortener: "lien raccourci (bit.ly…)",
+      signal_phone: "un numéro de téléphone",
+      signal_whatsapp: "WhatsApp mentionné",
+      signal_telegram: "Telegram mentionné",
+      signal_handle: "un @compte à côté de Telegram",
+      signal_email_in_body: "une adresse e-mail dans le texte",
+      signal_shouting: "écrit surtout en majuscules",
+      signal_repeated_chars: "caractères répétés (« !!!!! »)",
+      signal_honeypot: "champ caché rempli (un robot)",
+      signal_fast_form: "envoyé en {n} s, plus vite qu’une personne n’écrit",
+      signal_repeated_body: "le même texte envoyé {n} autre(s) fois en {window}",
+      signal_burst_email: "{n} commentaires de la même adresse e-mail en {window}",
+      signal_burst_ip: "{n} commentaires de la même adresse IP en {window}",
+      signal_bayes: "le filtre anti-spam appris : {n}",
+      signal_content: "le modèle du site y lit du spam",
       by_auto: "automatique",
       by_moderator: "modérateur {name}",
       history_entry: "{decision} · {by}",
@@ -279,6 +298,25 @@
       fact_policy: "Policy",
       spam_score: "spam",
       no_scores: "No scores.",
+      toxicity_not_scored_language: "Toxicity not scored: a language the model does not read.",
+      toxicity_not_scored: "Toxicity not scored.",
+      signal_links: "{n} link(s) in the text",
+      signal_hosts: "{n} different sites",
+      signal_shortener: "a shortened link (bit.ly…)",
+      signal_phone: "a phone number",
+      signal_whatsapp: "WhatsApp mentioned",
+      signal_telegram: "Telegram mentioned",
+      signal_handle: "an @account next to Telegram",
+      signal_email_in_body: "an e-mail address in the text",
+      signal_shouting: "mostly in capitals",
+      signal_repeated_chars: "repeated characters (“!!!!!”)",
+      signal_honeypot: "the hidden field was filled (a robot)",
+      signal_fast_form: "sent in {n} s, faster than a person types",
+      signal_repeated_body: "the same text sent {n} more time(s) in {window}",
+      signal_burst_email: "{n} comments from the same e-mail address in {window}",
+      signal_burst_ip: "{n} comments from the same IP address in {window}",
+      signal_bayes: "the trained spam filter: {n}",
+      signal_content: "the site model reads spam in it",
       by_auto: "automatic",
       by_moderator: "moderator {name}",
       history_entry: "{decision} · {by}",
@@ -458,6 +496,25 @@
       fact_policy: "القواعد",
       spam_score: "رسائل مزعجة",
       no_scores: "لا توجد درجات.",
+      toxicity_not_scored_language: "لم تُقيَّم السمّية: لغة لا يقرؤها النموذج.",
+      toxicity_not_scored: "لم تُقيَّم السمّية.",
+      signal_links: "روابط في النص: {n}",
+      signal_hosts: "مواقع مختلفة: {n}",
+      signal_shortener: "رابط مختصر (bit.ly…)",
+      signal_phone: "رقم هاتف",
+      signal_whatsapp: "ذكر واتساب",
+      signal_telegram: "ذكر تيليجرام",
+      signal_handle: "حساب @ بجانب تيليجرام",
+      signal_email_in_body: "عنوان بريد إلكتروني في النص",
+      signal_shouting: "مكتوب في معظمه بحروف كبيرة",
+      signal_repeated_chars: "حروف مكررة («!!!!!»)",
+      signal_honeypot: "الحقل المخفي مملوء (آلة)",
+      signal_fast_form: "أُرسل في {n} ث، أسرع مما يكتب إنسان",
+      signal_repeated_body: "النص نفسه أُرسل {n} مرات أخرى خلال {window}",
+      signal_burst_email: "{n} تعليقات من البريد الإلكتروني نفسه خلال {window}",
+      signal_burst_ip: "{n} تعليقات من عنوان IP نفسه خلال {window}",
+      signal_bayes: "مرشّح الرسائل المزعجة المتعلّم: {n}",
+      signal_content: "نموذج الموقع يقرأ فيه رسالة مزعجة",
       by_auto: "تلقائي",
       by_moderator: "المشرف {name}",
       history_entry: "{decision} · {by}",
@@ -590,6 +647,7 @@
     lang: "en",
     token: null,
     me: null,
+    windows: { spam_s: 3600, burst_s: 600 }, // the spam signals' windows, from /me
     queue: "held",
     filters: { article_id: "", language: "" },
     items: [],
@@ -941,9 +999,22 @@
     return chip;
   }
 
+  // A spam reason also says what gave the comment away, in words.
   function reasonChips(decision) {
     const list = el("ul", "chips");
-    for (const reason of reasonsOf(decision)) list.append(reasonChip(reason));
+    const signals = decision && decision.scores && decision.scores.spam && decision.scores.spam.signals;
+    for (const reason of reasonsOf(decision)) {
+      const chip = reasonChip(reason);
+      if (String(reason.code).startsWith("spam.") && Array.isArray(signals) && signals.length) {
+        const why = el("span", "chip-signals");
+        signals.forEach((signal, index) => {
+          if (index) why.append(", ");
+          why.append(signalItem("span", signal));
+        });
+        chip.append(t("detail_separator"), why);
+      }
+      list.append(chip);
+    }
     return list;
   }
 
@@ -986,7 +1057,10 @@
     const scores = (decision && decision.scores) || {};
     const toxicity = scores.toxicity || {};
     const thresholds = thresholdsOf(decision);
-    const labels = Object.keys(toxicity).sort((x, y) => toxicity[y] - toxicity[x]);
+    // No bars for a language the model does not read: its scores say nothing, and
+    // bars at 0 would read as "checked and clean".
+    const unread = !readByModel(decision);
+    const labels = unread ? [] : Object.keys(toxicity).sort((x, y) => toxicity[y] - toxicity[x]);
     for (const label of labels) {
       container.append(scoreRow(labelName(label), toxicity[label], thresholds[label]));
     }
@@ -996,11 +1070,62 @@
       const signals = Array.isArray(scores.spam.signals) ? scores.spam.signals : [];
       if (signals.length) {
         const list = el("ul", "signals");
-        for (const signal of signals) list.append(userText("li", "signal", signal));
+        for (const signal of signals) list.append(signalItem("li", signal));
         container.append(list);
       }
     }
+    if (!labels.length) {
+      const failed = reasonsOf(decision).some((r) => r.code === "check_failed.toxicity");
+      const key = unread ? "toxicity_not_scored_language" : "toxicity_not_scored";
+      if (!failed) container.prepend(el("p", "muted not-scored", t(key)));
+    }
     if (!container.childElementCount) container.append(el("p", "muted", t("no_scores")));
+  }
+
+  const LANGUAGE_ONLY = new Set(["language.not_covered", "site_model.unproven", "site_model.audit_sample"]);
+
+  // Whether the toxicity model reads the comment's language: the record says so
+  // (`language.read_by_model`); older records only through their reasons.
+  function readByModel(decision) {
+    const language = (decision && decision.language) || {};
+    if (typeof language.read_by_model === "boolean") return language.read_by_model;
+    return !reasonsOf(decision).some((r) => LANGUAGE_ONLY.has(r.code));
+  }
+
+  // A spam signal from the worker ("repeated_body:5", "burst_ip:6", "links:3") in plain
+  // words: "the same text sent 5 more times in 1 hour". One the page does not know is
+  // shown as it came; the site model's clues (readers' words) stay isolated text.
+  function signalItem(tag, signal) {
+    const text = String(signal);
+    const cut = text.indexOf(":");
+    const [name, detail] = cut < 0 ? [text, ""] : [text.slice(0, cut), text.slice(cut + 1)];
+    const key = `signal_${name}`;
+    if (!/^[a-z_]+$/.test(name) || !hasString(key)) return userText(tag, "signal", text);
+    const item = el(tag, "signal");
+    item.title = text;
+    if (name === "content") {
+      item.append(t(key));
+      if (detail) item.append(t("detail_separator"), userText("span", "signal-clues", detail));
+      return item;
+    }
+    const window = name === "repeated_body" ? state.windows.spam_s : state.windows.burst_s;
+    const n = name === "bayes" ? formatScore(Number(detail)) : detail.replace(/s$/, "");
+    item.append(t(key, { n, window: formatDuration(window) }));
+    return item;
+  }
+
+  // 3600 → "1 hour", "1 heure", "ساعة واحدة"; 600 → "10 minutes".
+  function formatDuration(seconds) {
+    const value = Number(seconds) || 0;
+    const [amount, unit] =
+      value % 3600 === 0 && value >= 3600
+        ? [value / 3600, "hour"]
+        : value % 60 === 0 && value >= 60
+          ? [value / 60, "minute"]
+          : [value, "second"];
+    return new Intl.NumberFormat(state.lang, { style: "unit", unit, unitDisplay: "long" }).format(
+      amount,
+    );
   }
 
   // ---------------------------------------------------------------------------
@@ -1087,6 +1212,7 @@
     try {
       const me = await api("GET", "/v1/moderation/me");
       state.me = me.name;
+      if (me.windows) state.windows = me.windows;
     } catch (error) {
       state.token = null;
       sessionStorage.removeItem(TOKEN_KEY);
