@@ -7,11 +7,13 @@ raises `SettingsError` naming the variable, and the entry points stop with it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
+from moderator import envparse
 from moderator.errors import SettingsError
 
 PREFIX = "MODERATOR_"
@@ -22,6 +24,9 @@ SITE_MODEL_MODES = ("off", "rank", "publish")
 LOG_FORMATS = ("auto", "json", "console")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LANGUAGES = ("en", "fr", "ar")
+# The languages the workers detect (`workers.language.CODES`) that a model can read:
+# not "und" (no words to read). Keys of `MODERATOR_LANGUAGE_MODELS`.
+DETECTED_LANGUAGES = ("fr", "en", "ar", "ary", "mixed")
 
 # Starting points from public detoxify deployments (DESIGN.md section 5).
 DEFAULT_THRESHOLDS: dict[str, float] = {
@@ -37,8 +42,6 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
 SECRET_FIELDS = frozenset({"moderator_tokens", "site_keys", "webhook_secret", "hash_key"})
 
 _SECRET_VARIABLES = frozenset({"TOKENS", "SITE_KEYS", "HASH_KEY", "WEBHOOK_SECRET", "REDIS_URL"})
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +95,9 @@ class Settings:
     rate_limit_article: int = 300
     trusted_proxy_header: str | None = None  # e.g. X-Forwarded-For, set by your proxy
     language_not_covered: str = "hold"
+    # Per detected language, a local Hugging Face classifier that scores its comments
+    # instead of detoxify: (language, directory) pairs.
+    language_models: tuple[tuple[str, str], ...] = ()
     worker_batch_size: int = 16
     worker_block_ms: int = 1000
     reclaim_idle_ms: int = 30_000
@@ -131,7 +137,9 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from `MODERATOR_*` variables (`os.environ` by default)."""
-        env = _Env(os.environ if environ is None else environ)
+        env = envparse.Env(
+            os.environ if environ is None else environ, PREFIX, secret=_SECRET_VARIABLES
+        )
         default, default_limits = cls(), Limits()
         limits = Limits(
             name=env.integer("MAX_NAME_CHARS", default_limits.name, minimum=1),
@@ -146,15 +154,15 @@ class Settings:
             for label, default in DEFAULT_THRESHOLDS.items()
         }
         settings = cls(
-            redis_url=env.text("REDIS_URL", None, check=_redis_url),
+            redis_url=env.text("REDIS_URL", None, check=envparse.redis_url),
             redis_sentinels=env.parse("REDIS_SENTINELS", None, _sentinels),
             redis_min_replicas=env.integer("REDIS_MIN_REPLICAS", 0, minimum=0, maximum=16),
             host=env.text("HOST", default.host) or default.host,
             port=env.integer("PORT", default.port, minimum=0, maximum=65535),
-            key_prefix=env.text("KEY_PREFIX", default.key_prefix, check=_key_prefix)
+            key_prefix=env.text("KEY_PREFIX", default.key_prefix, check=envparse.key_prefix)
             or default.key_prefix,
-            moderator_tokens=env.parse("TOKENS", (), _name_token_pairs),
-            site_keys=env.parse("SITE_KEYS", (), _comma_list),
+            moderator_tokens=env.parse("TOKENS", (), envparse.name_token_pairs),
+            site_keys=env.parse("SITE_KEYS", (), envparse.comma_list),
             hash_key=env.text("HASH_KEY", None),
             toxicity_model=env.choice("TOXICITY_MODEL", default.toxicity_model, TOXICITY_MODELS),
             model_dir=env.text("MODEL_DIR", None),
@@ -170,6 +178,11 @@ class Settings:
             rate_limit_article=env.integer("RATE_LIMIT_ARTICLE", 300, minimum=0),
             trusted_proxy_header=env.text("TRUSTED_PROXY_HEADER", None),
             language_not_covered=env.choice("LANGUAGE_NOT_COVERED", "hold", ("hold", "score")),
+            language_models=env.parse(
+                "LANGUAGE_MODELS",
+                (),
+                functools.partial(envparse.language_dirs, languages=DETECTED_LANGUAGES),
+            ),
             worker_batch_size=env.integer("WORKER_BATCH_SIZE", 16, minimum=1, maximum=1024),
             worker_block_ms=env.integer("WORKER_BLOCK_MS", 1000, minimum=1, maximum=60_000),
             reclaim_idle_ms=env.integer("RECLAIM_IDLE_MS", 30_000, minimum=100),
@@ -190,12 +203,12 @@ class Settings:
             spam_window_s=env.integer("SPAM_WINDOW_S", 3600, minimum=1),
             burst_window_s=env.integer("BURST_WINDOW_S", 600, minimum=1),
             burst_limit=env.integer("BURST_LIMIT", 5, minimum=1),
-            webhook_url=env.text("WEBHOOK_URL", None, check=_http_url),
+            webhook_url=env.text("WEBHOOK_URL", None, check=envparse.http_url),
             webhook_secret=env.text("WEBHOOK_SECRET", None),
             log_format=env.choice("LOG_FORMAT", "auto", LOG_FORMATS),  # type: ignore[arg-type]
             log_level=env.choice("LOG_LEVEL", "info", LOG_LEVELS),
             check_email_deliverability=env.boolean("CHECK_EMAIL_DELIVERABILITY", False),
-            redirect_hosts=env.parse("REDIRECT_HOSTS", (), _comma_list),
+            redirect_hosts=env.parse("REDIRECT_HOSTS", (), envparse.comma_list),
             default_language=env.choice("DEFAULT_LANGUAGE", "en", LANGUAGES),
             idempotency_ttl_s=env.integer("IDEMPOTENCY_TTL_S", 24 * 3600, minimum=60),
             redis_timeout_s=env.number("REDIS_TIMEOUT_S", 0.5, 0.05, 30.0),
@@ -267,133 +280,14 @@ def _mask_url_password(url: str | None) -> str | None:
     return f"{scheme}://{user}:***@{host}"
 
 
-class _Env:
-    """Typed reads of `MODERATOR_<NAME>`; every error names the variable."""
-
-    def __init__(self, environ: Mapping[str, str]) -> None:
-        self._environ = environ
-
-    def _raw(self, name: str) -> str | None:
-        value = self._environ.get(PREFIX + name)
-        if value is None or value.strip() == "":
-            return None
-        return value.strip()
-
-    def parse(self, name: str, default: T, convert: Callable[[str], T]) -> T:
-        raw = self._raw(name)
-        if raw is None:
-            return default
-        try:
-            return convert(raw)
-        except ValueError as exc:
-            shown = "" if name in _SECRET_VARIABLES else f" (got {raw!r})"
-            raise SettingsError(f"{PREFIX}{name}: {exc}{shown}") from None
-
-    def text(
-        self, name: str, default: str | None, check: Callable[[str], str] | None = None
-    ) -> str | None:
-        return self.parse(name, default, check or str)
-
-    def integer(
-        self, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
-    ) -> int:
-        def convert(raw: str) -> int:
-            try:
-                value = int(raw)
-            except ValueError:
-                raise ValueError("expected an integer") from None
-            _check_range(value, minimum, maximum)
-            return value
-
-        return self.parse(name, default, convert)
-
-    def number(self, name: str, default: float, minimum: float, maximum: float) -> float:
-        def convert(raw: str) -> float:
-            try:
-                value = float(raw)
-            except ValueError:
-                raise ValueError("expected a number") from None
-            if value != value:  # NaN
-                raise ValueError("expected a number")
-            _check_range(value, minimum, maximum)
-            return value
-
-        return self.parse(name, default, convert)
-
-    def boolean(self, name: str, default: bool) -> bool:
-        def convert(raw: str) -> bool:
-            lowered = raw.lower()
-            if lowered in ("1", "true", "yes", "on"):
-                return True
-            if lowered in ("0", "false", "no", "off"):
-                return False
-            raise ValueError("expected true or false")
-
-        return self.parse(name, default, convert)
-
-    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
-        def convert(raw: str) -> str:
-            if raw.lower() not in choices:
-                raise ValueError(f"expected one of {', '.join(choices)}")
-            return raw.lower()
-
-        return self.parse(name, default, convert)
-
-
-def _check_range(value: float, minimum: float | None, maximum: float | None) -> None:
-    if minimum is not None and value < minimum:
-        raise ValueError(f"must be at least {minimum}")
-    if maximum is not None and value > maximum:
-        raise ValueError(f"must be at most {maximum}")
-
-
-def _redis_url(raw: str) -> str:
-    if not raw.startswith(("redis://", "rediss://", "unix://")):
-        raise ValueError("expected a redis://, rediss:// or unix:// URL")
-    return raw
-
-
 def _sentinels(raw: str) -> Sentinels:
     master, sep, hosts = raw.partition("@")
-    if not sep or not master.strip() or not _comma_list(hosts):
+    if not sep or not master.strip() or not envparse.comma_list(hosts):
         raise ValueError("expected MASTER@HOST[:PORT],HOST[:PORT],... (Sentinels' addresses)")
     addresses = []
-    for item in _comma_list(hosts):
+    for item in envparse.comma_list(hosts):
         host, _, port = item.rpartition(":") if ":" in item else (item, "", "26379")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"{item!r} is not HOST or HOST:PORT")
         addresses.append((host.strip("[]"), int(port)))
     return Sentinels(master.strip(), tuple(addresses))
-
-
-def _http_url(raw: str) -> str:
-    if not raw.startswith(("http://", "https://")):
-        raise ValueError("expected an http:// or https:// URL")
-    return raw
-
-
-def _key_prefix(raw: str) -> str:
-    if not all(c.isalnum() or c in "-_.:" for c in raw):
-        raise ValueError("only letters, digits and - _ . : are allowed")
-    return raw
-
-
-def _comma_list(raw: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in raw.split(",") if item.strip())
-
-
-def _name_token_pairs(raw: str) -> tuple[tuple[str, str], ...]:
-    pairs = []
-    for item in _comma_list(raw):
-        name, sep, token = item.partition(":")
-        if not sep or not name.strip() or not token.strip():
-            raise ValueError("expected comma-separated name:token pairs")
-        if len(token.strip()) < 16:
-            raise ValueError(f"the token for {name.strip()!r} is shorter than 16 characters")
-        pairs.append((name.strip(), token.strip()))
-    if len({name for name, _ in pairs}) != len(pairs):
-        raise ValueError("a moderator name appears twice")
-    if len({token for _, token in pairs}) != len(pairs):
-        # Otherwise the audit would name whichever of them comes first.
-        raise ValueError("one token is given to two moderators: each needs a token of their own")
-    return tuple(pairs)

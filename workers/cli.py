@@ -21,6 +21,7 @@ from moderator.settings import Settings
 from moderator.storage.connection import connect
 from workers.consumer import Worker
 from workers.errors import ModelUnavailable
+from workers.toxicity.language_models import load_language_models
 from workers.toxicity.loading import load_scorer
 from workers.toxicity.scorer import ToxicityScorer
 
@@ -52,11 +53,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.check:
         return asyncio.run(_check(settings))
     try:
-        scorer = _load_toxicity(settings)
+        scorer, language_models = _load_toxicity(settings)
     except ModelUnavailable as exc:
         print(f"moderator worker: {exc}", file=sys.stderr)
         return 1
-    return asyncio.run(_run(settings, scorer, max(1, args.concurrency), burst=args.burst))
+    concurrency = max(1, args.concurrency)
+    return asyncio.run(_run(settings, scorer, language_models, concurrency, burst=args.burst))
 
 
 async def _check(settings: Settings) -> int:
@@ -75,9 +77,18 @@ async def _check(settings: Settings) -> int:
     return 0 if mine else 1
 
 
-def _load_toxicity(settings: Settings) -> ToxicityScorer | None:
-    """The model, loaded once per process; None (every comment held with
+def _load_toxicity(
+    settings: Settings,
+) -> tuple[ToxicityScorer | None, dict[str, ToxicityScorer | None]]:
+    """detoxify and the language models (MODERATOR_LANGUAGE_MODELS), loaded once per
+    process. A model that does not load is None (its comments held with
     `check_failed.toxicity`) only when MODERATOR_TOXICITY_FALLBACK=hold."""
+    return _load_detoxify(settings), load_language_models(
+        settings.language_models, fallback=settings.toxicity_fallback
+    )
+
+
+def _load_detoxify(settings: Settings) -> ToxicityScorer | None:
     try:
         scorer = load_scorer(
             settings.toxicity_model,
@@ -98,13 +109,25 @@ def _load_toxicity(settings: Settings) -> ToxicityScorer | None:
 
 
 async def _run(
-    settings: Settings, scorer: ToxicityScorer | None, concurrency: int, *, burst: bool
+    settings: Settings,
+    scorer: ToxicityScorer | None,
+    language_models: dict[str, ToxicityScorer | None],
+    concurrency: int,
+    *,
+    burst: bool,
 ) -> int:
     # Blocking reads wait up to worker_block_ms: the socket must wait longer.
     client = connect(settings, timeout_s=settings.worker_block_ms / 1000 + 5, connect_timeout_s=2)
     base = f"{socket.gethostname()}-{os.getpid()}"
     workers = [
-        Worker(client, settings, toxicity=scorer, name=f"{base}-{i}") for i in range(concurrency)
+        Worker(
+            client,
+            settings,
+            toxicity=scorer,
+            language_models=language_models,
+            name=f"{base}-{i}",
+        )
+        for i in range(concurrency)
     ]
     loop = asyncio.get_running_loop()
 

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -38,7 +38,8 @@ from workers.shadow.live import LiveShadow
 from workers.shadow.overrides import active_policy
 from workers.sitemodel import SiteModel, Verdict
 from workers.spam.scorer import SpamScorer, content_evidence
-from workers.toxicity.scorer import ToxicityScorer
+from workers.toxicity.routing import ToxicityRouter
+from workers.toxicity.scorer import ModelInfo, ToxicityScorer
 from workers.training import Trainer
 
 log = structlog.get_logger()
@@ -64,12 +65,14 @@ class Worker:
         toxicity: ToxicityScorer | None,
         name: str,
         spam: SpamScorer | None = None,
+        language_models: Mapping[str, ToxicityScorer | None] | None = None,
     ) -> None:
         self.name = name
         self._redis = redis
         self._settings = settings
         self._keys = Keys(settings.key_prefix)
-        self._toxicity = toxicity
+        # detoxify, and the model of each language of MODERATOR_LANGUAGE_MODELS.
+        self._toxicity = ToxicityRouter.for_settings(settings, toxicity, language_models or {})
         self._spam = spam or SpamScorer(redis, self._keys, settings)
         self._decisions = DecisionStore(redis, self._keys, webhooks=bool(settings.webhook_url))
         self._lists = wordstore.WordLists(redis, self._keys)
@@ -246,7 +249,9 @@ class Worker:
         budget_s = self._settings.check_budget_ms / 1000
         texts = [await text_checks(c, banned, suspect, budget_s=budget_s) for c in comments]
         verdicts = await self._verdicts(texts)
-        toxicity = await self._score_toxicity(todo)
+        toxicity = await self._toxicity.score(
+            [c.body for c in comments], [t.language.code for t in texts]
+        )
         spam = await self._spam.score_many(
             comments, [t.spam for t in texts], [content_evidence(v) for v in verdicts]
         )
@@ -261,42 +266,22 @@ class Worker:
             text = f"{comment.name}\n{comment.body}"
             checks = Checks(
                 language=found.language,
-                toxicity=tox,
+                toxicity=tox.scores if tox else None,
                 spam=spam_result,
                 banned=found.banned,
                 suspect=found.suspect,
                 failed=found.failed,
                 site=verdict,
             )
+            model = tox.model if tox else None
             outcomes.append(
-                await self._decide(entry, comment, policy, digest, checks, per_comment_ms)
+                await self._decide(entry, comment, policy, digest, checks, per_comment_ms, model)
             )
             if shadow_policy is not None:  # decides beside the policy, logs, never acts
                 self._shadow.observe(policy, shadow_policy, comment.id, text, checks)
         await ops.record_batch(
             self._redis, self._keys, outcomes=outcomes, batch_s=time.perf_counter() - started
         )
-
-    async def _score_toxicity(
-        self, todo: list[tuple[Entry, Comment]]
-    ) -> list[dict[str, float] | BaseException | None]:
-        """Scores per comment; None when no model is loaded (fallback: hold); an exception
-        for a comment whose scoring failed even on its own."""
-        if self._toxicity is None:
-            return [None] * len(todo)
-        scorer = self._toxicity
-        bodies = [comment.body for _, comment in todo]
-        try:
-            return list(await asyncio.to_thread(scorer.score, bodies))
-        except Exception:  # a poison comment: find it by scoring one at a time
-            log.warning("toxicity_batch_failed", size=len(bodies), exc_info=True)
-        results: list[dict[str, float] | BaseException | None] = []
-        for body in bodies:
-            try:
-                results.append((await asyncio.to_thread(scorer.score, [body]))[0])
-            except Exception as exc:  # the per-message boundary
-                results.append(exc)
-        return results
 
     async def _decide(
         self,
@@ -306,6 +291,7 @@ class Worker:
         digest: str,
         checks: Checks,
         duration_ms: float,
+        model: ModelInfo | None,
     ) -> tuple[str, list[str]]:
         """Decide one comment; returns the decision and its reason codes (for metrics)."""
         status, reasons = policy.decide(checks)
@@ -328,7 +314,7 @@ class Worker:
             policy=digest,
             language=checks.language.to_dict(),
             scores=scores,
-            model=self._toxicity.info.to_dict() if self._toxicity is not None else None,
+            model=model.to_dict() if model is not None else None,
             extra=extra,
         )
         # Shielded: a SIGTERM or a cancelled batch never leaves a decision half-applied.

@@ -2,11 +2,12 @@
 
 Scores select what a human reviews; the model alone never rejects. Rejected
 outright: a banned word (an emoji alone never rejects: a banned one holds), or
-near-certain spam (still reviewable). Held: a detoxify label at its threshold, a
-suspect word, likely spam, a language the model does not read, or a check that
-failed, or what the site model finds toxic (`workers.sitemodel`). A comment in a
-language no toxicity model reads is published only when the site model, proven on
-that language, finds it clean. Otherwise published.
+near-certain spam (still reviewable). Held: a toxicity label at its threshold
+(detoxify's, or the language model's of `MODERATOR_LANGUAGE_MODELS`), a suspect word,
+likely spam, a language the model does not read, or a check that failed, or what the
+site model finds toxic (`workers.sitemodel`). A comment in a language no toxicity model
+reads is published only when the site model, proven on that language, finds it clean.
+Otherwise published.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class Policy:
     banned: WordList
     suspect: WordList
     site_model: str = "publish"  # off, rank, publish (`Settings.site_model`)
+    # Languages a model of their own reads (`Settings.language_models`): covered too.
+    model_languages: frozenset[str] = frozenset()
 
     @classmethod
     def from_settings(cls, settings: Settings, banned: WordList, suspect: WordList) -> Policy:
@@ -72,28 +75,28 @@ class Policy:
             banned=banned,
             suspect=suspect,
             site_model=settings.site_model,
+            model_languages=frozenset(language for language, _ in settings.language_models),
         )
 
     @property
     def covered_languages(self) -> frozenset[str]:
-        return MODEL_LANGUAGES[self.model_type] | {"und"}
+        return MODEL_LANGUAGES[self.model_type] | self.model_languages | {"und"}
 
     def digest(self) -> str:
         """sha256 of the thresholds and lists in force (each term with its languages):
         which policy made a decision."""
-        canonical = json.dumps(
-            {
-                "thresholds": dict(sorted(self.thresholds.items())),
-                "spam": [self.spam_hold, self.spam_reject],
-                "model_type": self.model_type,
-                "language_not_covered": self.language_not_covered,
-                "site_model": self.site_model,
-                "banned": [[t.term, list(t.languages)] for t in self.banned.entries],
-                "suspect": [[t.term, list(t.languages)] for t in self.suspect.entries],
-            },
-            sort_keys=True,
-            ensure_ascii=False,
-        )
+        rules = {
+            "thresholds": dict(sorted(self.thresholds.items())),
+            "spam": [self.spam_hold, self.spam_reject],
+            "model_type": self.model_type,
+            "language_not_covered": self.language_not_covered,
+            "site_model": self.site_model,
+            "banned": [[t.term, list(t.languages)] for t in self.banned.entries],
+            "suspect": [[t.term, list(t.languages)] for t in self.suspect.entries],
+        }
+        if self.model_languages:  # only then: the digests of policies without any stay put
+            rules["model_languages"] = sorted(self.model_languages)
+        canonical = json.dumps(rules, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def decide(self, checks: Checks) -> tuple[Status, tuple[Reason, ...]]:

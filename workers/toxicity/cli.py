@@ -6,6 +6,9 @@
 - `check`: verify every sha256, load the model as a worker does and score one sentence;
   with `--runtime onnx`, export it to ONNX first when the export is missing or stale
   (so that workers with a read-only model directory find it made).
+- `manifest`: write the manifest of a language model directory brought in by hand
+  (`MODERATOR_LANGUAGE_MODELS`), once its labels are known to map.
+- `check-language`: verify and load language model directories, score one sentence.
 
 Exit codes: 0 done, 1 the model cannot be had or does not load, 2 a usage or
 configuration error.
@@ -25,12 +28,14 @@ from pathlib import Path
 
 from moderator import entry
 from workers.errors import ModelUnavailable
-from workers.toxicity import modeldir
+from workers.toxicity import language_dir, modeldir
+from workers.toxicity.language_models import LabelMap, config_label_map, load_model
 from workers.toxicity.loading import RUNTIMES, load_scorer
 from workers.toxicity.onnx_runtime import onnx_file
 
 DOWNLOAD_TIMEOUT_S = 30.0  # per connection attempt or read, not for the whole file
 CHECK_SENTENCE = "Merci pour cet article, il explique clairement les enjeux du débat."
+LANGUAGE_CHECK_SENTENCE = "شكرا على هذا المقال، هاد الموضوع مهم بزاف."
 _CHUNK = 1 << 20
 # detoxify's release files end in -<first hex digits of their sha256>.ckpt (torch.hub's rule).
 _HASH_PREFIX = re.compile(r"-([0-9a-f]{8,})\.")
@@ -91,6 +96,22 @@ def _parser() -> argparse.ArgumentParser:
         "<dir>/<model>/onnx/ first if it is not there yet (about a minute, a few GB of memory)",
     )
     check_cmd.set_defaults(run=_check)
+
+    manifest_cmd = commands.add_parser(
+        "manifest", help="write the manifest of a language model directory (LANG=DIR)"
+    )
+    manifest_cmd.add_argument(
+        "--dir", required=True, type=Path, help="what save_pretrained wrote, copied in"
+    )
+    manifest_cmd.set_defaults(run=_manifest)
+
+    language_cmd = commands.add_parser(
+        "check-language", help="verify language model directories, load them, score a sentence"
+    )
+    language_cmd.add_argument(
+        "--dir", type=Path, help="default: every directory of MODERATOR_LANGUAGE_MODELS"
+    )
+    language_cmd.set_defaults(run=_check_language)
     return parser
 
 
@@ -152,6 +173,52 @@ def _check(args: argparse.Namespace) -> int:
     for label, value in scores.items():
         print(f"  {label:<{width}}  {value:.4f}")
     return 0
+
+
+def _manifest(args: argparse.Namespace) -> int:
+    directory: Path = args.dir
+    labels = config_label_map(directory)  # config.json alone: nothing is unpickled
+    manifest = language_dir.write_manifest(directory)
+    print(f"wrote {directory / modeldir.MANIFEST} ({len(manifest.files)} files)")
+    print(f"weights sha256: {manifest.weights_sha256}")
+    _print_labels(labels)
+    print(f"check it with: moderator models check-language --dir {directory}")
+    print(f"workers use it with MODERATOR_LANGUAGE_MODELS=<language>={directory}")
+    return 0
+
+
+def _check_language(args: argparse.Namespace) -> int:
+    settings = entry.start(
+        "moderator models", service="moderator-models", stream=sys.stderr, cache=False
+    )
+    if settings is None:
+        return entry.CONFIG_ERROR
+    given = [str(args.dir)] if args.dir is not None else [d for _, d in settings.language_models]
+    if not given:
+        print(
+            "moderator models: no language model: pass --dir or set MODERATOR_LANGUAGE_MODELS",
+            file=sys.stderr,
+        )
+        return 2
+    for directory in dict.fromkeys(given):  # each once, in order
+        scorer = load_model(Path(directory))
+        [scores] = scorer.score([LANGUAGE_CHECK_SENTENCE])
+        print(f"model: {scorer.info.name}")
+        print(f"directory: {directory}")
+        print(f"weights sha256: {scorer.info.checkpoint_sha256}")
+        _print_labels(scorer.label_map)
+        print(f"sentence: {LANGUAGE_CHECK_SENTENCE}")
+        print("scores:")
+        for label, value in scores.items():
+            print(f"  {label:<16}  {value:.4f}")
+    return 0
+
+
+def _print_labels(labels: LabelMap) -> None:
+    kind = "multi-label, a sigmoid per output" if labels.multi_label else "single-label, softmax"
+    print(f"labels ({kind}):")
+    for name, label in zip(labels.names, labels.outputs, strict=True):
+        print(f"  {name} -> {label or '(not toxic: dropped)'}")
 
 
 def download(model_type: str, root: Path, *, timeout_s: float = DOWNLOAD_TIMEOUT_S) -> Path:

@@ -188,17 +188,23 @@ class DetoxifyScorer:
     def _probabilities(self, windows: list[list[int]]) -> list[list[float]]:
         import torch
 
+        logits = self._logits(windows)
+        # Like detoxify's predict: a sigmoid per label; the unbiased models have
+        # identity outputs after their labels, which detoxify does not report either.
+        probabilities: list[list[float]] = torch.sigmoid(logits[:, : len(self.labels)]).tolist()
+        return probabilities
+
+    def _logits(self, windows: list[list[int]]) -> Any:
+        """The model's outputs for `windows`, padded into one forward pass."""
+        import torch
+
         ids = torch.full((len(windows), max(map(len, windows))), self._pad_id, dtype=torch.long)
         mask = torch.zeros_like(ids)
         for row, window in enumerate(windows):
             ids[row, : len(window)] = torch.tensor(window, dtype=torch.long)
             mask[row, : len(window)] = 1
         with torch.inference_mode():
-            logits = self._model(input_ids=ids, attention_mask=mask).logits
-        # Like detoxify's predict: a sigmoid per label; the unbiased models have
-        # identity outputs after their labels, which detoxify does not report either.
-        probabilities: list[list[float]] = torch.sigmoid(logits[:, : len(self.labels)]).tolist()
-        return probabilities
+            return self._model(input_ids=ids, attention_mask=mask).logits
 
 
 def _set_precision(model: Any, precision: str) -> None:
