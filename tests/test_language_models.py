@@ -368,7 +368,7 @@ async def test_an_arabic_comment_under_the_thresholds_is_published_by_its_model(
     decision = await decision_of(redis, keys, arabic)
     assert decision["decision"] == "published"
     assert decision["reasons"] == []
-    assert decision["language"] == {"code": "ar", "script": "arabic"}
+    assert decision["language"] == {"code": "ar", "script": "arabic", "read_by_model": True}
     assert decision["model"] == calm.info.to_dict()
     assert decision["scores"]["toxicity"]["toxicity"] < 0.01
     other = await decision_of(redis, keys, french)

@@ -48,7 +48,7 @@ async def test_clean_french_comment_is_published_in_its_feed(
     assert decision["decision"] == "published"
     assert decision["by"] == "auto"
     assert decision["reasons"] == []
-    assert decision["language"] == {"code": "fr", "script": "latin"}
+    assert decision["language"] == {"code": "fr", "script": "latin", "read_by_model": True}
     assert decision["model"] == {"name": "detoxify/fake", "checkpoint_sha256": "0" * 64}
     assert len(decision["policy"]) == 64
     assert set(decision["scores"]) == {"toxicity", "spam", "site_model"}
@@ -293,3 +293,14 @@ async def test_realistic_mix_through_the_whole_pipeline(
             assert decision["reasons"], name
     feed = await (await client.get("/v1/articles/politique-123/comments")).json()
     assert [item["id"] for item in feed["items"]] == sorted([ids["clean_fr"], ids["clean_en"]])
+
+
+async def test_the_record_says_when_the_model_does_not_read_the_language(
+    api: TestClient, worker: Worker, redis: aioredis.Redis, keys: Keys
+) -> None:
+    """The page shows no toxicity bars for such a comment: its scores mean nothing."""
+    comment_id = await submit(api, body="هذا المقال مفيد جدا وشكرا للكاتب على هذا العمل.")
+    await worker.drain()
+    decision = await decision_of(redis, keys, comment_id)
+    assert decision["language"]["code"] == "ar"
+    assert decision["language"]["read_by_model"] is False

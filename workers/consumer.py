@@ -312,7 +312,11 @@ class Worker:
             at=utc_now(),
             reasons=reasons,
             policy=digest,
-            language=checks.language.to_dict(),
+            # Whether the toxicity scores mean anything: the page shows no bars otherwise.
+            language={
+                **checks.language.to_dict(),
+                "read_by_model": checks.language.code in policy.covered_languages,
+            },
             scores=scores,
             model=model.to_dict() if model is not None else None,
             extra=extra,

@@ -38,9 +38,8 @@ from moderator.keys import Keys
 from moderator.local.redis_server import PrivateRedis
 from moderator.settings import Settings
 from moderator.storage.textcounts import TextCounts
-from workers.consumer import Worker
 from workers.evalreport import Outcome, Report
-from workers.labelled import Labelled, LabelledSetError, Replayer, load, toxicity_for
+from workers.labelled import Labelled, LabelledSetError, Replayer, load, worker_for
 from workers.sitemodel import SiteModel
 from workers.training import learn_texts
 
@@ -66,7 +65,7 @@ async def evaluate(
         rate_limit_article=0,
     )
     redis = aioredis.Redis.from_url(settings.effective_redis_url, decode_responses=True)
-    worker = Worker(redis, settings, toxicity=toxicity_for(settings), name="eval")
+    worker = worker_for(redis, settings, "eval")
     replayer = Replayer(redis, settings, worker)
     try:
         await worker.setup()

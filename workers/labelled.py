@@ -24,6 +24,7 @@ from moderator.settings import Settings
 from moderator.storage.comments import Store
 from moderator.storage.review import Review
 from workers.consumer import Worker
+from workers.toxicity.language_models import load_language_models
 from workers.toxicity.loading import load_scorer
 from workers.toxicity.scorer import ModelInfo, ToxicityScorer
 
@@ -46,6 +47,17 @@ def toxicity_for(settings: Settings) -> ToxicityScorer:
     if settings.model_dir:
         return load_scorer(settings.toxicity_model, settings.model_dir)
     return NoToxicity()
+
+
+def worker_for(redis: aioredis.Redis, settings: Settings, name: str) -> Worker:
+    """A worker that decides as the workers do: detoxify (`toxicity_for`) and the
+    languages' own models of `MODERATOR_LANGUAGE_MODELS`."""
+    language_models = load_language_models(
+        settings.language_models, fallback=settings.toxicity_fallback
+    )
+    return Worker(
+        redis, settings, toxicity=toxicity_for(settings), language_models=language_models, name=name
+    )
 
 
 class LabelledSetError(ModeratorError):

@@ -27,8 +27,7 @@ from moderator import entry
 from moderator.keys import Keys
 from moderator.settings import Settings
 from moderator.storage.connection import connect
-from workers.consumer import Worker
-from workers.labelled import LabelledSetError, Replayer, load, toxicity_for
+from workers.labelled import LabelledSetError, Replayer, load, worker_for
 from workers.sitemodel import SiteModel
 
 PROG = "moderator site-model"
@@ -61,7 +60,7 @@ async def status(settings: Settings) -> dict[str, Any]:
 async def replay(settings: Settings, path: Path) -> int:
     rows = load(path)
     redis = connect(settings, timeout_s=30)
-    worker = Worker(redis, settings, toxicity=toxicity_for(settings), name="site-model-replay")
+    worker = worker_for(redis, settings, "site-model-replay")
     replayer = Replayer(redis, settings, worker)
     try:
         await worker.setup()

@@ -182,7 +182,7 @@ def _count_override(target: LanguageRow, entry: AuditEntry) -> None:
     counter = _OVERRIDES.get((entry.from_status, entry.to))
     if counter is not None:
         setattr(target, counter, getattr(target, counter) + 1)
-    if entry.from_status == Status.HELD and entry.waited_s:
+    if entry.from_status == Status.HELD and entry.waited_s is not None:
         target.waits_s.append(entry.waited_s)
 
 

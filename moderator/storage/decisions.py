@@ -95,7 +95,7 @@ class Decision:
     at: str
     reasons: tuple[Reason, ...] = ()
     policy: str | None = None
-    language: dict[str, str] | None = None
+    language: dict[str, Any] | None = None  # code, script, read_by_model
     scores: dict[str, Any] | None = None
     model: dict[str, Any] | None = None
     action: str | None = None
