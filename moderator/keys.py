@@ -95,6 +95,11 @@ class Keys:
         """Recent comment ids sharing a body, an e-mail hash or an IP (sorted set by time)."""
         return f"{self.prefix}:spam:{kind}:{digest}"
 
+    def toxicity_scores(self, digest: str) -> str:
+        """A model's scores for a normalised body seen within the spam window (JSON
+        string with a TTL; `workers.toxicity.reuse`)."""
+        return f"{self.prefix}:toxicity:{digest}"
+
     def spam_tokens(self, label: str) -> str:
         """Token counts of the Bayesian spam model, `label` spam or ham (hash)."""
         return f"{self.prefix}:spam:tokens:{label}"

@@ -28,9 +28,11 @@ class FakeToxicity:
 
     def __init__(self) -> None:
         self.calls = 0
+        self.texts: list[str] = []  # every text scored, in order
 
     def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
         self.calls += 1
+        self.texts.extend(texts)
         if any("POISON" in text for text in texts):
             raise RuntimeError("the model choked on this comment")
         return [

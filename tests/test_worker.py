@@ -51,7 +51,8 @@ async def test_clean_french_comment_is_published_in_its_feed(
     assert decision["language"] == {"code": "fr", "script": "latin", "read_by_model": True}
     assert decision["model"] == {"name": "detoxify/fake", "checkpoint_sha256": "0" * 64}
     assert len(decision["policy"]) == 64
-    assert set(decision["scores"]) == {"toxicity", "spam", "site_model"}
+    assert set(decision["scores"]) == {"toxicity", "toxicity_path", "spam", "site_model"}
+    assert decision["scores"]["toxicity_path"] == "scored"
     feed = await (await client.get("/v1/articles/politique-123/comments")).json()
     assert [item["id"] for item in feed["items"]] == [comment_id]
     item = feed["items"][0]

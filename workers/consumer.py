@@ -19,7 +19,7 @@ import random
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 import redis.asyncio as aioredis
 import structlog
@@ -28,16 +28,17 @@ from redis.exceptions import ReadOnlyError, RedisError, ResponseError
 from moderator.domain import Comment, Status, utc_now
 from moderator.keys import TRAINERS_GROUP, Keys
 from moderator.operations import fleet as ops
-from moderator.records import AUTO, DeadLetter, QueuedComment, stream_fields
+from moderator.records import DeadLetter, QueuedComment, stream_fields
 from moderator.settings import Settings
-from moderator.storage.decisions import Decision, DecisionStore
+from moderator.storage.decisions import DecisionStore
 from workers import wordstore
 from workers.checks import TextChecks, text_checks
-from workers.policy import Checks, Policy, rank, would_publish
+from workers.policy import Checks, Policy, automatic_decision
 from workers.shadow.live import LiveShadow
 from workers.shadow.overrides import active_policy
 from workers.sitemodel import SiteModel, Verdict
 from workers.spam.scorer import SpamScorer, content_evidence
+from workers.toxicity.reuse import ReusingScorer, scores_of
 from workers.toxicity.routing import ToxicityRouter
 from workers.toxicity.scorer import ModelInfo, ToxicityScorer
 from workers.training import Trainer
@@ -72,7 +73,12 @@ class Worker:
         self._settings = settings
         self._keys = Keys(settings.key_prefix)
         # detoxify, and the model of each language of MODERATOR_LANGUAGE_MODELS.
-        self._toxicity = ToxicityRouter.for_settings(settings, toxicity, language_models or {})
+        self._toxicity = ReusingScorer(
+            ToxicityRouter.for_settings(settings, toxicity, language_models or {}),
+            redis,
+            self._keys,
+            ttl_s=settings.spam_window_s,
+        )
         self._spam = spam or SpamScorer(redis, self._keys, settings)
         self._decisions = DecisionStore(redis, self._keys, webhooks=bool(settings.webhook_url))
         self._lists = wordstore.WordLists(redis, self._keys)
@@ -249,11 +255,13 @@ class Worker:
         budget_s = self._settings.check_budget_ms / 1000
         texts = [await text_checks(c, banned, suspect, budget_s=budget_s) for c in comments]
         verdicts = await self._verdicts(texts)
-        toxicity = await self._toxicity.score(
-            [c.body for c in comments], [t.language.code for t in texts]
-        )
         spam = await self._spam.score_many(
             comments, [t.spam for t in texts], [content_evidence(v) for v in verdicts]
+        )
+        toxicity = await self._toxicity.score(
+            [c.body for c in comments],
+            [t.language.code for t in texts],
+            skip=[policy.rejects_unscored(t.banned, s) for t, s in zip(texts, spam, strict=True)],
         )
         per_comment_ms = (time.perf_counter() - started) * 1000 / len(todo)
         outcomes: list[tuple[str, list[str]]] = []
@@ -264,16 +272,18 @@ class Worker:
                 await self._record_failure(entry, tox)
                 continue
             text = f"{comment.name}\n{comment.body}"
+            path, scored = scores_of(tox)
             checks = Checks(
                 language=found.language,
-                toxicity=tox.scores if tox else None,
+                toxicity=scored.scores if scored else None,
+                toxicity_path=path,
                 spam=spam_result,
                 banned=found.banned,
                 suspect=found.suspect,
                 failed=found.failed,
                 site=verdict,
             )
-            model = tox.model if tox else None
+            model = scored.model if scored else None
             outcomes.append(
                 await self._decide(entry, comment, policy, digest, checks, per_comment_ms, model)
             )
@@ -294,33 +304,8 @@ class Worker:
         model: ModelInfo | None,
     ) -> tuple[str, list[str]]:
         """Decide one comment; returns the decision and its reason codes (for metrics)."""
-        status, reasons = policy.decide(checks)
-        scores: dict[str, Any] = {"spam": checks.spam.to_dict()}
-        if checks.toxicity is not None:
-            scores["toxicity"] = {k: round(v, 4) for k, v in checks.toxicity.items()}
-        extra: dict[str, Any] = {}
-        if checks.site is not None:
-            scores["site_model"] = {
-                **checks.site.to_dict(),
-                "would_publish": would_publish(policy, checks, status, reasons),
-            }
-            if status == Status.HELD:
-                extra["rank"] = rank(reasons, checks.site)
-        decision = Decision(
-            decision=status,
-            by=AUTO,
-            at=utc_now(),
-            reasons=reasons,
-            policy=digest,
-            # Whether the toxicity scores mean anything: the page shows no bars otherwise.
-            language={
-                **checks.language.to_dict(),
-                "read_by_model": checks.language.code in policy.covered_languages,
-            },
-            scores=scores,
-            model=model.to_dict() if model is not None else None,
-            extra=extra,
-        )
+        decision = automatic_decision(policy, digest, checks, model)
+        status, reasons = decision.decision, decision.reasons
         # Shielded: a SIGTERM or a cancelled batch never leaves a decision half-applied.
         applied = await asyncio.shield(
             self._decisions.apply(

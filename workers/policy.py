@@ -16,14 +16,17 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from moderator.domain import Status
+from moderator.domain import Status, utc_now
+from moderator.records import AUTO
 from moderator.settings import Settings
-from moderator.storage.decisions import Reason
+from moderator.storage.decisions import Decision, Reason
 from moderator.storage.wordlists import Term
 from workers.language import Language
 from workers.sitemodel import Verdict
 from workers.spam.signals import SpamResult
+from workers.toxicity.scorer import ModelInfo
 from workers.wordlists import WordList
 
 # Languages each detoxify model was trained to read. "und" (no words to
@@ -49,6 +52,9 @@ class Checks:
     suspect: tuple[Term, ...] = ()
     failed: tuple[str, ...] = ()  # text checks that did not finish (`workers.checks`)
     site: Verdict | None = None  # the site model's verdict, when it is on and could score
+    # How the toxicity scores came: "scored" by a model, "reused" for the same body
+    # (`workers.toxicity.reuse`), or "skipped" (rejected whatever a model would say).
+    toxicity_path: str = "scored"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +113,7 @@ class Policy:
             reject.append(Reason("spam.near_certain", score=spam, threshold=self.spam_reject))
         elif spam >= self.spam_hold:
             hold.append(Reason("spam.likely", score=spam, threshold=self.spam_hold))
-        hold.extend(self._toxicity_reasons(checks.toxicity))
+        hold.extend(self._toxicity_reasons(checks.toxicity, checks.toxicity_path))
         hold.extend(_listed("wordlist.banned", t) for t in checks.banned if t.wordless)
         hold.extend(_listed("wordlist.suspect", term) for term in checks.suspect)
         hold.extend(Reason(f"check_failed.{check}") for check in checks.failed)
@@ -138,7 +144,14 @@ class Policy:
             return [Reason("site_model.audit_sample", detail=code)]
         return []  # published by the site model: its verdict is in the record's scores
 
-    def _toxicity_reasons(self, scores: Mapping[str, float] | None) -> list[Reason]:
+    def rejects_unscored(self, banned: Sequence[Term], spam: SpamResult) -> bool:
+        """Whether `decide` rejects this comment whatever its toxicity scores: a banned
+        word (one made of words), or near-certain spam. Such a comment is not scored."""
+        return spam.score >= self.spam_reject or any(not term.wordless for term in banned)
+
+    def _toxicity_reasons(self, scores: Mapping[str, float] | None, path: str) -> list[Reason]:
+        if path == "skipped":
+            return []
         if scores is None:
             return [Reason("check_failed.toxicity")]
         return [
@@ -187,3 +200,39 @@ def would_publish(
         return True
     codes = {reason.code for reason in reasons}
     return status == Status.HELD and codes <= {"site_model.unproven", "site_model.audit_sample"}
+
+
+def automatic_decision(
+    policy: Policy, digest: str, checks: Checks, model: ModelInfo | None
+) -> Decision:
+    """The policy's decision on `checks`, with everything that explains it: reasons,
+    scores and how they came, the language (and whether the model reads it: the page
+    shows no toxicity bars otherwise), the model, the site model's ranking."""
+    status, reasons = policy.decide(checks)
+    scores: dict[str, Any] = {"spam": checks.spam.to_dict()}
+    if checks.toxicity is not None:
+        scores["toxicity"] = {k: round(v, 4) for k, v in checks.toxicity.items()}
+    if checks.toxicity is not None or checks.toxicity_path == "skipped":
+        scores["toxicity_path"] = checks.toxicity_path
+    extra: dict[str, Any] = {}
+    if checks.site is not None:
+        scores["site_model"] = {
+            **checks.site.to_dict(),
+            "would_publish": would_publish(policy, checks, status, reasons),
+        }
+        if status == Status.HELD:
+            extra["rank"] = rank(reasons, checks.site)
+    return Decision(
+        decision=status,
+        by=AUTO,
+        at=utc_now(),
+        reasons=reasons,
+        policy=digest,
+        language={
+            **checks.language.to_dict(),
+            "read_by_model": checks.language.code in policy.covered_languages,
+        },
+        scores=scores,
+        model=model.to_dict() if model is not None else None,
+        extra=extra,
+    )
