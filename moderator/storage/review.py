@@ -33,6 +33,7 @@ REVIEW_FIELDS = (
 )
 QUEUE_STATES = (Status.HELD, Status.REJECTED, Status.PUBLISHED)
 MAX_SCAN = 2000  # entries looked at for one filtered page, at most
+SUMMARY_SCAN = 10_000  # comments counted by the queue's summary, at most
 
 # A human action: the states it may start from and where it leads.
 ACTIONS: dict[str, tuple[frozenset[Status], Status]] = {
@@ -42,17 +43,54 @@ ACTIONS: dict[str, tuple[frozenset[Status], Status]] = {
 }
 
 
+# Why a comment is held, grouped for moderators: a reason code's family. "language"
+# means held for its language alone (no model reads it, or the site model has not
+# proven itself there): the comments a moderator can clear fastest.
+LANGUAGE_ONLY = frozenset(
+    {"language.not_covered", "site_model.unproven", "site_model.audit_sample"}
+)
+FAMILIES = ("language", "words", "spam", "toxicity", "site_model", "check_failed")
+RANKS = ("likely_fine", "suspect")
+_FAMILY_OF_PREFIX = {
+    "wordlist": "words",
+    "spam": "spam",
+    "toxicity": "toxicity",
+    "site_model": "site_model",
+    "check_failed": "check_failed",
+}
+
+
+def families(decision: dict[str, Any] | None) -> set[str]:
+    """The families of a decision's reasons ("language" only when that is all)."""
+    codes = [str(r.get("code", "")) for r in (decision or {}).get("reasons", [])]
+    if codes and all(code in LANGUAGE_ONLY for code in codes):
+        return {"language"}
+    found = set()
+    for code in codes:
+        if code not in LANGUAGE_ONLY:
+            family = _FAMILY_OF_PREFIX.get(code.split(".", 1)[0])
+            if family:
+                found.add(family)
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class Filters:
     article_id: str | None = None
     language: str | None = None
     reason: str | None = None
+    family: str | None = None  # one of FAMILIES
+    rank: str | None = None  # one of RANKS: the site model's ranking of a held comment
 
     def match(self, item: dict[str, Any]) -> bool:
         if self.article_id and item.get("article_id") != self.article_id:
             return False
         decision = item.get("decision") or {}
         if self.language and (decision.get("language") or {}).get("code") != self.language:
+            return False
+        if self.family and self.family not in families(decision):
+            return False
+        if self.rank and decision.get("rank") != self.rank:
             return False
         codes = [r.get("code", "") for r in decision.get("reasons", [])]
         return not self.reason or any(
@@ -90,6 +128,36 @@ class Review:
                     if len(items) == limit:
                         break
         return items, cursor
+
+    async def summary(self, state: Status, filters: Filters) -> dict[str, Any]:
+        """How many of the state's comments (matching `filters`) fall in each family
+        and each rank, over at most SUMMARY_SCAN of them (`complete` says whether
+        that was all)."""
+        by_family = dict.fromkeys(FAMILIES, 0)
+        by_rank = dict.fromkeys(RANKS, 0)
+        total, cursor = 0, None
+        while total < SUMMARY_SCAN:
+            start = f"({cursor}" if cursor else "-"
+            ids = cast(
+                list[str],
+                await self._redis.zrange(
+                    self._keys.queue(state), start, "+", bylex=True, offset=0, num=500
+                ),
+            )
+            if not ids:
+                break
+            cursor = ids[-1]
+            for item in await self._items(ids):
+                if not filters.match(item):
+                    continue
+                total += 1
+                for family in families(item["decision"]):
+                    by_family[family] += 1
+                rank = (item["decision"] or {}).get("rank")
+                if rank in by_rank:
+                    by_rank[rank] += 1
+        more = total >= SUMMARY_SCAN
+        return {"total": total, "families": by_family, "ranks": by_rank, "complete": not more}
 
     async def _items(self, ids: Sequence[str]) -> list[dict[str, Any]]:
         async with self._redis.pipeline(transaction=False) as pipe:

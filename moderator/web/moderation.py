@@ -17,7 +17,7 @@ from moderator.domain import Status
 from moderator.keys import Keys
 from moderator.operations.stats import collect as system_stats
 from moderator.storage import privacy
-from moderator.storage.review import ACTIONS, QUEUE_STATES, Filters, Review
+from moderator.storage.review import ACTIONS, FAMILIES, QUEUE_STATES, RANKS, Filters, Review
 from moderator.storage.wordlists import KINDS as WORDLIST_KINDS
 from moderator.storage.wordlists import WordListStore
 from moderator.web.problems import Problem
@@ -68,22 +68,50 @@ async def queue(request: web.Request) -> web.Response:
     state = _choice(
         request.query.get("state", "held"), [s.value for s in QUEUE_STATES], "state", errors
     )
+    limit = _limit(request.query.get("limit"), errors)
+    cursor = _cursor(request.query.get("cursor"), errors)
+    filters = _filters(request, errors)
+    if errors:
+        raise Problem(400, "bad_request", errors=errors)
+    items, next_cursor = await request.app[REVIEW].queue(
+        Status(state), filters, after=cursor, limit=limit
+    )
+    return web.json_response({"items": items, "next_cursor": next_cursor})
+
+
+async def queue_summary(request: web.Request) -> web.Response:
+    """Counts of a queue by reason family and by the site model's rank."""
+    moderator_of(request)
+    errors: list[FieldError] = []
+    state = _choice(
+        request.query.get("state", "held"), [s.value for s in QUEUE_STATES], "state", errors
+    )
+    filters = _filters(request, errors)
+    if errors:
+        raise Problem(400, "bad_request", errors=errors)
+    return web.json_response(await request.app[REVIEW].summary(Status(state), filters))
+
+
+def _filters(request: web.Request, errors: list[FieldError]) -> Filters:
+    """The queue's filters from the query; a bad one adds its error."""
     article_id = request.query.get("article_id") or None
     if article_id and article_id_error(article_id, request.app[SETTINGS].limits):
         errors.append(
             FieldError("article_id", "invalid_id", request.app[SETTINGS].limits.article_id)
         )
-    limit = _limit(request.query.get("limit"), errors)
-    cursor = _cursor(request.query.get("cursor"), errors)
-    if errors:
-        raise Problem(400, "bad_request", errors=errors)
-    filters = Filters(
-        article_id, request.query.get("language") or None, request.query.get("reason") or None
+    family = request.query.get("family") or None
+    if family is not None:
+        _choice(family, list(FAMILIES), "family", errors)
+    rank = request.query.get("rank") or None
+    if rank is not None:
+        _choice(rank, list(RANKS), "rank", errors)
+    return Filters(
+        article_id,
+        request.query.get("language") or None,
+        request.query.get("reason") or None,
+        family,
+        rank,
     )
-    items, next_cursor = await request.app[REVIEW].queue(
-        Status(state), filters, after=cursor, limit=limit
-    )
-    return web.json_response({"items": items, "next_cursor": next_cursor})
 
 
 async def comment(request: web.Request) -> web.Response:
@@ -339,6 +367,7 @@ def add_routes(app: web.Application) -> None:
     route = app.router
     route.add_get("/v1/moderation/me", me)
     route.add_get("/v1/moderation/queue", queue)
+    route.add_get("/v1/moderation/queue/summary", queue_summary)
     route.add_get("/v1/moderation/comments/{comment_id}", comment)
     route.add_post("/v1/moderation/comments/{comment_id}/decision", decide)
     route.add_post("/v1/moderation/decisions", decide_many)

@@ -100,6 +100,22 @@ _WORDLIST: dict[str, Any] = {
 }
 
 
+# Filter by why a comment was held: the reason family, the site model's rank.
+_WHY = (
+    _query(
+        "family",
+        "why it was held: language (its language alone), words, spam, toxicity, "
+        "site_model, check_failed",
+        {"enum": ["language", "words", "spam", "toxicity", "site_model", "check_failed"]},
+    ),
+    _query(
+        "rank",
+        "the site model's ranking of a held comment",
+        {"enum": ["likely_fine", "suspect"]},
+    ),
+)
+
+
 def paths() -> dict[str, Any]:
     return {
         "/v1/moderation/me": {"get": _op("whoAmI", "The moderator of this token.")},
@@ -116,8 +132,29 @@ def paths() -> dict[str, Any]:
                     _query("article_id", "only this article"),
                     _query("language", "language code: fr, en, ar, ary, mixed, und"),
                     _query("reason", "reason code or prefix, e.g. toxicity or spam.likely"),
+                    *_WHY,
                     _query("cursor", "next_cursor of the previous page"),
                     _query("limit", "page size", _LIMIT),
+                ],
+                errors=("400",),
+            )
+        },
+        "/v1/moderation/queue/summary": {
+            "get": _op(
+                "moderationQueueSummary",
+                "How many comments of a queue (filtered as the queue) fall in each reason "
+                "family and each rank: {total, families: {family: n}, ranks: {rank: n}, "
+                "complete} (complete: false when only the first 10,000 were counted).",
+                params=[
+                    _query(
+                        "state",
+                        "held (default), rejected or published",
+                        {"enum": ["held", "rejected", "published"]},
+                    ),
+                    _query("article_id", "only this article"),
+                    _query("language", "language code: fr, en, ar, ary, mixed, und"),
+                    _query("reason", "reason code or prefix"),
+                    *_WHY,
                 ],
                 errors=("400",),
             )
