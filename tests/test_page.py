@@ -71,8 +71,10 @@ class Console:
 
 
 @pytest.fixture
-def page_settings(settings: Settings) -> Settings:
-    return replace(settings, moderator_tokens=(("amina", TOKEN),))
+def page_settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """The moderator's token; with `indirect` True, the site model seeded (it ranks)."""
+    seeded = bool(getattr(request, "param", False))
+    return replace(settings, moderator_tokens=(("amina", TOKEN),), site_model_seed=seeded)
 
 
 @pytest.fixture
@@ -156,6 +158,18 @@ async def sign_in(page: Page, token: str = TOKEN) -> None:
     await page.goto("/moderation")
     await page.get_by_label("Moderator token").fill(token)
     await page.get_by_role("button", name="Sign in").click()
+
+
+async def _too_wide(page: Page, width: int) -> list[str]:
+    """The elements that reach past `width` pixels, for a failure's message."""
+    found: list[str] = await page.evaluate(
+        """width => [...document.querySelectorAll("body *")]
+            .filter(e => e.getBoundingClientRect().right > width + 1)
+            .slice(0, 10)
+            .map(e => `${e.tagName}#${e.id}.${e.className} ${e.getBoundingClientRect().right}`)""",
+        width,
+    )
+    return found
 
 
 def item(page: Page, comment_id: str) -> Any:
@@ -443,6 +457,49 @@ async def test_reasons_in_plain_french_with_french_numbers(french_page: Page, si
     await expect(page.locator("#detail-audit .audit-model")).to_contain_text(
         "model detoxify/fake · policy "
     )
+
+
+PRAISE = (
+    "شكرا على هذا المقال الجيد، معلومات مفيدة جدا",
+    "مقال رائع ومفيد، بارك الله فيكم على هذا العمل",
+    "شكرا للصحفي على هذا التقرير الواضح والمفيد",
+)
+
+
+@pytest.mark.parametrize("page_settings", [True], indirect=True, ids=["site-model-seeded"])
+async def test_the_held_queue_by_why_and_a_confirmed_approval_of_the_likely_fine(
+    page: Page, site: Site
+) -> None:
+    ids = await site.seed(
+        *({"body": body} for body in PRAISE),
+        {"body": "Tu es un idiot, franchement."},
+    )
+    await sign_in(page)
+    await expect(page.locator("#queue-list > li")).to_have_count(4)
+    family = page.get_by_label("Why")
+    await expect(family.locator("option[value=language]")).to_have_text("Its language alone (3)")
+    await expect(family.locator("option[value=toxicity]")).to_have_text("Toxicity (1)")
+    await family.select_option("language")
+    await expect(page.locator("#queue-list > li")).to_have_count(3)
+    likely = page.locator("#queue-list .rank-likely_fine")
+    count = await likely.count()
+    assert count >= 1, "the seeded site model finds some of this praise likely fine"
+    button = page.locator("#approve-likely-fine")
+    await expect(button).to_have_text(f"Approve the {count} likely-fine comments shown")
+    page.once("dialog", lambda dialog: dialog.accept())
+    await button.click()
+    await expect(page.locator("#queue-list > li")).to_have_count(3 - count)
+    await expect(button).to_be_hidden()
+    audit = await site.get_json("/v1/moderation/audit?limit=10", headers=AUTH)
+    approved = [e for e in audit["items"] if e.get("to") == "published"]
+    assert len(approved) == count and {e["comment_id"] for e in approved} <= set(ids[:3])
+    await expect(family.locator("option[value=language]")).to_have_text(
+        f"Its language alone ({3 - count})"
+    )
+    # At phone width the filters and the button stay within the screen.
+    await page.set_viewport_size({"width": 390, "height": 844})
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width} px wide at 390: {await _too_wide(page, 390)}"
 
 
 SPAM_WAVE = "Gagnez 5000 DH par semaine depuis chez vous, écrivez sur WhatsApp au 0612345678"

@@ -41,6 +41,22 @@
       filter_article: "Article",
       filter_article_placeholder: "identifiant",
       filter_language: "Langue",
+      filter_family: "Pourquoi",
+      filter_rank: "Modèle du site",
+      family_any: "Toutes les raisons",
+      family_language: "Sa langue seulement",
+      family_words: "Mots des listes",
+      family_spam: "Spam",
+      family_toxicity: "Toxicité",
+      family_site_model: "Modèle du site : toxique",
+      family_check_failed: "Vérification impossible",
+      rank_any: "Tous",
+      rank_likely_fine: "Sans doute correct",
+      rank_suspect: "Suspect",
+      rank_chip_likely_fine: "sans doute correct",
+      rank_chip_suspect: "suspect",
+      approve_likely_fine: "Approuver les {count} « sans doute correct » affichés",
+      approve_likely_fine_confirm: "Approuver les {count} commentaires « sans doute corrects » affichés ? Chacun est inscrit au journal à votre nom.",
       filter_apply: "Filtrer",
       refresh: "Actualiser",
       language_any: "Toutes",
@@ -239,6 +255,22 @@
       filter_article: "Article",
       filter_article_placeholder: "id",
       filter_language: "Language",
+      filter_family: "Why",
+      filter_rank: "Site model",
+      family_any: "Any reason",
+      family_language: "Its language alone",
+      family_words: "Listed words",
+      family_spam: "Spam",
+      family_toxicity: "Toxicity",
+      family_site_model: "Site model: toxic",
+      family_check_failed: "Check failed",
+      rank_any: "Any",
+      rank_likely_fine: "Likely fine",
+      rank_suspect: "Suspect",
+      rank_chip_likely_fine: "likely fine",
+      rank_chip_suspect: "suspect",
+      approve_likely_fine: "Approve the {count} likely-fine comments shown",
+      approve_likely_fine_confirm: "Approve the {count} likely-fine comments shown? Each is audited in your name.",
       filter_apply: "Filter",
       refresh: "Refresh",
       language_any: "All",
@@ -437,6 +469,22 @@
       filter_article: "المقال",
       filter_article_placeholder: "المعرّف",
       filter_language: "اللغة",
+      filter_family: "السبب",
+      filter_rank: "نموذج الموقع",
+      family_any: "كل الأسباب",
+      family_language: "لغته فقط",
+      family_words: "كلمات القوائم",
+      family_spam: "رسائل مزعجة",
+      family_toxicity: "السمّية",
+      family_site_model: "نموذج الموقع: مسيء",
+      family_check_failed: "تعذّر الفحص",
+      rank_any: "الكل",
+      rank_likely_fine: "سليم على الأرجح",
+      rank_suspect: "مشبوه",
+      rank_chip_likely_fine: "سليم على الأرجح",
+      rank_chip_suspect: "مشبوه",
+      approve_likely_fine: "قبول {count} من التعليقات المعروضة السليمة على الأرجح",
+      approve_likely_fine_confirm: "قبول {count} من التعليقات المعروضة السليمة على الأرجح؟ يُسجَّل كل قبول باسمك.",
       filter_apply: "تصفية",
       refresh: "تحديث",
       language_any: "الكل",
@@ -649,7 +697,8 @@
     me: null,
     windows: { spam_s: 3600, burst_s: 600 }, // the spam signals' windows, from /me
     queue: "held",
-    filters: { article_id: "", language: "" },
+    filters: { article_id: "", language: "", family: "", rank: "" },
+    summary: null, // the held queue's counts by reason family and rank
     items: [],
     nextCursor: null,
     selectedId: null,
@@ -709,6 +758,7 @@
     }
     if (state.me) $("signed-in-as").textContent = t("signed_in_as", { name: state.me });
     renderHelp();
+    renderWhy();
   }
 
   // ---------------------------------------------------------------------------
@@ -1290,6 +1340,8 @@
       state: state.queue,
       article_id: state.filters.article_id,
       language: state.filters.language,
+      family: state.filters.family,
+      rank: state.filters.rank,
       limit: PAGE_SIZE,
       cursor: append ? state.nextCursor : null,
     };
@@ -1314,6 +1366,7 @@
     }
     state.nextCursor = page.next_cursor || null;
     renderQueue();
+    if (!append) loadSummary();
     if (!append) {
       const keep = state.items.find((i) => i.id === state.selectedId);
       select(keep ? keep.id : state.items[0]?.id ?? null, { focus });
@@ -1341,6 +1394,7 @@
   function renderQueue() {
     const list = $("queue-list");
     list.replaceChildren(...state.items.map(renderItem));
+    renderWhy();
     $("queue-empty").hidden = state.items.length > 0;
     $("load-more").hidden = !state.nextCursor;
     for (const button of document.querySelectorAll(".state")) {
@@ -1382,6 +1436,9 @@
     const language = decision && decision.language;
     if (language && language.code) {
       meta.append(el("span", "lang-chip", languageName(language.code)));
+    }
+    if (item.status === "held" && decision && RANKS.includes(decision.rank)) {
+      meta.append(el("span", `rank-chip rank-${decision.rank}`, t(`rank_chip_${decision.rank}`)));
     }
     meta.append(timeElement(item.created_at, { relative: true }));
     head.append(meta);
@@ -1591,6 +1648,75 @@
     $("bulk-takedown").hidden = !offered.has("takedown");
   }
 
+  // ---------------------------------------------------------------------------
+  // Why: the held queue by reason family and by the site model's rank
+  // ---------------------------------------------------------------------------
+  const FAMILIES = ["language", "words", "spam", "toxicity", "site_model", "check_failed"];
+  const RANKS = ["likely_fine", "suspect"];
+
+  async function loadSummary() {
+    if (state.queue !== "held") {
+      state.summary = null;
+      renderWhy();
+      return;
+    }
+    const params = {
+      state: state.queue,
+      article_id: state.filters.article_id,
+      language: state.filters.language,
+    };
+    try {
+      state.summary = await api("GET", `/v1/moderation/queue/summary?${queryString(params)}`);
+    } catch (error) {
+      if (error.status === 401 || error.status === 403) failed(error);
+      return;
+    }
+    renderWhy();
+  }
+
+  function renderWhy() {
+    const summary = state.summary || {};
+    fillChoices($("filter-family"), "family", FAMILIES, summary.families, state.filters.family);
+    fillChoices($("filter-rank"), "rank", RANKS, summary.ranks, state.filters.rank);
+    const shown = likelyFineShown();
+    const button = $("approve-likely-fine");
+    button.hidden = !shown.length || state.queue !== "held" || state.view !== "queue";
+    button.textContent = t("approve_likely_fine", { count: formatCount(shown.length) });
+  }
+
+  // "Its language alone (120)": each choice with how many held comments it has.
+  function fillChoices(select, kind, values, counts, current) {
+    const any = el("option", null, t(`${kind}_any`));
+    any.value = "";
+    const options = values.map((value) => {
+      const count = counts && isNumber(counts[value]) ? ` (${formatCount(counts[value])})` : "";
+      const option = el("option", null, t(`${kind}_${value}`) + count);
+      option.value = value;
+      return option;
+    });
+    select.replaceChildren(any, ...options);
+    select.value = current;
+  }
+
+  function likelyFineShown() {
+    return state.items.filter(
+      (i) => i.status === "held" && i.decision && i.decision.rank === "likely_fine",
+    );
+  }
+
+  // One confirmed bulk approval of the likely-fine comments on screen, audited one by one.
+  async function approveLikelyFine() {
+    const shown = likelyFineShown();
+    if (!shown.length) return;
+    if (!window.confirm(t("approve_likely_fine_confirm", { count: formatCount(shown.length) }))) {
+      return;
+    }
+    state.checked = new Set(shown.map((i) => i.id));
+    await decideMany("approve");
+    renderWhy();
+    loadSummary();
+  }
+
   async function decideMany(action) {
     const targets = state.items.filter(
       (i) => state.checked.has(i.id) && (ACTIONS[action] || []).includes(i.status),
@@ -1747,6 +1873,7 @@
     $("filters").hidden = report;
     $("oldest").hidden = report;
     renderBulkBar();
+    renderWhy();
     $("report-tab").setAttribute("aria-pressed", String(report));
     for (const button of document.querySelectorAll(".state")) {
       button.setAttribute("aria-pressed", String(!report && button.dataset.state === state.queue));
@@ -2095,6 +2222,16 @@
       state.filters.language = $("filter-language").value;
       loadQueue();
     });
+    for (const [id, name] of [
+      ["filter-family", "family"],
+      ["filter-rank", "rank"],
+    ]) {
+      $(id).addEventListener("change", (event) => {
+        state.filters[name] = event.target.value;
+        loadQueue();
+      });
+    }
+    $("approve-likely-fine").addEventListener("click", () => approveLikelyFine());
     $("refresh").addEventListener("click", () => {
       loadQueue();
       loadStats();
