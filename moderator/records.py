@@ -81,6 +81,7 @@ class AuditEntry:
     comments: int | None = None  # a reader forgotten: their comments …
     taken_down: int | None = None  # … and how many of them were published
     candidate: str | None = None  # a policy promoted: the candidate, as JSON
+    teaches: str | None = None  # a moderator's rejection: "spam" or "abusive", if said
 
     @property
     def is_decision(self) -> bool:
@@ -113,6 +114,7 @@ class AuditEntry:
             "comments": self.comments,
             "taken_down": self.taken_down,
             "candidate": self.candidate,
+            "teaches": self.teaches,
         }
         return {name: str(value) for name, value in values.items() if value is not None}
 
@@ -138,6 +140,7 @@ class AuditEntry:
             comments=_optional_int(get("comments")),
             taken_down=_optional_int(get("taken_down")),
             candidate=get("candidate"),
+            teaches=get("teaches"),
         )
 
 

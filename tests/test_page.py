@@ -502,6 +502,24 @@ async def test_the_held_queue_by_why_and_a_confirmed_approval_of_the_likely_fine
     assert width <= 390, f"the page is {width} px wide at 390: {await _too_wide(page, 390)}"
 
 
+async def test_a_rejection_says_what_it_teaches_and_the_audit_keeps_it(
+    page: Page, site: Site
+) -> None:
+    (spam,) = await site.seed({"body": SPAM_WAVE})
+    await sign_in(page)
+    await item(page, spam).click()
+    kinds = page.locator("#reject-kind")
+    await expect(kinds).to_contain_text("A rejection or take-down teaches the models")
+    await expect(kinds).to_contain_text("Approving a hold teaches them: not spam, not abusive.")
+    await kinds.get_by_label("spam").check()
+    await item(page, spam).get_by_role("button", name="Reject").click()
+    await expect(page.locator("#queue-list > li")).to_have_count(0)
+    audit = await site.get_json(f"/v1/moderation/audit?comment_id={spam}", headers=AUTH)
+    (rejection,) = [e for e in audit["items"] if e["by"] == "moderator:amina"]
+    assert rejection["teaches"] == "spam"
+    await expect(kinds.get_by_label("nothing (another reason)")).to_be_checked()
+
+
 SPAM_WAVE = "Gagnez 5000 DH par semaine depuis chez vous, écrivez sur WhatsApp au 0612345678"
 
 

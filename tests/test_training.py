@@ -58,6 +58,16 @@ async def test_approvals_and_rejections_teach_the_site_model(
     # Each verdict on a comment it scored is an outcome for its language.
     outcomes = await redis.lrange(keys.site_model_outcomes("ary"), 0, -1)
     assert len(outcomes) == 4
+    # What a rejection taught is in the audit and in the comment's decision record.
+    audit = await (await api.get("/v1/moderation/audit?limit=10", headers=AMINA)).json()
+    taught = {
+        entry["comment_id"]: entry.get("teaches")
+        for entry in audit["items"]
+        if entry["by"] == "moderator:amina"
+    }
+    assert taught == {fine: None, abusive: "abusive", spam: "spam", silent: None}
+    record = json.loads(str(await redis.hget(keys.comment(spam), "decision")))
+    assert record["teaches"] == "spam"
 
 
 async def test_the_model_is_seeded_once_per_redis(

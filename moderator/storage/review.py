@@ -180,9 +180,16 @@ class Review:
         }
 
     async def decide(
-        self, comment_id: str, action: str, seen: Status | None, moderator: str, note: str | None
+        self,
+        comment_id: str,
+        action: str,
+        seen: Status | None,
+        moderator: str,
+        note: str | None,
+        teaches: str | None = None,
     ) -> tuple[Applied, Status | None]:
-        """Apply a moderator's action; `seen` is the state they acted on (compare-and-set)."""
+        """Apply a moderator's action; `seen` is the state they acted on (compare-and-set);
+        `teaches` what a rejection says the comment is ("spam", "abusive"), audited."""
         fields = cast(
             list[str | None],
             await self._redis.hmget(
@@ -202,14 +209,14 @@ class Review:
             at=utc_now(),
             action=action,
             note=note or None,
+            extra={"teaches": teaches} if teaches else {},
         )
         automatic = _was_automatic(previous)
+        audit_extra = _override_facts(previous, decision.at) if automatic else {}
+        if teaches:
+            audit_extra["teaches"] = teaches
         applied = await self._decisions.apply(
-            comment_id,
-            article_id,
-            expected,
-            decision,
-            audit_extra=_override_facts(previous, decision.at) if automatic else None,
+            comment_id, article_id, expected, decision, audit_extra=audit_extra or None
         )
         return applied, (expected if automatic else None)
 

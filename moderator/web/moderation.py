@@ -189,7 +189,8 @@ async def _apply(
     note: str | None,
     kind: str | None,
 ) -> dict[str, Any]:
-    applied, overridden = await review.decide(comment_id, action, seen, moderator, note)
+    teaches = kind if action in ("reject", "takedown") else None
+    applied, overridden = await review.decide(comment_id, action, seen, moderator, note, teaches)
     if applied.outcome == "missing":
         return {"outcome": "not_found", "status": None}
     if applied.outcome != "ok":

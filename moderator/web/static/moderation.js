@@ -79,6 +79,11 @@
       reply_to: "réponse à",
       select_comment: "Sélectionner le commentaire de {name}",
       approve: "Approuver",
+      kind_legend: "Un rejet ou un retrait apprend aux modèles que c’est :",
+      kind_spam: "du spam",
+      kind_abusive: "un propos abusif",
+      kind_other: "rien (autre raison)",
+      kind_approve_teaches: "Approuver une mise en attente leur apprend : ni spam, ni abusif.",
       reject: "Rejeter",
       takedown: "Retirer",
       done_approve: "Commentaire de {name} approuvé et publié.",
@@ -293,6 +298,11 @@
       reply_to: "reply to",
       select_comment: "Select the comment by {name}",
       approve: "Approve",
+      kind_legend: "A rejection or take-down teaches the models that it is:",
+      kind_spam: "spam",
+      kind_abusive: "abusive",
+      kind_other: "nothing (another reason)",
+      kind_approve_teaches: "Approving a hold teaches them: not spam, not abusive.",
       reject: "Reject",
       takedown: "Take down",
       done_approve: "Comment by {name} approved and published.",
@@ -507,6 +517,11 @@
       reply_to: "ردًّا على",
       select_comment: "تحديد تعليق {name}",
       approve: "قبول",
+      kind_legend: "الرفض أو السحب يعلّم النماذج أن التعليق:",
+      kind_spam: "رسالة مزعجة",
+      kind_abusive: "مسيء",
+      kind_other: "لا شيء (سبب آخر)",
+      kind_approve_teaches: "قبول تعليق محجوز يعلّمها: ليس رسالة مزعجة وليس مسيئاً.",
       reject: "رفض",
       takedown: "سحب",
       done_approve: "تم قبول تعليق {name} ونشره.",
@@ -1570,6 +1585,17 @@
     return note;
   }
 
+  // What a rejection or take-down teaches the models (spam, abusive, or nothing),
+  // as the API's flags; the choice goes back to "nothing" after each action.
+  function takeKind(action) {
+    const chosen = document.querySelector('#reject-kind input[name="kind"]:checked');
+    const kind = chosen ? chosen.value : "";
+    const other = document.querySelector('#reject-kind input[name="kind"][value=""]');
+    if (other) other.checked = true;
+    if (action === "approve" || !kind) return {};
+    return { [kind]: true };
+  }
+
   async function decideOne(id, action) {
     const item = state.items.find((i) => i.id === id);
     if (!item) {
@@ -1584,7 +1610,7 @@
     state.busy.add(id);
     itemNode(id)?.setAttribute("aria-busy", "true");
     const note = takeNote();
-    const body = { action, from_status: item.status };
+    const body = { action, from_status: item.status, ...takeKind(action) };
     if (note) body.reason = note;
     try {
       await api("POST", `/v1/moderation/comments/${encodeURIComponent(id)}/decision`, body);
@@ -1726,7 +1752,11 @@
       return;
     }
     const note = takeNote();
-    const body = { action, items: targets.map((i) => ({ id: i.id, from_status: i.status })) };
+    const body = {
+      action,
+      items: targets.map((i) => ({ id: i.id, from_status: i.status })),
+      ...takeKind(action),
+    };
     if (note) body.reason = note;
     let answer;
     try {
