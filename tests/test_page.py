@@ -520,6 +520,32 @@ async def test_a_rejection_says_what_it_teaches_and_the_audit_keeps_it(
     await expect(kinds.get_by_label("nothing (another reason)")).to_be_checked()
 
 
+async def test_numbers_and_links_in_arabic_text_read_left_to_right(page: Page, site: Site) -> None:
+    """An Arabic sentence with a phone number in groups and a link: the bidi algorithm
+    used to draw the groups in reverse order ("78 56 34 12 06")."""
+    body = "للاستفسار اتصلوا على 06 12 34 56 78 أو زوروا https://example.ma/aide شكرا"
+    (comment_id,) = await site.seed({"body": body})
+    await sign_in(page)
+    text = item(page, comment_id).locator(".body")
+    runs = text.locator("bdi.ltr-run")
+    await expect(runs).to_have_count(2)
+    await expect(runs.nth(0)).to_have_text("06 12 34 56 78")
+    await expect(runs.nth(0)).to_have_attribute("dir", "ltr")
+    await expect(runs.nth(1)).to_have_text("https://example.ma/aide")
+    # Drawn in reading order: "06" left of "78".
+    lefts = await runs.nth(0).evaluate(
+        """run => {
+            const range = document.createRange(), node = run.firstChild;
+            const at = (start, end) => { range.setStart(node, start); range.setEnd(node, end);
+                                         return range.getBoundingClientRect().left; };
+            return [at(0, 2), at(node.length - 2, node.length)];
+        }"""
+    )
+    assert lefts[0] < lefts[1]
+    ARTIFACTS.mkdir(exist_ok=True)
+    await item(page, comment_id).screenshot(path=ARTIFACTS / "moderation-arabic-number.png")
+
+
 SPAM_WAVE = "Gagnez 5000 DH par semaine depuis chez vous, écrivez sur WhatsApp au 0612345678"
 
 

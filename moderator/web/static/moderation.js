@@ -993,9 +993,29 @@
     const fragment = document.createDocumentFragment();
     let at = 0;
     for (const [start, end] of matchRanges(text, terms)) {
-      if (start > at) fragment.append(document.createTextNode(text.slice(at, start)));
+      if (start > at) fragment.append(isolated(text.slice(at, start)));
       fragment.append(el("mark", "match", text.slice(start, end)));
       at = end;
+    }
+    if (at < text.length) fragment.append(isolated(text.slice(at)));
+    return fragment;
+  }
+
+  // Links, e-mail addresses and numbers written in groups ("06 12 34 56 78",
+  // "+212 612-345678") read left to right whatever surrounds them: in an Arabic
+  // sentence the bidi algorithm would otherwise draw the groups in reverse order.
+  const LEFT_TO_RIGHT = /(?:https?:\/\/|www\.)[^\s]+|[^\s@]+@[^\s@]+\.[a-z]{2,}|\+?\d(?:[\d .\-\/]*\d)?/giu;
+
+  function isolated(text) {
+    const fragment = document.createDocumentFragment();
+    let at = 0;
+    for (const found of text.matchAll(LEFT_TO_RIGHT)) {
+      if (!/[\s.\-\/@:]/.test(found[0]) && !/^\+/.test(found[0])) continue; // one plain number
+      if (found.index > at) fragment.append(document.createTextNode(text.slice(at, found.index)));
+      const run = el("bdi", "ltr-run", found[0]);
+      run.dir = "ltr";
+      fragment.append(run);
+      at = found.index + found[0].length;
     }
     if (at < text.length) fragment.append(document.createTextNode(text.slice(at)));
     return fragment;
