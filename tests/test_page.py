@@ -481,6 +481,7 @@ async def test_the_held_queue_by_why_and_a_confirmed_approval_of_the_likely_fine
     await expect(family.locator("option[value=toxicity]")).to_have_text("Toxicity (1)")
     await family.select_option("language")
     await expect(page.locator("#queue-list > li")).to_have_count(3)
+    await expect(page.locator("#queue-list")).not_to_contain_text("site_model.")  # in words
     likely = page.locator("#queue-list .rank-likely_fine")
     count = await likely.count()
     assert count >= 1, "the seeded site model finds some of this praise likely fine"

@@ -153,6 +153,9 @@
       reason_check_failed: "vérification impossible : {check}",
       reason_check_failed_toxicity: "analyse de toxicité indisponible — retenu pour une personne",
       reason_privacy_forget: "effacé à la demande du lecteur",
+      reason_site_model_toxic: "le modèle du site le lit comme abusif",
+      reason_site_model_unproven: "langue non lue par le modèle ; le modèle du site ne publie pas encore seul dans cette langue",
+      reason_site_model_audit_sample: "tiré au sort pour vérifier le modèle du site",
       // Between a reason and what it rests on: "insulte : 0,93 ≥ 0,60", "mot suspect : idiot".
       score_separator: "\u00a0: ",
       detail_separator: "\u00a0: ",
@@ -372,6 +375,9 @@
       reason_check_failed: "check failed: {check}",
       reason_check_failed_toxicity: "toxicity check unavailable — held for a person",
       reason_privacy_forget: "erased at the reader's request",
+      reason_site_model_toxic: "the site model reads it as abusive",
+      reason_site_model_unproven: "a language the model does not read; the site model does not publish alone in it yet",
+      reason_site_model_audit_sample: "drawn at random to check the site model",
       // Between a reason and what it rests on: "insult 0.93 ≥ 0.60", "suspect word · idiot".
       score_separator: " ",
       detail_separator: " · ",
@@ -591,6 +597,9 @@
       reason_check_failed: "تعذّر الفحص: {check}",
       reason_check_failed_toxicity: "فحص السمّية غير متاح — محجوز لمراجعة بشرية",
       reason_privacy_forget: "مُحي بطلب من القارئ",
+      reason_site_model_toxic: "نموذج الموقع يقرؤه مسيئاً",
+      reason_site_model_unproven: "لغة لا يقرؤها النموذج؛ ونموذج الموقع لا ينشر وحده بهذه اللغة بعد",
+      reason_site_model_audit_sample: "اختير عشوائياً لمراقبة نموذج الموقع",
       score_separator: ": ",
       detail_separator: ": ",
       audit_model: "النموذج {model} · القواعد {policy}",
@@ -1078,7 +1087,7 @@
       }
       if (Array.isArray(reason.languages)) chip.title += ` · ${reason.languages.join(" ")}`;
     }
-    if (reason.detail && reason.code === "language.not_covered") {
+    if (reason.detail && LANGUAGE_ONLY.has(reason.code)) {
       chip.append(document.createTextNode(t("detail_separator") + languageName(reason.detail)));
     }
     return chip;
