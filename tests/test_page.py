@@ -547,6 +547,45 @@ async def test_numbers_and_links_in_arabic_text_read_left_to_right(page: Page, s
     await item(page, comment_id).screenshot(path=ARTIFACTS / "moderation-arabic-number.png")
 
 
+async def test_at_phone_width_a_comment_opens_in_its_own_view_and_back_returns(
+    page: Page, site: Site
+) -> None:
+    await page.set_viewport_size({"width": 390, "height": 844})
+    ids = await site.seed(
+        *({"body": f"هذا المقال مفيد جدا وشكرا للكاتب على هذا العمل رقم {i}"} for i in range(8))
+    )
+    await sign_in(page)
+    queue = page.locator("#queue-list")
+    await expect(queue.locator("> li")).to_have_count(8)
+    await expect(page.locator("#detail")).to_be_hidden()  # no detail under the whole queue
+    await page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    scrolled = await page.evaluate("window.scrollY")
+    await item(page, ids[6]).locator(".body").click()
+    detail = page.locator("#detail")
+    await expect(detail).to_be_visible()
+    await expect(queue).to_be_hidden()
+    await expect(detail.locator("#detail-card .body")).to_contain_text("رقم 6")
+    await expect(page.locator("#detail-back")).to_be_focused()
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390, await _too_wide(
+        page, 390
+    )
+    for target in await page.locator("#detail button:visible").all():
+        box = await target.bounding_box()
+        assert box and box["height"] >= 44, "touch targets of at least 44 px"
+    await page.locator("#detail-back").click()
+    await expect(queue).to_be_visible()
+    await expect(detail).to_be_hidden()
+    assert abs(await page.evaluate("window.scrollY") - scrolled) <= 2, "back where it was"
+    # Open again and decide from the detail view: back in the queue, one fewer.
+    await item(page, ids[2]).locator(".body").click()
+    await detail.get_by_role("radio", name="spam").check()
+    await detail.locator("#detail-card").get_by_role("button", name="Reject").click()
+    await expect(queue.locator("> li")).to_have_count(7)
+    await expect(detail).to_be_hidden()
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=ARTIFACTS / "moderation-phone.png")
+
+
 SPAM_WAVE = "Gagnez 5000 DH par semaine depuis chez vous, écrivez sur WhatsApp au 0612345678"
 
 

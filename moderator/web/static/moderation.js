@@ -102,6 +102,7 @@
       bulk_none: "Aucun commentaire coché pour cette action (touche x pour cocher).",
       bulk_done: "{ok} traité(s), {conflict} déjà traité(s) ailleurs, {missing} introuvable(s).",
       detail_title: "Détails",
+      detail_back: "← Retour à la file",
       detail_empty: "Sélectionnez un commentaire pour voir ses détails et son historique.",
       note_label: "Note pour l’historique (facultative)",
       note_placeholder: "ex. : insulte envers un autre lecteur",
@@ -324,6 +325,7 @@
       bulk_none: "No comment checked for this action (press x to check one).",
       bulk_done: "{ok} done, {conflict} already handled elsewhere, {missing} not found.",
       detail_title: "Details",
+      detail_back: "← Back to the queue",
       detail_empty: "Select a comment to see its details and history.",
       note_label: "Note for the history (optional)",
       note_placeholder: "e.g. insults another reader",
@@ -546,6 +548,7 @@
       bulk_none: "لا يوجد تعليق محدد لهذا الإجراء (اضغط x للتحديد).",
       bulk_done: "تمت معالجة {ok}، وعولج {conflict} في مكان آخر، ولم يُعثر على {missing}.",
       detail_title: "التفاصيل",
+      detail_back: "→ العودة إلى القائمة",
       detail_empty: "حدد تعليقًا لعرض تفاصيله وسجله.",
       note_label: "ملاحظة للسجل (اختيارية)",
       note_placeholder: "مثال: إهانة قارئ آخر",
@@ -1527,8 +1530,33 @@
     li.addEventListener("click", (event) => {
       if (event.target.closest("button, input, a")) return;
       select(item.id, { focus: true });
+      if (PHONE.matches) openDetailView();
     });
     return li;
+  }
+
+  // ---------------------------------------------------------------------------
+  // At phone width a comment opens in its own view; back returns to the queue
+  // where it was (the browser's back button too).
+  // ---------------------------------------------------------------------------
+  const PHONE = window.matchMedia("(max-width: 40rem)");
+  let queueScroll = 0;
+
+  function openDetailView() {
+    if (document.body.classList.contains("detail-open")) return;
+    queueScroll = window.scrollY;
+    document.body.classList.add("detail-open");
+    history.pushState({ detail: state.selectedId }, "");
+    window.scrollTo(0, 0);
+    $("detail-back").focus();
+  }
+
+  function closeDetailView() {
+    if (!document.body.classList.contains("detail-open")) return;
+    document.body.classList.remove("detail-open");
+    window.scrollTo(0, queueScroll);
+    const li = state.selectedId ? itemNode(state.selectedId) : null;
+    if (li) li.focus({ preventScroll: true });
   }
 
   function markSelected() {
@@ -1854,9 +1882,37 @@
     return withScores || file.decision || null;
   }
 
+  // At phone width the detail is a view of its own: the comment, its reasons and the
+  // actions are repeated there (the queue's card is out of sight).
+  function renderDetailCard(id) {
+    const box = $("detail-card");
+    const item = state.items.find((i) => i.id === id);
+    if (!item) {
+      box.replaceChildren();
+      return;
+    }
+    const body = userText("p", "body", "");
+    body.replaceChildren(highlighted(String(item.body ?? ""), matchedTerms(item.decision)));
+    const actions = el("div", "actions");
+    for (const action of OFFERED[item.status] || []) {
+      const button = el("button", `action ${action === "approve" ? "approve" : "reject"}`);
+      button.type = "button";
+      button.textContent = t(action);
+      button.addEventListener("click", async () => {
+        await decideOne(item.id, action);
+        if (document.body.classList.contains("detail-open")) history.back();
+      });
+      actions.append(button);
+    }
+    box.replaceChildren(body);
+    if (reasonsOf(item.decision).length) box.append(reasonChips(item.decision));
+    box.append(actions);
+  }
+
   function showDetail(file) {
     const comment = file.comment || {};
     const scored = scoredRecord(file);
+    renderDetailCard(comment.id);
     const facts = $("detail-facts");
     facts.replaceChildren();
     fact(facts, "fact_name", comment.name, { user: true });
@@ -2291,6 +2347,8 @@
       });
     }
     $("approve-likely-fine").addEventListener("click", () => approveLikelyFine());
+    $("detail-back").addEventListener("click", () => history.back());
+    window.addEventListener("popstate", () => closeDetailView());
     $("refresh").addEventListener("click", () => {
       loadQueue();
       loadStats();
