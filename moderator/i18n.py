@@ -98,6 +98,17 @@ FIELD_MESSAGES: Mapping[str, Mapping[str, str]] = {
         "fr": "Indiquez une liste d'au plus {max} mots, chacun de 1 à 100 caractères.",
         "ar": "أدخل قائمة من {max} كلمة على الأكثر، كل منها من 1 إلى 100 حرف.",
     },
+    "invalid_score": {
+        "en": "Give a number from 0 to 1 (a spam reject threshold not below the hold one).",
+        "fr": "Indiquez un nombre de 0 à 1 (un seuil de rejet du spam pas sous celui de "
+        "mise en attente).",
+        "ar": "أدخل عددًا من 0 إلى 1 (وعتبة رفض الرسائل المزعجة ليست أدنى من عتبة الحجز).",
+    },
+    "unknown_field": {
+        "en": "This field is not one that can be set here.",
+        "fr": "Ce champ ne peut pas être indiqué ici.",
+        "ar": "لا يمكن تحديد هذا الحقل هنا.",
+    },
     "redirect_not_allowed": {
         "en": "This return address is not on an allowed host.",
         "fr": "Cette adresse de retour n'est pas sur un hôte autorisé.",

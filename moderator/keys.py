@@ -14,6 +14,8 @@ WORKERS_GROUP = "workers"
 WEBHOOKS_GROUP = "webhooks"
 # The consumer group the workers share on the spam-training stream.
 TRAINERS_GROUP = "trainers"
+# The consumer group the workers share on the policy-trials stream.
+TRIALS_GROUP = "trials"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +158,16 @@ class Keys:
     def shadow_candidate(self) -> str:
         """A candidate policy run live beside the active one (JSON string)."""
         return f"{self.prefix}:policy:shadow"
+
+    @property
+    def policy_trials(self) -> str:
+        """Policies moderators asked to try (or promote), for a worker (stream: `id`,
+        `action` evaluate|promote; group `trials`)."""
+        return f"{self.prefix}:stream:trials"
+
+    def policy_trial(self, trial_id: str) -> str:
+        """A tried policy: status, candidate, by, at, report or error (hash, 1 day)."""
+        return f"{self.prefix}:trial:{trial_id}"
 
     @property
     def policy_overrides(self) -> str:

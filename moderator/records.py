@@ -281,3 +281,19 @@ class TrainingExample:
     @classmethod
     def from_fields(cls, fields: Mapping[str, str]) -> TrainingExample:
         return cls(fields.get("comment_id", ""), fields.get("label", ""))
+
+
+@dataclass(frozen=True, slots=True)
+class TrialRequest:
+    """A policy to try (`evaluate`) or to make the one in force (`promote`), asked from
+    the moderators' page; the trial itself is the hash `Keys.policy_trial(trial_id)`."""
+
+    trial_id: str  # field "id"
+    action: str  # "evaluate" or "promote"
+
+    def to_fields(self) -> dict[str, str]:
+        return {"id": self.trial_id, "action": self.action}
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[str, str]) -> TrialRequest:
+        return cls(fields.get("id", ""), fields.get("action", ""))

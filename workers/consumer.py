@@ -36,6 +36,7 @@ from workers.checks import TextChecks, text_checks
 from workers.policy import Checks, Policy, automatic_decision
 from workers.shadow.live import LiveShadow
 from workers.shadow.overrides import active_policy
+from workers.shadow.trials import TrialRunner
 from workers.sitemodel import SiteModel, Verdict
 from workers.spam.scorer import SpamScorer, content_evidence
 from workers.toxicity.reuse import ReusingScorer, scores_of
@@ -89,6 +90,7 @@ class Worker:
         self._trainer = Trainer(
             redis, self._keys, settings, spam=self._spam, site=self._site, name=name
         )
+        self._trials = TrialRunner(redis, self._keys, settings, name)
         self._stopping = asyncio.Event()
 
     async def setup(self) -> None:
@@ -104,6 +106,7 @@ class Worker:
                     raise
         await self._lists.seed()
         await self._trainer.seed()
+        await self._trials.setup()
 
     def stop(self) -> None:
         """Finish the batch in hand, acknowledge it, then return from `run`."""
@@ -169,8 +172,10 @@ class Worker:
         return total
 
     async def _learn(self) -> None:
-        """Learn moderators' verdicts before scoring the next batch (`workers.training`)."""
+        """Learn moderators' verdicts before scoring the next batch (`workers.training`),
+        and run a policy trial asked from the page (`workers.shadow.trials`)."""
         await self._trainer.step()
+        await self._trials.step()
 
     async def _verdicts(self, texts: Sequence[TextChecks]) -> list[Verdict | None]:
         if self._site is None:

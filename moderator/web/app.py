@@ -14,7 +14,7 @@ from moderator.settings import Settings
 from moderator.storage.comments import Store
 from moderator.storage.connection import connect
 from moderator.storage.review import Review
-from moderator.web import accountability, expiry, feed, intake, moderation, page
+from moderator.web import accountability, expiry, feed, intake, moderation, page, policy_trials
 from moderator.web import status as views
 from moderator.web.context import request_context
 from moderator.web.metrics import Metrics
@@ -49,6 +49,7 @@ def add_routes(app: web.Application) -> None:
     )
     moderation.add_routes(app)
     accountability.add_routes(app)
+    policy_trials.add_routes(app)
     page.add_page_routes(app)
     app.router.add_get("/healthz", views.healthz, name="healthz")
     app.router.add_get("/readyz", views.readyz, name="readyz")

@@ -126,7 +126,7 @@ async def decide(request: web.Request) -> web.Response:
     """Approve, reject or take down one comment; 409 when it moved since it was seen."""
     moderator = moderator_of(request)
     comment_id = _comment_id(request)
-    action, seen, note, kind = _decision_input(await _json_object(request))
+    action, seen, note, kind = _decision_input(await json_object(request))
     logs.bind(comment_id=comment_id, action=action)
     result = await _apply(request.app[REVIEW], comment_id, action, seen, moderator, note, kind)
     if result["outcome"] == "not_found":
@@ -141,7 +141,7 @@ async def decide(request: web.Request) -> web.Response:
 async def decide_many(request: web.Request) -> web.Response:
     """The same action on many comments, one result per id."""
     moderator = moderator_of(request)
-    body = await _json_object(request)
+    body = await json_object(request)
     action, _, note, kind = _decision_input({**body, "from_status": None})
     items = body.get("items")
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_BULK:
@@ -235,7 +235,7 @@ async def put_wordlist(request: web.Request) -> web.Response:
     every language, no meaning) or {"term", "languages", "meaning"}."""
     moderator = moderator_of(request)
     kind = _wordlist_kind(request)
-    terms = wordlist_terms((await _json_object(request)).get("terms"))
+    terms = wordlist_terms((await json_object(request)).get("terms"))
     await _wordlists(request).replace(kind, terms, by=f"moderator:{moderator}")
     return web.json_response({"kind": kind, "terms": [term.to_dict() for term in terms]})
 
@@ -248,7 +248,7 @@ async def forget(request: web.Request) -> web.Response:
     """Forget a reader: every comment of the address taken down and anonymised, counters
     removed; audited without the address. The address travels in the body, never the URL."""
     moderator = moderator_of(request)
-    email = (await _json_object(request)).get("email")
+    email = (await json_object(request)).get("email")
     if not isinstance(email, str) or not email.strip():
         raise Problem(422, "validation", errors=[FieldError("email", "required")])
     if "\x00" in email or not encodable(email):
@@ -274,7 +274,7 @@ async def stats(request: web.Request) -> web.Response:
 # --- input ------------------------------------------------------------------------
 
 
-async def _json_object(request: web.Request) -> dict[str, Any]:
+async def json_object(request: web.Request) -> dict[str, Any]:
     if request.content_type != "application/json":
         raise Problem(415, "unsupported_media_type")
     try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from moderator.settings import DEFAULT_THRESHOLDS
+
 _PROBLEM = {"$ref": "#/components/responses/Problem"}
 _AUTH: list[dict[str, list[str]]] = [{"moderatorToken": []}]
 _ERRORS = {"401": _PROBLEM, "403": _PROBLEM, "503": _PROBLEM}
@@ -98,6 +100,33 @@ _WORDLIST: dict[str, Any] = {
         "terms": {"type": "array", "items": _TERM},
     },
 }
+
+
+_SCORE = {"type": "number", "minimum": 0, "maximum": 1}
+# A policy to try: what is not given stays as it is.
+_CANDIDATE = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "thresholds": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {label: _SCORE for label in DEFAULT_THRESHOLDS},
+        },
+        "spam_hold": _SCORE,
+        "spam_reject": _SCORE,
+        "language_not_covered": {"enum": ["hold", "score"]},
+        "last": {"type": "integer", "minimum": 1, "maximum": 5000, "default": 500},
+    },
+}
+
+
+def _accepted(operation: dict[str, Any]) -> dict[str, Any]:
+    """An operation that answers 202 (queued for a worker) instead of 200."""
+    responses = operation["responses"]
+    responses["202"] = responses.pop("200")
+    responses["202"]["description"] = "Accepted: queued for a worker."
+    return operation
 
 
 # Filter by why a comment was held: the reason family, the site model's rank.
@@ -257,6 +286,43 @@ def paths() -> dict[str, Any]:
                     "properties": {"email": {"type": "string"}},
                 },
                 errors=("400", "413", "415", "422"),
+            )
+        },
+        "/v1/moderation/policy": {
+            "get": _op(
+                "currentPolicy",
+                "The thresholds and rules in force: the settings with promoted overrides.",
+            )
+        },
+        "/v1/moderation/policy/trials": {
+            "post": _accepted(
+                _op(
+                    "tryPolicy",
+                    "Try a policy over the last N automatic decisions (a worker replays them "
+                    "from their stored scores); poll the trial at Location.",
+                    body=_CANDIDATE,
+                    errors=("400", "422"),
+                )
+            )
+        },
+        "/v1/moderation/policy/trials/{trial_id}": {
+            "get": _op(
+                "policyTrial",
+                "A trial: status pending, done (with its report: changes per language, "
+                "examples), promoting, promoted or failed (with its error).",
+                params=[_path("trial_id")],
+                errors=("404",),
+            )
+        },
+        "/v1/moderation/policy/trials/{trial_id}/promote": {
+            "post": _accepted(
+                _op(
+                    "promotePolicyTrial",
+                    "Make a tried policy the one in force (a worker does it; audited as "
+                    "policy.promote in the moderator's name). 409 unless the trial is done.",
+                    params=[_path("trial_id")],
+                    errors=("404", "409"),
+                )
             )
         },
         "/v1/moderation/report": {
