@@ -586,6 +586,46 @@ async def test_at_phone_width_a_comment_opens_in_its_own_view_and_back_returns(
     await page.screenshot(path=ARTIFACTS / "moderation-phone.png")
 
 
+NUMBER = "Pour les détails du dossier, écrivez-moi sur WhatsApp au 0612345678, merci."
+
+
+async def test_a_policy_is_tried_on_the_last_decisions_then_promoted_from_the_page(
+    page: Page, site: Site
+) -> None:
+    await site.seed(
+        *({"body": f"{NUMBER} ({i})", "email": f"r{i}@example.ma"} for i in range(3)),
+        {"body": "Très bon article, merci."},
+    )
+    await sign_in(page)
+    await page.get_by_role("button", name="Try a policy").click()
+    view = page.locator("#policy")
+    await expect(view).to_be_visible()
+    await expect(page.locator("#queue-list")).to_be_hidden()
+    await expect(view.get_by_label("insult")).to_have_attribute("placeholder", "0.60")
+    await view.get_by_label("Spam: hold at").fill("0.6")
+    await view.get_by_label("Spam: reject at").fill("0.99")
+    await view.get_by_role("button", name="Try", exact=True).click()
+    await expect(page.locator("#policy-status")).to_have_text("Trying…")
+    await site.seed()  # a worker runs the trial before its next batch
+    await expect(page.locator("#policy-status")).to_have_text("3 of 4 decisions would change.")
+    french = page.locator("#policy-rows tr").first
+    await expect(french.locator("th")).to_have_text("French")
+    await expect(french.locator("td").nth(1)).to_have_text("3 → 0")
+    await expect(page.locator("#policy-examples")).to_contain_text("WhatsApp")
+    await page.set_viewport_size({"width": 390, "height": 844})
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width} px wide at 390: {await _too_wide(page, 390)}"
+    page.once("dialog", lambda dialog: dialog.accept())
+    await view.get_by_role("button", name="Promote this policy").click()
+    await expect(page.locator("#policy-status")).to_have_text("Promoting…")
+    await site.seed()
+    await expect(page.locator("#policy-status")).to_have_text("Policy promoted.")
+    policy = await site.get_json("/v1/moderation/policy", headers=AUTH)
+    assert policy["spam_hold"] == 0.6
+    audit = await site.get_json("/v1/moderation/audit?limit=1", headers=AUTH)
+    assert audit["items"][0]["action"] == "policy.promote"
+
+
 SPAM_WAVE = "Gagnez 5000 DH par semaine depuis chez vous, écrivez sur WhatsApp au 0612345678"
 
 

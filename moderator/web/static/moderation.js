@@ -188,6 +188,30 @@
       age_hours: "{n} h",
       age_days: "{n} j",
       report_tab: "Rapport d’équité",
+      policy_tab: "Essayer des règles",
+      policy_title: "Essayer des règles avant de les appliquer",
+      policy_intro: "Les dernières décisions automatiques sont rejouées avec ces règles, à partir des scores enregistrés : rien n’est appliqué tant que vous ne promouvez pas. Un champ vide garde la valeur en vigueur.",
+      policy_thresholds: "Seuils de toxicité (0 à 1)",
+      policy_rules: "Spam et langues",
+      policy_spam_hold: "Mise en attente du spam",
+      policy_spam_reject: "Rejet du spam",
+      policy_language_rule: "Langue non lue par le modèle",
+      policy_keep: "inchangé",
+      policy_rule_hold: "retenir pour une personne",
+      policy_rule_score: "noter quand même",
+      policy_last: "Décisions rejouées",
+      policy_try: "Essayer",
+      policy_pending: "Essai en cours…",
+      policy_done: "{changed} décision(s) sur {evaluated} changeraient.",
+      policy_failed: "L’essai a échoué : {error}",
+      policy_col_evaluated: "Rejouées",
+      policy_col_held: "En attente (avant → après)",
+      policy_col_rejected: "Rejetées (avant → après)",
+      policy_col_changed: "Changées",
+      policy_promote: "Appliquer ces règles",
+      policy_promote_confirm: "Appliquer ces règles à tous les prochains commentaires ? L’action est inscrite au journal à votre nom.",
+      policy_promoting: "Application en cours…",
+      policy_promoted: "Règles appliquées.",
       report_title: "Rapport d’équité",
       report_intro:
         "Par langue et écriture : les décisions automatiques, les corrections des modérateurs et l’attente des commentaires retenus. L’arabe et la darija sont retenus pour une personne par choix (langue non couverte par le modèle) : les approbations montrent combien de ces mises en attente étaient inutiles.",
@@ -411,6 +435,30 @@
       age_hours: "{n} h",
       age_days: "{n} d",
       report_tab: "Fairness report",
+      policy_tab: "Try a policy",
+      policy_title: "Try a policy before it applies",
+      policy_intro: "The last automatic decisions are replayed under these rules, from their stored scores: nothing changes until you promote it. An empty field keeps the value in force.",
+      policy_thresholds: "Toxicity thresholds (0 to 1)",
+      policy_rules: "Spam and languages",
+      policy_spam_hold: "Spam: hold at",
+      policy_spam_reject: "Spam: reject at",
+      policy_language_rule: "A language the model does not read",
+      policy_keep: "unchanged",
+      policy_rule_hold: "hold for a person",
+      policy_rule_score: "score it anyway",
+      policy_last: "Decisions replayed",
+      policy_try: "Try",
+      policy_pending: "Trying…",
+      policy_done: "{changed} of {evaluated} decisions would change.",
+      policy_failed: "The trial failed: {error}",
+      policy_col_evaluated: "Replayed",
+      policy_col_held: "Held (now → then)",
+      policy_col_rejected: "Rejected (now → then)",
+      policy_col_changed: "Changed",
+      policy_promote: "Promote this policy",
+      policy_promote_confirm: "Make these rules apply to every next comment? This is audited in your name.",
+      policy_promoting: "Promoting…",
+      policy_promoted: "Policy promoted.",
       report_title: "Fairness report",
       report_intro:
         "Per language and script: automatic decisions, moderators' overrides and how long held comments waited. Arabic and Darija are held for a person by design (language the model does not read): the approvals show how many of those holds were unnecessary.",
@@ -633,6 +681,30 @@
       age_hours: "{n} س",
       age_days: "{n} ي",
       report_tab: "تقرير الإنصاف",
+      policy_tab: "تجربة قواعد",
+      policy_title: "جرّب القواعد قبل تطبيقها",
+      policy_intro: "تُعاد آخر القرارات الآلية بهذه القواعد انطلاقاً من الدرجات المحفوظة: لا يتغير شيء حتى تعتمدها. الحقل الفارغ يُبقي القيمة السارية.",
+      policy_thresholds: "عتبات السمّية (من 0 إلى 1)",
+      policy_rules: "الرسائل المزعجة واللغات",
+      policy_spam_hold: "حجز الرسائل المزعجة عند",
+      policy_spam_reject: "رفض الرسائل المزعجة عند",
+      policy_language_rule: "لغة لا يقرؤها النموذج",
+      policy_keep: "بلا تغيير",
+      policy_rule_hold: "حجز لمراجعة بشرية",
+      policy_rule_score: "تقييمها على أي حال",
+      policy_last: "عدد القرارات المُعادة",
+      policy_try: "جرّب",
+      policy_pending: "جارٍ التجريب…",
+      policy_done: "سيتغير {changed} من أصل {evaluated} قرار.",
+      policy_failed: "فشلت التجربة: {error}",
+      policy_col_evaluated: "المُعاد",
+      policy_col_held: "المحجوز (الآن ← بعدها)",
+      policy_col_rejected: "المرفوض (الآن ← بعدها)",
+      policy_col_changed: "المتغيّر",
+      policy_promote: "اعتماد هذه القواعد",
+      policy_promote_confirm: "تطبيق هذه القواعد على كل التعليقات القادمة؟ يُسجَّل ذلك باسمك.",
+      policy_promoting: "جارٍ الاعتماد…",
+      policy_promoted: "اعتُمدت القواعد.",
       report_title: "تقرير الإنصاف",
       report_intro:
         "حسب اللغة والخط: القرارات التلقائية، وتصحيحات المشرفين، ومدة انتظار التعليقات المحجوزة. تُحجز التعليقات بالعربية والدارجة لمراجعة بشرية عن قصد (لغة لا يقرؤها النموذج): تُظهر الموافقات كم من هذه الحجوزات كان غير ضروري.",
@@ -737,6 +809,8 @@
     statusTimer: null,
     view: "queue", // or "report"
     report: null, // the last fairness report shown
+    policy: null, // the thresholds and rules in force, for the policy view
+    trialId: null, // the policy tried last
     reportWindow: null, // its { since, until }, as asked (ISO 8601)
     reportSeq: 0,
   };
@@ -1982,16 +2056,181 @@
 
   function showView(view) {
     state.view = view;
-    const report = view === "report";
-    $("report").hidden = !report;
-    $("panes").hidden = report;
-    $("filters").hidden = report;
-    $("oldest").hidden = report;
+    const queue = view === "queue";
+    $("report").hidden = view !== "report";
+    $("policy").hidden = view !== "policy";
+    $("panes").hidden = !queue;
+    $("filters").hidden = !queue;
+    $("oldest").hidden = !queue;
     renderBulkBar();
     renderWhy();
-    $("report-tab").setAttribute("aria-pressed", String(report));
+    $("report-tab").setAttribute("aria-pressed", String(view === "report"));
+    $("policy-tab").setAttribute("aria-pressed", String(view === "policy"));
     for (const button of document.querySelectorAll(".state")) {
-      button.setAttribute("aria-pressed", String(!report && button.dataset.state === state.queue));
+      button.setAttribute("aria-pressed", String(queue && button.dataset.state === state.queue));
+    }
+  }
+
+  // ---------------------------------------------------------------------------
+  // Try a policy: replayed by a worker over the last decisions, then promoted
+  // ---------------------------------------------------------------------------
+  const POLICY_LABELS = [
+    "toxicity",
+    "severe_toxicity",
+    "obscene",
+    "identity_attack",
+    "insult",
+    "threat",
+    "sexual_explicit",
+  ];
+  const POLL_MS = 400;
+
+  async function openPolicy() {
+    if (state.view === "policy") return;
+    showView("policy");
+    renderPolicyInputs();
+    try {
+      state.policy = await api("GET", "/v1/moderation/policy");
+    } catch (error) {
+      failed(error);
+      return;
+    }
+    renderPolicyInputs();
+  }
+
+  // One input per label, its placeholder the threshold in force.
+  function renderPolicyInputs() {
+    const box = $("policy-thresholds");
+    const current = (state.policy && state.policy.thresholds) || {};
+    if (!box.childElementCount) {
+      for (const label of POLICY_LABELS) {
+        const field = el("label");
+        const input = el("input");
+        Object.assign(input, { type: "number", min: "0", max: "1", step: "0.01" });
+        input.id = `policy-threshold-${label}`;
+        input.inputMode = "decimal";
+        field.append(el("span", null, labelName(label)), input);
+        box.append(field);
+      }
+    }
+    for (const label of POLICY_LABELS) {
+      const input = $(`policy-threshold-${label}`);
+      input.previousElementSibling.textContent = labelName(label);
+      input.placeholder = isNumber(current[label]) ? formatScore(current[label]) : "";
+    }
+    for (const name of ["spam_hold", "spam_reject"]) {
+      const value = state.policy && state.policy[name];
+      $(`policy-${name}`).placeholder = isNumber(value) ? formatScore(value) : "";
+    }
+  }
+
+  function policyCandidate() {
+    const candidate = { last: Number($("policy-last").value) || 500 };
+    const thresholds = {};
+    for (const label of POLICY_LABELS) {
+      const raw = $(`policy-threshold-${label}`).value;
+      if (raw !== "") thresholds[label] = Number(raw);
+    }
+    if (Object.keys(thresholds).length) candidate.thresholds = thresholds;
+    for (const name of ["spam_hold", "spam_reject"]) {
+      const raw = $(`policy-${name}`).value;
+      if (raw !== "") candidate[name] = Number(raw);
+    }
+    const rule = $("policy-language_not_covered").value;
+    if (rule) candidate.language_not_covered = rule;
+    return candidate;
+  }
+
+  async function tryPolicy() {
+    $("policy-result").hidden = true;
+    $("policy-status").textContent = t("policy_pending");
+    let asked;
+    try {
+      asked = await api("POST", "/v1/moderation/policy/trials", policyCandidate());
+    } catch (error) {
+      $("policy-status").textContent = "";
+      failed(error);
+      return;
+    }
+    state.trialId = asked.id;
+    const trial = await pollTrial(asked.id, ["pending"]);
+    if (trial) renderTrial(trial);
+  }
+
+  // The trial once its status is none of `waiting` (a worker picks it up before its
+  // next batch); null when it could not be read.
+  async function pollTrial(id, waiting) {
+    for (;;) {
+      let trial;
+      try {
+        trial = await api("GET", `/v1/moderation/policy/trials/${encodeURIComponent(id)}`);
+      } catch (error) {
+        failed(error);
+        return null;
+      }
+      if (!waiting.includes(trial.status)) return trial;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  }
+
+  function renderTrial(trial) {
+    if (trial.status === "failed") {
+      $("policy-status").textContent = t("policy_failed", { error: trial.error || "" });
+      return;
+    }
+    const report = trial.report || {};
+    $("policy-status").textContent = t("policy_done", {
+      changed: formatCount(report.changed || 0),
+      evaluated: formatCount(report.evaluated || 0),
+    });
+    const rows = Object.entries(report.languages || {}).map(([code, counts]) => {
+      const tr = el("tr");
+      tr.append(el("th", null, languageName(code)));
+      tr.append(numberCell(formatCount(counts.evaluated)));
+      tr.append(numberCell(`${formatCount(counts.held_now)} → ${formatCount(counts.held_candidate)}`));
+      tr.append(
+        numberCell(`${formatCount(counts.rejected_now)} → ${formatCount(counts.rejected_candidate)}`),
+      );
+      tr.append(numberCell(formatCount(counts.changed), { flagged: counts.changed > 0 }));
+      tr.firstChild.scope = "row";
+      return tr;
+    });
+    $("policy-rows").replaceChildren(...rows);
+    const examples = [];
+    for (const [transition, found] of Object.entries(report.examples || {})) {
+      const [before, after] = transition.split("->");
+      examples.push(el("h3", null, `${statusName(before)} → ${statusName(after)}`));
+      const list = el("ul", "policy-examples");
+      for (const example of found) {
+        const li = el("li");
+        li.append(el("span", "lang-chip", languageName(example.language)), " ");
+        li.append(userText("span", "body", example.text));
+        list.append(li);
+      }
+      examples.push(list);
+    }
+    $("policy-examples").replaceChildren(...examples);
+    $("policy-promote").hidden = !report.changed;
+    $("policy-result").hidden = false;
+  }
+
+  async function promotePolicy() {
+    if (!state.trialId || !window.confirm(t("policy_promote_confirm"))) return;
+    try {
+      await api("POST", `/v1/moderation/policy/trials/${encodeURIComponent(state.trialId)}/promote`);
+    } catch (error) {
+      failed(error);
+      return;
+    }
+    $("policy-status").textContent = t("policy_promoting");
+    const trial = await pollTrial(state.trialId, ["done", "promoting"]);
+    if (!trial) return;
+    if (trial.status === "promoted") {
+      $("policy-status").textContent = t("policy_promoted");
+      $("policy-promote").hidden = true;
+      announce(t("policy_promoted"));
+    } else {
+      $("policy-status").textContent = t("policy_failed", { error: trial.error || "" });
     }
   }
 
@@ -2256,7 +2495,7 @@
       if (event.key === "Escape") event.target.blur();
       return;
     }
-    if ($("help-dialog").open || state.view === "report") {
+    if ($("help-dialog").open || state.view !== "queue") {
       // In the report no comment is on screen: only the help opens (and closes).
       if (event.key === "?") {
         event.preventDefault();
@@ -2355,6 +2594,12 @@
     });
     $("load-more").addEventListener("click", () => loadQueue({ append: true }));
     $("report-tab").addEventListener("click", openReport);
+    $("policy-tab").addEventListener("click", openPolicy);
+    $("policy-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      tryPolicy();
+    });
+    $("policy-promote").addEventListener("click", () => promotePolicy());
     $("report-range").addEventListener("change", onRangeChange);
     $("report-form").addEventListener("submit", (event) => {
       event.preventDefault();
