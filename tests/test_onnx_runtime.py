@@ -193,11 +193,21 @@ def test_the_export_records_its_source(model_dir: Path, tmp_path: Path) -> None:
     assert source(root) == {
         "checkpoint_sha256": sha256,
         "files": {name: (directory / name).stat().st_size for name in FILES},
+        "sha256": {name: modeldir.sha256_file(directory / name) for name in FILES},
         "torch": torch.__version__,
         "onnx": onnx.__version__,
         "onnxruntime": onnxruntime.__version__,
         "duration_ms": exported["duration_ms"],
+        # What a start from the export needs of the model, without its checkpoint.
+        "labels": list(load_scorer("multilingual", str(tmp_path), threads=1).labels),
+        "config": {
+            "model_type": "xlm-roberta",
+            "max_position_embeddings": 514,
+            "pad_token_id": 1,
+            "num_labels": 16,
+        },
     }
+    assert second[0]["from_export"] is True and loaded["from_export"] is False
     assert sorted(p.name for p in directory.iterdir()) == [".lock", *FILES, "source.json"]
     modes = {(directory / name).stat().st_mode for name in FILES}
     assert len(modes) == 1  # the weights as readable as the graph (onnx makes them 0600)
@@ -216,6 +226,38 @@ def test_a_second_start_reuses_the_export_without_writing(
     assert ensure_exported(object(), export_copy, SHA_A) == onnx_file(export_copy)
     assert exports == []
     assert onnx_file(export_copy).stat().st_mtime_ns == modified
+
+
+def test_a_start_from_the_export_never_reads_the_checkpoint(
+    model_dir: Path, tmp_path: Path, onnx_scorer: DetoxifyScorer
+) -> None:
+    """Once exported, the checkpoint (a pickle the size of the model) is neither hashed
+    nor loaded: a start holds one copy of the weights, ONNX Runtime's."""
+    shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True)
+    load_scorer("multilingual", str(tmp_path), threads=1, runtime="onnx")  # exports
+    checkpoint = tmp_path / "multilingual" / modeldir.CHECKPOINT
+    checkpoint.write_bytes(b"not a checkpoint")  # would fail its sha256 and unpickling
+    with capture_logs() as logs:
+        scorer = load_scorer("multilingual", str(tmp_path), threads=1, runtime="onnx")
+    assert [entry.get("from_export") for entry in logs] == [True]
+    assert scorer.info == onnx_scorer.info  # the manifest's checkpoint sha256
+    assert scorer.labels == onnx_scorer.labels and scorer.window == onnx_scorer.window
+    assert scorer.score(TEXTS) == onnx_scorer.score(TEXTS)
+
+
+def test_a_changed_export_is_made_again(model_dir: Path, tmp_path: Path) -> None:
+    """Same size, other bytes: its sha256 no longer matches, so it is not trusted."""
+    shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True)
+    load_scorer("multilingual", str(tmp_path), threads=1, runtime="onnx")
+    data = onnx_file(tmp_path / "multilingual").parent / "model.onnx.data"
+    with data.open("r+b") as handle:
+        handle.seek(100)
+        byte = handle.read(1)
+        handle.seek(100)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    with capture_logs() as logs:
+        load_scorer("multilingual", str(tmp_path), threads=1, runtime="onnx")
+    assert [entry["event"] for entry in logs] == ["onnx_exported", "toxicity_model_loaded"]
 
 
 @pytest.mark.parametrize("checkpoint_sha256", [SHA_B, None], ids=["another", "unknown"])
@@ -413,16 +455,22 @@ def torch_objects(scorer: object) -> list[str]:
 
 
 def test_the_onnx_scorer_lets_the_torch_model_go(
-    model_dir: Path, onnx_scorer: DetoxifyScorer, monkeypatch: pytest.MonkeyPatch
+    model_dir: Path,
+    onnx_scorer: DetoxifyScorer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
-    """Freed before ONNX Runtime loads its copy of the weights (the two never share
-    memory), and nothing in the scorer holds torch modules or tensors."""
+    """At the start that exports: the torch model is freed before ONNX Runtime loads its
+    copy of the weights (the two never share memory), and nothing in the scorer holds
+    torch modules or tensors."""
     models: list[weakref.ref[Any]] = []
     freed: list[bool] = []
 
-    def exported(model: Any, model_root: Path, checkpoint_sha256: str | None) -> Path:
+    def exported(
+        model: Any, model_root: Path, checkpoint_sha256: str | None, labels: Any = ()
+    ) -> Path:
         models.append(weakref.ref(model))
-        return ensure_exported(model, model_root, checkpoint_sha256)
+        return ensure_exported(model, model_root, checkpoint_sha256, labels)
 
     def session(path: Path, threads: int) -> Any:
         freed.append(models[0]() is None)
@@ -430,7 +478,9 @@ def test_the_onnx_scorer_lets_the_torch_model_go(
 
     monkeypatch.setattr(onnx_runtime, "ensure_exported", exported)
     monkeypatch.setattr(onnx_runtime, "open_session", session)
-    scorer = load_scorer("multilingual", str(model_dir), threads=1, runtime="onnx")
+    ignore = shutil.ignore_patterns("onnx")
+    shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True, ignore=ignore)
+    scorer = load_scorer("multilingual", str(tmp_path), threads=1, runtime="onnx")
     assert freed == [True]
     assert torch_objects(scorer) == []
     assert torch_objects(onnx_scorer) == []

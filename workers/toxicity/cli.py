@@ -159,7 +159,9 @@ def _check(args: argparse.Namespace) -> int:
         )
         return 2
     runtime: str = args.runtime or settings.toxicity_runtime
-    # load_scorer verifies every sha256 against the manifest before unpickling anything.
+    # Every sha256 against the manifest, the checkpoint's included (a worker starting
+    # from the ONNX export skips it), before anything is unpickled or loaded.
+    modeldir.verify(Path(root), model_type)
     scorer = load_scorer(model_type, str(root), runtime=runtime)
     [scores] = scorer.score([CHECK_SENTENCE])
     print(f"model: {scorer.info.name}")

@@ -59,24 +59,31 @@ def load_scorer(
         )
     threads = _thread_count(threads)
     started = time.perf_counter()
-    detoxify, sha256 = load_detoxify(model_type, model_dir)
-    import torch
-
-    torch.set_num_threads(threads)
-    info = ModelInfo(f"detoxify/{model_type}", sha256)
+    scorer: DetoxifyScorer | None = None
     if runtime == "onnx" and model_dir is not None:
-        from workers.toxicity import onnx_runtime
+        scorer = _from_export(model_type, Path(model_dir), threads)
+    from_export = scorer is not None
+    if scorer is None:
+        detoxify, sha256 = load_detoxify(model_type, model_dir)
+        import torch
 
-        model_root = Path(model_dir) / model_type
-        path = onnx_runtime.ensure_exported(detoxify.model, model_root, sha256)
-        # Takes the torch model out of `detoxify`, freed before ONNX Runtime loads.
-        scorer: DetoxifyScorer = onnx_runtime.OnnxScorer(detoxify, info, path, threads=threads)
-    else:
-        scorer = DetoxifyScorer(detoxify, info, precision=precision)
+        torch.set_num_threads(threads)
+        info = ModelInfo(f"detoxify/{model_type}", sha256)
+        if runtime == "onnx" and model_dir is not None:
+            from workers.toxicity import onnx_runtime
+
+            model_root = Path(model_dir) / model_type
+            labels = detoxify.class_names
+            path = onnx_runtime.ensure_exported(detoxify.model, model_root, sha256, labels)
+            # Takes the torch model out of `detoxify`, freed before ONNX Runtime loads.
+            scorer = onnx_runtime.OnnxScorer(detoxify, info, path, threads=threads)
+        else:
+            scorer = DetoxifyScorer(detoxify, info, precision=precision)
     log.info(
         "toxicity_model_loaded",
         model=scorer.info.name,
-        checkpoint_sha256=sha256,
+        checkpoint_sha256=scorer.info.checkpoint_sha256,
+        from_export=from_export,
         offline=model_dir is not None,
         window=scorer.window,
         runtime=runtime,
@@ -85,6 +92,20 @@ def load_scorer(
         duration_ms=round((time.perf_counter() - started) * 1000),
     )
     return scorer
+
+
+def _from_export(model_type: str, model_dir: Path, threads: int) -> DetoxifyScorer | None:
+    """The scorer on the ONNX export, when one of this checkpoint is there: the manifest
+    and hf/ are checked, the export's files against their sha256s, and the checkpoint is
+    never read (its sha256 is the manifest's)."""
+    from workers.toxicity import onnx_runtime
+
+    if model_type not in modeldir.MODEL_TYPES:
+        return None
+    manifest = modeldir.verify(model_dir, model_type, checkpoint=False)
+    sha256 = manifest.checkpoint_sha256
+    info = ModelInfo(f"detoxify/{model_type}", sha256)
+    return onnx_runtime.load_exported(manifest.directory, sha256, info, threads=threads)
 
 
 def load_detoxify(model_type: str, model_dir: str | None) -> tuple[Any, str | None]:

@@ -89,8 +89,10 @@ def sha256_file(path: Path) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
-def verify(root: Path, model_type: str) -> Manifest:
-    """Check `<root>/<model_type>` against its manifest: layout, then every sha256."""
+def verify(root: Path, model_type: str, *, checkpoint: bool = True) -> Manifest:
+    """Check `<root>/<model_type>` against its manifest: layout, then every sha256;
+    with `checkpoint` False, not the checkpoint's (for a start from its ONNX export,
+    which never reads it: the export's own files are checked instead)."""
     directory = root / model_type
     if model_type not in MODEL_TYPES:
         raise ModelUnavailable(f"unknown model type {model_type!r}, expected one of {MODEL_TYPES}")
@@ -105,6 +107,8 @@ def verify(root: Path, model_type: str) -> Manifest:
         raise ModelUnavailable(f"{directory / unlisted[0]} is not listed in {directory / MANIFEST}")
     # The checkpoint first: it is the file that must never be unpickled unverified.
     for name in sorted(manifest.files, key=lambda n: n != CHECKPOINT):
+        if name == CHECKPOINT and not checkpoint:
+            continue
         path = directory / name
         if not path.is_file():
             raise ModelUnavailable(f"{path} is missing (listed in {directory / MANIFEST})")

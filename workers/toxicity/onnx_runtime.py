@@ -7,13 +7,18 @@ directory, beside the checkpoint it was made from:
 <MODERATOR_MODEL_DIR>/<model_type>/onnx/
   model.onnx        the graph
   model.onnx.data   its fp32 weights, which ONNX Runtime maps rather than reads
-  source.json       {"checkpoint_sha256", "files": {name: bytes}, versions, "duration_ms"}
+  source.json       {"checkpoint_sha256", "files": {name: bytes}, "sha256": {name: hex},
+                    "labels", "config" (what the scorer needs of the model), versions,
+                    "duration_ms"}
   .lock             taken by the worker exporting
 ```
 
 A later start reuses it when source.json names the same checkpoint and both files have
-the sizes recorded; otherwise (another checkpoint, a missing or short file) it is
-exported again. Files are written under temporary names in onnx/ and renamed into
+the sizes and sha256s recorded; otherwise (another checkpoint, a missing, short or
+changed file) it is exported again. Such a start (`load_exported`) never reads the
+torch checkpoint: the tokenizer comes from hf/, the labels and the model's settings
+from source.json, so the worker holds one copy of the weights, ONNX Runtime's.
+Files are written under temporary names in onnx/ and renamed into
 place, source.json last, so a worker killed midway leaves nothing a later start would
 trust. Workers sharing the directory take turns through a lock file: the first
 exports, the others find the export made.
@@ -42,15 +47,17 @@ import shutil
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import structlog
 
 from workers.errors import ModelUnavailable
+from workers.toxicity.modeldir import sha256_file
 from workers.toxicity.scorer import BATCH_SIZE, BATCH_TOKENS, STEP_TOKENS, DetoxifyScorer, ModelInfo
 
 log = structlog.get_logger()
@@ -69,7 +76,9 @@ def onnx_file(model_root: Path) -> Path:
     return model_root / ONNX_DIR / MODEL_FILE
 
 
-def ensure_exported(model: Any, model_root: Path, checkpoint_sha256: str | None) -> Path:
+def ensure_exported(
+    model: Any, model_root: Path, checkpoint_sha256: str | None, labels: Sequence[str] = ()
+) -> Path:
     """The ONNX file of `model`, detoxify's torch model loaded from `model_root`'s checkpoint
     (`checkpoint_sha256`; None, unknown, makes any earlier export stale): exported first
     when missing or made from another checkpoint. Raises ModelUnavailable when the
@@ -81,7 +90,7 @@ def ensure_exported(model: Any, model_root: Path, checkpoint_sha256: str | None)
         path.parent.mkdir(exist_ok=True)
         with _exclusive(path.parent / _LOCK_FILE):
             if not _is_current(path, checkpoint_sha256):  # or another worker just made it
-                _export_into(path.parent, model, checkpoint_sha256)
+                _export_into(path.parent, model, checkpoint_sha256, labels)
     except OSError as exc:
         raise ModelUnavailable(
             f"the ONNX export could not be written to {path.parent} ({type(exc).__name__}: "
@@ -149,8 +158,39 @@ class OnnxScorer(DetoxifyScorer):
         return probabilities
 
 
+def load_exported(
+    model_root: Path, checkpoint_sha256: str | None, info: ModelInfo, *, threads: int
+) -> OnnxScorer | None:
+    """A scorer on the current export of the checkpoint `checkpoint_sha256`, without the
+    torch checkpoint (nor torch's model code); None when there is no such export (or it
+    was made before exports recorded what this needs): the caller loads the checkpoint."""
+    path = onnx_file(model_root)
+    if not _is_current(path, checkpoint_sha256):
+        return None
+    source = json.loads((path.parent / SOURCE_FILE).read_text(encoding="utf-8"))
+    if not {"labels", "config", "sha256"} <= source.keys():
+        return None
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(model_root / "hf"), local_files_only=True)
+    shape = _ModelShape(SimpleNamespace(**source["config"]))
+    detoxify = SimpleNamespace(class_names=source["labels"], model=shape, tokenizer=tokenizer)
+    return OnnxScorer(detoxify, info, path, threads=threads)
+
+
+class _ModelShape:
+    """What the scorer reads of a model it does not run: its settings."""
+
+    def __init__(self, config: SimpleNamespace) -> None:
+        self.config = config
+
+    def eval(self) -> None:
+        pass
+
+
 def _is_current(path: Path, checkpoint_sha256: str | None) -> bool:
-    """Whether `path` and its weights are a whole export of the checkpoint `checkpoint_sha256`."""
+    """Whether `path` and its weights are a whole, unchanged export of the checkpoint
+    `checkpoint_sha256` (the files' sha256s checked where the export recorded them)."""
     if checkpoint_sha256 is None:
         return False
     try:
@@ -158,11 +198,18 @@ def _is_current(path: Path, checkpoint_sha256: str | None) -> bool:
         sizes = _sizes(path.parent)
     except (OSError, ValueError):  # missing, unreadable, not JSON
         return False
-    return (
+    if not (
         isinstance(source, dict)
         and source.get("checkpoint_sha256") == checkpoint_sha256
         and source.get("files") == sizes
-    )
+    ):
+        return False
+    recorded = source.get("sha256")
+    return not isinstance(recorded, dict) or recorded == _sha256s(path.parent)
+
+
+def _sha256s(directory: Path) -> dict[str, str]:
+    return {name: sha256_file(directory / name) for name in (MODEL_FILE, DATA_FILE)}
 
 
 def _sizes(directory: Path) -> dict[str, int]:
@@ -177,7 +224,9 @@ def _exclusive(lock: Path) -> Iterator[None]:
         yield
 
 
-def _export_into(directory: Path, model: Any, checkpoint_sha256: str | None) -> None:
+def _export_into(
+    directory: Path, model: Any, checkpoint_sha256: str | None, labels: Sequence[str]
+) -> None:
     """Export `model` into `directory`, replacing what is there."""
     started = time.perf_counter()
     for leftover in directory.glob(f"{_PARTIAL}*"):  # of a worker killed while exporting
@@ -198,7 +247,11 @@ def _export_into(directory: Path, model: Any, checkpoint_sha256: str | None) -> 
         _split_weights(exported, staged / MODEL_FILE)
         exported.unlink()
         duration_ms = round((time.perf_counter() - started) * 1000)
-        source = _source(checkpoint_sha256, _sizes(staged), duration_ms)
+        source = {
+            **_source(checkpoint_sha256, _sizes(staged), duration_ms),
+            "sha256": _sha256s(staged),
+            **_shape(model, labels),
+        }
         (staged / SOURCE_FILE).write_text(json.dumps(source, indent=2) + "\n", encoding="utf-8")
         # Untrusted first, source.json last: a stop in between leaves no source.json.
         (directory / SOURCE_FILE).unlink(missing_ok=True)
@@ -226,6 +279,23 @@ def _source(
         "onnx": onnx.__version__,
         "onnxruntime": onnxruntime.__version__,
         "duration_ms": duration_ms,
+    }
+
+
+def _shape(model: Any, labels: Sequence[str]) -> dict[str, Any]:
+    """What a scorer needs of the model besides its graph (`load_exported`); nothing
+    when the labels are not known, so that such an export always loads the checkpoint."""
+    if not labels:
+        return {}
+    config = model.config
+    return {
+        "labels": list(labels),
+        "config": {
+            "model_type": config.model_type,
+            "max_position_embeddings": config.max_position_embeddings,
+            "pad_token_id": config.pad_token_id,
+            "num_labels": config.num_labels,
+        },
     }
 
 
