@@ -21,7 +21,13 @@ from moderator.local.redis_server import free_port
 from moderator.operations.report import CSV_COLUMNS
 from moderator.settings import Settings
 from moderator.web.app import create_app
-from moderator.web.page import ASSETS, CONTENT_SECURITY_POLICY
+from moderator.web.page import (
+    ASSETS,
+    CONTENT_SECURITY_POLICY,
+    PAGE,
+    SCRIPT_MODULES,
+    STATIC_DIR,
+)
 from tests.fakes import FakeToxicity
 from tests.helpers import VALID
 from workers.consumer import Worker
@@ -336,6 +342,38 @@ async def test_the_page_and_its_assets_carry_security_headers(site: Site) -> Non
     for missing in ("moderation.html", "nope.js", "..%2Fpage.py"):
         async with site.http.get(f"{site.url}/moderation/static/{missing}") as response:
             assert response.status == 404
+
+
+def test_the_script_modules_on_disk_are_exactly_the_ones_served() -> None:
+    """The page loads main.js as a module; every .js file there is whitelisted, and every
+    import names a whitelisted module (anything else would 404 in the browser)."""
+    html = (STATIC_DIR / PAGE).read_text(encoding="utf-8")
+    assert re.findall(r"<script\b[^>]*>", html) == [
+        '<script type="module" src="/moderation/static/main.js">'
+    ]
+    assert {path.name for path in STATIC_DIR.glob("*.js")} == set(SCRIPT_MODULES)
+    for name in SCRIPT_MODULES:
+        source = (STATIC_DIR / name).read_text(encoding="utf-8")
+        assert "import(" not in source, f"{name}: no dynamic import"
+        for specifier in re.findall(r'\bfrom\s+"([^"]*)"', source):
+            assert specifier.removeprefix("./") in SCRIPT_MODULES, (name, specifier)
+            assert specifier.startswith("./"), (name, specifier)
+
+
+async def test_each_script_module_is_served_as_it_is_as_javascript_with_the_csp(
+    site: Site,
+) -> None:
+    for name in SCRIPT_MODULES:
+        async with site.http.get(f"{site.url}/moderation/static/{name}") as response:
+            assert response.status == 200, name
+            assert response.content_type == "text/javascript", name
+            assert response.charset == "utf-8"
+            assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+            assert await response.read() == (STATIC_DIR / name).read_bytes(), "no build step"
+    for unknown in ("moderation.js", "Main.js", "main.mjs", "main.js.map", "..%2Fstatic%2Fmain.js"):
+        async with site.http.get(f"{site.url}/moderation/static/{unknown}") as response:
+            assert response.status == 404, unknown
 
 
 async def test_bulk_reject_of_two_checked_comments(page: Page, site: Site) -> None:
@@ -688,6 +726,7 @@ async def test_the_fairness_report_shows_languages_flags_and_downloads(
     await expect(cells.nth(6)).to_have_class(re.compile(r"\bis-flagged\b"))
     await expect(cells.nth(7)).to_have_text("24")  # approved after hold
     await expect(cells.nth(8)).to_have_text("75%")  # false-positive rate
+    await expect(cells.nth(12)).to_have_text(re.compile(r"^\d+ secs?$"))  # median wait, short
     await expect(cells.nth(14)).to_contain_text("language the model does not read")
     await expect(arabic).to_have_class(re.compile(r"\bis-flagged\b"))
     flags = page.locator("#report-rows .flag-row").first

@@ -6,6 +6,7 @@ from typing import Any
 
 from moderator.settings import Limits
 from moderator.web import openapi_moderation
+from moderator.web.page import ASSETS
 
 _PROBLEM = {"$ref": "#/components/responses/Problem"}
 
@@ -223,13 +224,14 @@ def spec(limits: Limits | None = None) -> dict[str, Any]:
             "/moderation/static/{name}": {
                 "get": {
                     "operationId": "moderationAsset",
-                    "summary": "The page's script and style sheet.",
+                    "summary": "The page's style sheet and script modules (main.js imports "
+                    "the others).",
                     "parameters": [
                         {
                             "name": "name",
                             "in": "path",
                             "required": True,
-                            "schema": {"enum": ["moderation.js", "moderation.css"]},
+                            "schema": {"enum": sorted(ASSETS)},
                         }
                     ],
                     "responses": {"200": {"description": "The asset."}, "404": _PROBLEM},

@@ -1,8 +1,10 @@
-"""GET /moderation: the moderators' web page and its two assets, served from `static/`.
+"""GET /moderation: the moderators' web page and its assets, served from `static/`.
 
-Plain files, no templating: the page reads everything through the moderation
-API with the token the moderator types in. Every answer carries a strict
-Content-Security-Policy (no inline script or style, nothing from elsewhere).
+Plain files, no templating and no build step: the page's script is ES modules
+(`main.js` imports the others), served as they are. The page reads everything
+through the moderation API with the token the moderator types in. Every answer
+carries a strict Content-Security-Policy (no inline script or style, nothing
+from elsewhere); only the assets named below are served.
 """
 
 from __future__ import annotations
@@ -13,8 +15,26 @@ from aiohttp import web
 
 STATIC_DIR = Path(__file__).parent / "static"
 PAGE = "moderation.html"
+# The page's script: `main.js` starts it and imports the rest (same origin, so the
+# CSP's script-src 'self' allows them all).
+SCRIPT_MODULES = (
+    "main.js",
+    "strings.js",
+    "state.js",
+    "format.js",
+    "highlight.js",
+    "reasons.js",
+    "api.js",
+    "session.js",
+    "queue.js",
+    "decisions.js",
+    "detail.js",
+    "report.js",
+    "policy.js",
+    "keys.js",
+)
 ASSETS = {
-    "moderation.js": "text/javascript",
+    **dict.fromkeys(SCRIPT_MODULES, "text/javascript"),
     "moderation.css": "text/css",
 }
 

@@ -14,6 +14,7 @@ torch, transformers and tokenizers are imported by the functions that need them.
 from __future__ import annotations
 
 import json
+import math
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -76,9 +77,21 @@ ARCHS = {
 TOKENIZER_VOCAB = 32_000
 HEAD_CALIBRATION = 32  # comments the random head is spread on
 HEAD_SPREAD = 2.0  # standard deviation of its logits: scores mostly between 0.1 and 0.9
+# How the random model's scores are shaped over the bench corpus (`spread_head`):
+# "straddle", around every threshold (the harsh case); "realistic", the shape a
+# trained detoxify model has on news comments. The assumption behind "realistic":
+# most comments are not toxic and a trained model says so clearly, so per label 95%
+# of scores are under 0.2, 4% between 0.2 and 0.9, 1% above 0.9 (in Jigsaw's Civil
+# Comments, from the same kind of news sites, about 8% of comments are rated toxic
+# by at least half their annotators and every other label is rarer: Borkan et al.,
+# "Nuanced Metrics for Measuring Unintended Bias", 2019).
+SCORE_SHAPES = ("straddle", "realistic")
+REALISTIC_QUANTILES = ((0.95, 0.2), (0.99, 0.9))  # (share of scores under, score)
 
 
-def build_random_model_dir(root: Path, model_type: str, *, seed: int) -> Path:
+def build_random_model_dir(
+    root: Path, model_type: str, *, seed: int, shape: str = "straddle"
+) -> Path:
     """Lay out `<root>/<model_type>` (returns `root`): the real architecture, random
     weights, a tokenizer trained on `corpus()`, written as `write_layout` writes."""
     import torch
@@ -100,7 +113,8 @@ def build_random_model_dir(root: Path, model_type: str, *, seed: int) -> Path:
         config.save_pretrained(hf_dir)
         torch.manual_seed(seed)
         model = model_class(config)
-        spread_head(model, tokenizer, corpus(HEAD_CALIBRATION, seed + 2), seed=seed)
+        texts = corpus(HEAD_CALIBRATION * (4 if shape == "realistic" else 1), seed + 2)
+        spread_head(model, tokenizer, texts, seed=seed, shape=shape)
         args = {"num_classes": arch.num_classes, "model_type": arch.base_model}
         args |= {"model_name": arch.model_class, "tokenizer_name": arch.tokenizer_class}
         checkpoint = Path(scratch) / modeldir.CHECKPOINT
@@ -116,13 +130,17 @@ def build_random_model_dir(root: Path, model_type: str, *, seed: int) -> Path:
     return root
 
 
-def spread_head(model: Any, tokenizer: Any, texts: Sequence[str], *, seed: int) -> None:
+def spread_head(
+    model: Any, tokenizer: Any, texts: Sequence[str], *, seed: int, shape: str = "straddle"
+) -> None:
     """Set the last layer of `model` so that its logits over `texts` spread as a normal
     law of standard deviation HEAD_SPREAD around 0, each label along its own random
-    direction. Random weights give nearly the same features to every text, hence nearly
-    the same scores, every comment on the same side of every threshold: agreement would
-    be 100% whatever the arithmetic. Spread, scores depend on the text and straddle the
-    thresholds. A severe test: the numerical error is set against that small variation."""
+    direction; with `shape` "realistic", moved and scaled per label so that the scores
+    follow REALISTIC_QUANTILES instead. Random weights give nearly the same features to
+    every text, hence nearly the same scores, every comment on the same side of every
+    threshold: agreement would be 100% whatever the arithmetic. Spread, scores depend on
+    the text and straddle the thresholds. A severe test: the numerical error is set
+    against that small variation."""
     import torch
 
     head = getattr(model.classifier, "out_proj", model.classifier)
@@ -140,9 +158,21 @@ def spread_head(model: Any, tokenizer: Any, texts: Sequence[str], *, seed: int) 
     directions = torch.randn(seen.shape[1], head.out_features, generator=generator)
     projected = seen @ directions
     scale = HEAD_SPREAD / projected.std(dim=0)
+    shift = -projected.mean(dim=0) * scale
+    if shape == "realistic":
+        # logit' = a * logit + b, with the two quantiles of REALISTIC_QUANTILES in place.
+        (low_share, low), (high_share, high) = REALISTIC_QUANTILES
+        spread = projected * scale + shift
+        q_low, q_high = spread.quantile(low_share, dim=0), spread.quantile(high_share, dim=0)
+        a = (_logit(high) - _logit(low)) / (q_high - q_low)
+        scale, shift = scale * a, shift * a + (_logit(low) - q_low * a)
     with torch.no_grad():
         head.weight.copy_((directions * scale).T)
-        head.bias.copy_(-projected.mean(dim=0) * scale)
+        head.bias.copy_(shift)
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
 
 
 def _random_tokenizer(arch: Arch, seed: int) -> Any:

@@ -42,7 +42,7 @@ from typing import Any
 from moderator import entry
 from moderator.settings import TOXICITY_MODELS, Settings
 from workers.bench.corpus import corpus
-from workers.bench.random_model import build_random_model_dir
+from workers.bench.random_model import SCORE_SHAPES, build_random_model_dir
 from workers.errors import ModelUnavailable
 from workers.language import Language
 from workers.policy import Checks, Policy
@@ -161,6 +161,20 @@ def describe(comments: Sequence[str], scorer: DetoxifyScorer) -> dict[str, Any]:
     }
 
 
+def bands(scores: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    """The share of label scores under 0.2, between 0.2 and 0.9, and above: the shape
+    the decisions are taken on (a random model's follows `--score-shape`)."""
+    values = [value for row in scores for value in row.values()]
+    if not values:
+        return {}
+    count = len(values)
+    return {
+        "under_0.2": round(sum(v < 0.2 for v in values) / count, 4),
+        "0.2_to_0.9": round(sum(0.2 <= v <= 0.9 for v in values) / count, 4),
+        "over_0.9": round(sum(v > 0.9 for v in values) / count, 4),
+    }
+
+
 def cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -192,6 +206,9 @@ def table(report: Mapping[str, Any]) -> str:
         f"{work['comments_per_s']:>10.2f} {work['wall_s']:>8.1f} {work['cpu_s']:>8.1f}",
         "",
         f"ratio: {report['ratio']:.2f}x (CPU time: {report['cpu_ratio']:.2f}x)",
+        "scores (baseline, every label): "
+        + ", ".join(f"{band} {share:.1%}" for band, share in report["score_bands"].items())
+        + (f" [--score-shape {report['score_shape']}]" if report.get("score_shape") else ""),
         "max |score difference|: "
         + ", ".join(f"{label} {diff:.2g}" for label, diff in report["max_abs_diff"].items()),
         f"decisions identical: {decisions['identical']}/{decisions['count']} "
@@ -221,6 +238,13 @@ def parse(argv: Sequence[str] | None, settings: Settings) -> argparse.Namespace:
         action="store_true",
         help="a full-size model of the real architecture with random weights, built offline "
         "in a temporary directory: representative speed, meaningless scores",
+    )
+    parser.add_argument(
+        "--score-shape",
+        choices=SCORE_SHAPES,
+        default="straddle",
+        help="with --random-weights, how its scores fall: straddle every threshold (the "
+        "harsh case, default), or realistic (most near 0, about 5%% between 0.2 and 0.9)",
     )
     parser.add_argument("--count", type=int, default=200, help="comments (default 200)")
     parser.add_argument("--seed", type=int, default=2026, help="of the corpus and random weights")
@@ -265,7 +289,10 @@ def model_root(args: argparse.Namespace) -> Iterator[str | None]:
         return
     with tempfile.TemporaryDirectory(prefix="moderator-bench-") as scratch:
         print(f"building a random-weights {args.model} model in {scratch}", file=sys.stderr)
-        yield str(build_random_model_dir(Path(scratch), args.model, seed=args.seed))
+        built = build_random_model_dir(
+            Path(scratch), args.model, seed=args.seed, shape=args.score_shape
+        )
+        yield str(built)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
@@ -298,6 +325,8 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     return {
         "model": f"detoxify/{args.model}",
         "random_weights": args.random_weights,
+        "score_shape": args.score_shape if args.random_weights else None,
+        "score_bands": bands(baseline_scores),
         "cpu": cpu_name(),
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
