@@ -157,3 +157,26 @@ def test_a_bad_setting_exits_2(
     monkeypatch.setenv("MODERATOR_TOXICITY_PRECISION", "fp64")
     assert main(["--count", "2"]) == 2
     assert "MODERATOR_TOXICITY_PRECISION" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("shape", ["straddle", "realistic"])
+def test_the_random_head_gives_the_score_shape_asked(tiny: Path, shape: str) -> None:
+    """straddle: scores around every threshold; realistic: most near 0, about 4% between
+    0.2 and 0.9, 1% above (REALISTIC_QUANTILES), on the texts it was shaped on."""
+    from workers.bench.random_model import spread_head
+    from workers.bench.scoring import bands
+    from workers.toxicity.loading import load_detoxify
+    from workers.toxicity.scorer import DetoxifyScorer, ModelInfo
+
+    detoxify, _ = load_detoxify("multilingual", str(tiny))
+    texts = corpus(100, seed=7)
+    spread_head(detoxify.model, detoxify.tokenizer, texts, seed=1, shape=shape)
+    scores = DetoxifyScorer(detoxify, ModelInfo("tiny", None)).score(texts)
+    found = bands(scores)
+    assert sum(found.values()) == pytest.approx(1.0, abs=1e-3)  # each rounded
+    if shape == "realistic":
+        assert found["under_0.2"] >= 0.93
+        assert 0.02 <= found["0.2_to_0.9"] <= 0.06
+        assert 0.0 < found["over_0.9"] <= 0.03
+    else:
+        assert found["under_0.2"] < 0.5 and found["0.2_to_0.9"] > 0.4
