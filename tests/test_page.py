@@ -664,6 +664,76 @@ async def test_a_policy_is_tried_on_the_last_decisions_then_promoted_from_the_pa
     assert audit["items"][0]["action"] == "policy.promote"
 
 
+VIEWPORTS = {"desktop": (1400, 1000), "phone": (390, 844)}
+
+
+@pytest.mark.parametrize("page_settings", [True], indirect=True, ids=["site-model-seeded"])
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+async def test_the_whole_workflow_fits_the_screen_on_a_desktop_and_a_phone(
+    page: Page, site: Site, viewport: str
+) -> None:
+    """Sign in, filter by reason, open a comment, approve, reject as spam, approve the
+    likely-fine group, try a policy: at every step nothing is wider than the screen,
+    and a screenshot is saved (tests/artifacts/, for CI)."""
+    width, height = VIEWPORTS[viewport]
+    phone = viewport == "phone"
+    await page.set_viewport_size({"width": width, "height": height})
+    ids = await site.seed(
+        *({"body": body} for body in PRAISE),
+        {"body": "Tu es un idiot, franchement."},
+        {"body": NUMBER},
+    )
+    insult, spam = ids[3], ids[4]
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    async def step(name: str) -> None:
+        scrolled = await page.evaluate("document.documentElement.scrollWidth")
+        assert scrolled <= width, f"{name}: {scrolled} px wide: {await _too_wide(page, width)}"
+        await page.screenshot(path=ARTIFACTS / f"workflow-{viewport}-{name}.png")
+
+    async def act(comment_id: str, button: str, teaches: str | None = None) -> None:
+        await item(page, comment_id).locator(".body").click()
+        where = page.locator("#detail-card") if phone else item(page, comment_id)
+        if phone:
+            await expect(page.locator("#detail")).to_be_visible()
+            await step(f"open-{button.lower()}")
+        if teaches:
+            await page.locator("#reject-kind").get_by_role("radio", name=teaches).check()
+        await where.get_by_role("button", name=button).click()
+        await expect(item(page, comment_id)).to_have_count(0)
+
+    await sign_in(page)
+    await expect(page.locator("#queue-list > li")).to_have_count(5)
+    await step("queue")
+    why = page.get_by_label("Why")
+    await why.select_option("toxicity")
+    await expect(page.locator("#queue-list > li")).to_have_count(1)
+    await step("by-reason")
+    await act(insult, "Approve")
+    await why.select_option("spam")
+    await expect(page.locator("#queue-list > li")).to_have_count(1)
+    await act(spam, "Reject", teaches="spam")
+    audit = await site.get_json(f"/v1/moderation/audit?comment_id={spam}", headers=AUTH)
+    assert [e.get("teaches") for e in audit["items"] if e["by"] != "auto"] == ["spam"]
+    await why.select_option("language")
+    await expect(page.locator("#queue-list > li")).to_have_count(3)
+    fine = await page.locator("#queue-list .rank-likely_fine").count()
+    assert fine >= 1
+    # The likely-fine comments come first.
+    ranks = await page.locator("#queue-list .rank-chip").all_inner_texts()
+    assert ranks == sorted(ranks, key=lambda rank: rank != "likely fine")
+    await step("likely-fine")
+    page.once("dialog", lambda dialog: dialog.accept())
+    await page.locator("#approve-likely-fine").click()
+    await expect(page.locator("#queue-list > li")).to_have_count(3 - fine)
+    await page.get_by_role("button", name="Try a policy").click()
+    await page.locator("#policy").get_by_label("Spam: hold at").fill("0.9")
+    await page.locator("#policy").get_by_role("button", name="Try", exact=True).click()
+    await site.seed()
+    await expect(page.locator("#policy-status")).to_contain_text("decisions would change")
+    await step("policy")
+
+
 SPAM_WAVE = "Gagnez 5000 DH par semaine depuis chez vous, écrivez sur WhatsApp au 0612345678"
 
 

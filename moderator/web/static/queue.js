@@ -43,7 +43,7 @@ export async function loadQueue({ append = false, focus = false } = {}) {
     if (seq === state.queueSeq) $("queue-list").removeAttribute("aria-busy");
   }
   if (seq !== state.queueSeq) return;
-  const items = Array.isArray(page.items) ? page.items : [];
+  const items = likelyFineFirst(Array.isArray(page.items) ? page.items : []);
   if (append) {
     state.items.push(...items.filter((i) => !state.items.some((j) => j.id === i.id)));
   } else {
@@ -333,4 +333,11 @@ export function switchQueue(queue) {
   renderQueue();
   clearDetail();
   loadQueue();
+}
+
+// Of the held comments on a page, those the site model ranks "likely fine" first
+// (oldest first within each rank): the ones a moderator can clear fastest.
+function likelyFineFirst(items) {
+  const fine = (item) => item.status === "held" && item.decision?.rank === "likely_fine";
+  return [...items.filter(fine), ...items.filter((item) => !fine(item))];
 }
