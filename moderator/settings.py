@@ -21,6 +21,7 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 TOXICITY_MODELS = ("original", "unbiased", "multilingual", "original-small", "unbiased-small")
 SITE_MODEL_MODES = ("off", "rank", "publish")
+TOXICITY_RUNTIMES = ("torch", "onnx", "cascade")
 LOG_FORMATS = ("auto", "json", "console")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LANGUAGES = ("en", "fr", "ar")
@@ -171,7 +172,7 @@ class Settings:
             spam_reject_threshold=env.number("SPAM_REJECT_THRESHOLD", 0.98, 0.0, 1.0),
             toxicity_fallback=env.choice("TOXICITY_FALLBACK", "refuse", ("refuse", "hold")),
             toxicity_precision=env.choice("TOXICITY_PRECISION", "fp32", ("fp32", "bf16", "int8")),
-            toxicity_runtime=env.choice("TOXICITY_RUNTIME", "torch", ("torch", "onnx")),
+            toxicity_runtime=env.choice("TOXICITY_RUNTIME", "torch", TOXICITY_RUNTIMES),
             private_data_days=env.integer("PRIVATE_DATA_DAYS", 30, minimum=1, maximum=3650),
             rate_limit_ip=env.integer("RATE_LIMIT_IP", 10, minimum=0),
             rate_limit_email=env.integer("RATE_LIMIT_EMAIL", 5, minimum=0),
@@ -228,15 +229,16 @@ class Settings:
             )
         if settings.webhook_url and not settings.webhook_secret:
             raise SettingsError(f"{PREFIX}WEBHOOK_SECRET is required with {PREFIX}WEBHOOK_URL")
-        if settings.toxicity_runtime == "onnx":
+        runtime = settings.toxicity_runtime
+        if runtime in ("onnx", "cascade"):
             if settings.toxicity_precision != "fp32":
                 raise SettingsError(
-                    f"{PREFIX}TOXICITY_RUNTIME=onnx runs the model in fp32: "
+                    f"{PREFIX}TOXICITY_RUNTIME={runtime} decides as the model in fp32: "
                     f"leave {PREFIX}TOXICITY_PRECISION at fp32"
                 )
             if settings.model_dir is None:
                 raise SettingsError(
-                    f"{PREFIX}TOXICITY_RUNTIME=onnx needs {PREFIX}MODEL_DIR, "
+                    f"{PREFIX}TOXICITY_RUNTIME={runtime} needs {PREFIX}MODEL_DIR, "
                     "a local model directory where the exported model is kept"
                 )
         return settings

@@ -126,6 +126,36 @@ def build_model_dir(root: Path, model_type: str = "multilingual", *, mood: str =
     return root
 
 
+def build_spread_model_dir(root: Path, texts: list[str], *, shape: str = "straddle") -> Path:
+    """A `multilingual` directory whose scores depend on the text: larger random weights,
+    then the head spread over `texts` (`workers.bench.random_model.spread_head`), the
+    checkpoint and its manifest rewritten."""
+    import torch
+
+    from workers.bench.random_model import spread_head
+    from workers.toxicity.loading import load_detoxify
+
+    build_model_dir(root, "multilingual")
+    detoxify, _ = load_detoxify("multilingual", str(root))
+    # Weights larger than the factory's make features that differ from text to text,
+    # so the spread head need not magnify float rounding (torch's own batched and
+    # single scores would then differ by 1e-4).
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for weights in detoxify.model.parameters():
+            if weights.dim() > 1:
+                weights.normal_(0.0, 0.3, generator=generator)
+    spread_head(detoxify.model, detoxify.tokenizer, texts, seed=3, shape=shape)
+    directory = root / "multilingual"
+    checkpoint = directory / modeldir.CHECKPOINT
+    saved = torch.load(checkpoint, weights_only=True)
+    torch.save(saved | {"state_dict": detoxify.model.state_dict()}, checkpoint)
+    manifest = json.loads((directory / modeldir.MANIFEST).read_text())
+    manifest["files"][modeldir.CHECKPOINT] = modeldir.sha256_file(checkpoint)
+    (directory / modeldir.MANIFEST).write_text(json.dumps(manifest))
+    return root
+
+
 def _checkpoint(arch: Arch, state_dict: dict[str, Any]) -> dict[str, Any]:
     """detoxify's format: the training config it was built with, and the weights."""
     args = {

@@ -21,7 +21,11 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from tests.model_factory import SENTENCES, build_model_dir, restored_process_state
+from tests.model_factory import (
+    SENTENCES,
+    build_spread_model_dir,
+    restored_process_state,
+)
 from workers.errors import ModelUnavailable
 from workers.toxicity import modeldir, onnx_runtime
 from workers.toxicity.loading import load_detoxify, load_scorer
@@ -53,29 +57,7 @@ def _hub_state() -> Iterator[None]:
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model directory whose scores depend on the text (see `spread_head`)."""
-    import torch
-
-    from workers.bench.random_model import spread_head
-
-    root = build_model_dir(tmp_path_factory.mktemp("spread"), "multilingual")
-    detoxify, _ = load_detoxify("multilingual", str(root))
-    # Weights larger than the factory's make features that differ from text to text,
-    # so the spread head need not magnify float rounding (torch's own batched and
-    # single scores would then differ by 1e-4).
-    generator = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for weights in detoxify.model.parameters():
-            if weights.dim() > 1:
-                weights.normal_(0.0, 0.3, generator=generator)
-    spread_head(detoxify.model, detoxify.tokenizer, [*TEXTS, *SENTENCES], seed=3)
-    directory = root / "multilingual"
-    checkpoint = directory / modeldir.CHECKPOINT
-    saved = torch.load(checkpoint, weights_only=True)
-    torch.save(saved | {"state_dict": detoxify.model.state_dict()}, checkpoint)
-    manifest = json.loads((directory / modeldir.MANIFEST).read_text())
-    manifest["files"][modeldir.CHECKPOINT] = modeldir.sha256_file(checkpoint)
-    (directory / modeldir.MANIFEST).write_text(json.dumps(manifest))
-    return root
+    return build_spread_model_dir(tmp_path_factory.mktemp("spread"), [*TEXTS, *SENTENCES])
 
 
 @pytest.fixture(scope="module")
@@ -222,7 +204,7 @@ def test_a_second_start_reuses_the_export_without_writing(
     def no_lock(lock: Path) -> None:
         raise AssertionError(f"{lock} taken for a current export")
 
-    monkeypatch.setattr(onnx_runtime, "_exclusive", no_lock)
+    monkeypatch.setattr(onnx_runtime, "exclusive", no_lock)
     assert ensure_exported(object(), export_copy, SHA_A) == onnx_file(export_copy)
     assert exports == []
     assert onnx_file(export_copy).stat().st_mtime_ns == modified
@@ -427,7 +409,7 @@ def test_the_onnx_runtime_needs_a_model_directory() -> None:
 def test_the_onnx_runtime_is_fp32_only(model_dir: Path) -> None:
     with pytest.raises(ValueError, match="the onnx runtime runs the model in fp32, not bf16"):
         load_scorer("multilingual", str(model_dir), precision="bf16", runtime="onnx")
-    with pytest.raises(ValueError, match=r"runtime must be one of \('torch', 'onnx'\)"):
+    with pytest.raises(ValueError, match=r"runtime must be one of \('torch', 'onnx', 'cascade'\)"):
         load_scorer("multilingual", str(model_dir), runtime="tensorrt")
 
 

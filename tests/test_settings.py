@@ -74,7 +74,7 @@ def test_values_are_parsed() -> None:
         (
             {"MODERATOR_TOXICITY_RUNTIME": "onnx", "MODERATOR_MODEL_DIR": "/srv/models"}
             | {"MODERATOR_TOXICITY_PRECISION": "bf16"},
-            "MODERATOR_TOXICITY_RUNTIME=onnx runs the model in fp32",
+            "MODERATOR_TOXICITY_RUNTIME=onnx decides as the model in fp32",
         ),
         ({"MODERATOR_TOXICITY_RUNTIME": "onnx"}, "MODERATOR_TOXICITY_RUNTIME=onnx needs"),
     ],

@@ -95,6 +95,7 @@ def _load_detoxify(settings: Settings) -> ToxicityScorer | None:
             settings.model_dir,
             precision=settings.toxicity_precision,
             runtime=settings.toxicity_runtime,
+            thresholds=settings.thresholds,
         )
     except ModelUnavailable as exc:
         if settings.toxicity_fallback != "hold":

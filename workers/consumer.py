@@ -263,6 +263,7 @@ class Worker:
         spam = await self._spam.score_many(
             comments, [t.spam for t in texts], [content_evidence(v) for v in verdicts]
         )
+        self._toxicity.use_thresholds(policy.thresholds)
         toxicity = await self._toxicity.score(
             [c.body for c in comments],
             [t.language.code for t in texts],

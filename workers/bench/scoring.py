@@ -161,6 +161,12 @@ def describe(comments: Sequence[str], scorer: DetoxifyScorer) -> dict[str, Any]:
     }
 
 
+def _rescored(scorer: Any) -> float | None:
+    """The cascade's share of comments scored again in fp32 (None for other runtimes)."""
+    scored = getattr(scorer, "scored", 0)
+    return round(scorer.rescored / scored, 4) if scored else None
+
+
 def bands(scores: Sequence[Mapping[str, float]]) -> dict[str, float]:
     """The share of label scores under 0.2, between 0.2 and 0.9, and above: the shape
     the decisions are taken on (a random model's follows `--score-shape`)."""
@@ -188,7 +194,9 @@ def cpu_name() -> str:
 def table(report: Mapping[str, Any]) -> str:
     corpus_, base, work = report["corpus"], report["baseline"], report["worker"]
     decisions = report["decisions"]
-    runtime = " (ONNX Runtime)" if report.get("runtime") == "onnx" else ""
+    runtime = {"onnx": " (ONNX Runtime)", "cascade": " (cascade: int8, fp32 near thresholds)"}.get(
+        report.get("runtime") or "", ""
+    )
     worker_path = (
         f"worker score(), batches of {report['batch_size']}, {report['precision']}{runtime}"
     )
@@ -205,7 +213,12 @@ def table(report: Mapping[str, Any]) -> str:
         f"{worker_path:<58} "
         f"{work['comments_per_s']:>10.2f} {work['wall_s']:>8.1f} {work['cpu_s']:>8.1f}",
         "",
-        f"ratio: {report['ratio']:.2f}x (CPU time: {report['cpu_ratio']:.2f}x)",
+        f"ratio: {report['ratio']:.2f}x (CPU time: {report['cpu_ratio']:.2f}x)"
+        + (
+            f"; re-scored in fp32: {report['rescored_fp32']:.1%}"
+            if report.get("rescored_fp32") is not None
+            else ""
+        ),
         "scores (baseline, every label): "
         + ", ".join(f"{band} {share:.1%}" for band, share in report["score_bands"].items())
         + (f" [--score-shape {report['score_shape']}]" if report.get("score_shape") else ""),
@@ -276,8 +289,10 @@ def parse(argv: Sequence[str] | None, settings: Settings) -> argparse.Namespace:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.runtime == "onnx" and args.precision != "fp32":
         parser.error("--runtime onnx runs the model in fp32: use --precision fp32")
-    if args.runtime == "onnx" and not (args.dir or args.random_weights):
-        parser.error("--runtime onnx needs --dir (or --random-weights): the export is kept there")
+    if args.runtime in ("onnx", "cascade") and not (args.dir or args.random_weights):
+        parser.error(
+            f"--runtime {args.runtime} needs --dir (or --random-weights): the export is kept there"
+        )
     return args
 
 
@@ -299,7 +314,12 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     with model_root(args) as root:
         detoxify, _ = load_detoxify(args.model, root)
         scorer = load_scorer(
-            args.model, root, threads=args.threads, precision=args.precision, runtime=args.runtime
+            args.model,
+            root,
+            threads=args.threads,
+            precision=args.precision,
+            runtime=args.runtime,
+            thresholds=settings.thresholds,
         )
     import torch
 
@@ -341,6 +361,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         "worker": worker.to_dict(len(comments)),
         "ratio": round(baseline.wall_s / worker.wall_s, 2),
         "cpu_ratio": round(baseline.cpu_s / worker.cpu_s, 2),
+        "rescored_fp32": _rescored(scorer),
         **compare(baseline_scores, worker_scores, policy),
     }
 

@@ -16,20 +16,24 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import structlog
 
+from moderator.settings import DEFAULT_THRESHOLDS
 from workers.errors import ModelUnavailable
 from workers.toxicity import modeldir
 from workers.toxicity.scorer import PRECISIONS, DetoxifyScorer, ModelInfo
 
 log = structlog.get_logger()
 
-RUNTIMES = ("torch", "onnx")  # what runs the model: torch, or ONNX Runtime on its export
+# What runs the model: torch; ONNX Runtime on its export; or the cascade, int8 first and
+# fp32 where int8 could change a decision (`workers.toxicity.cascade`).
+RUNTIMES = ("torch", "onnx", "cascade")
+_EXPORTED = ("onnx", "cascade")
 
 
 def load_scorer(
@@ -39,29 +43,34 @@ def load_scorer(
     threads: int | None = None,
     precision: str = "fp32",
     runtime: str = "torch",
+    thresholds: Mapping[str, float] | None = None,
 ) -> DetoxifyScorer:
     """Load detoxify's `model_type`: from `model_dir` (offline) or by download, in
     `precision` ("fp32", "bf16" or "int8", see `workers.toxicity.scorer`), and set torch's
     threads (default: the CPUs this process may use). Once per process.
     `runtime` "onnx" runs the model in ONNX Runtime on as many threads, in fp32, from an
-    export kept in `model_dir` and made at the first start (`workers.toxicity.onnx_runtime`).
+    export kept in `model_dir` and made at the first start (`workers.toxicity.onnx_runtime`);
+    "cascade" also makes an int8 copy and its margins there, and re-scores in fp32 what
+    is near `thresholds` (DEFAULT_THRESHOLDS unless given).
     Raises ModelUnavailable, saying how to provide weights, when nothing loads."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
     if runtime not in RUNTIMES:
         raise ValueError(f"runtime must be one of {RUNTIMES}, not {runtime!r}")
-    if runtime == "onnx" and precision != "fp32":
-        raise ValueError(f"the onnx runtime runs the model in fp32, not {precision}")
-    if runtime == "onnx" and model_dir is None:
+    if runtime in _EXPORTED and precision != "fp32":
+        raise ValueError(f"the {runtime} runtime runs the model in fp32, not {precision}")
+    if runtime in _EXPORTED and model_dir is None:
+        name = "the ONNX runtime" if runtime == "onnx" else "the cascade"
         raise ModelUnavailable(
-            "the ONNX runtime (MODERATOR_TOXICITY_RUNTIME=onnx) needs MODERATOR_MODEL_DIR, "
+            f"{name} (MODERATOR_TOXICITY_RUNTIME={runtime}) needs MODERATOR_MODEL_DIR, "
             f"a local model directory, where the export is kept; {modeldir.how_to(model_type)}"
         )
     threads = _thread_count(threads)
     started = time.perf_counter()
+    make = _maker(runtime, thresholds or DEFAULT_THRESHOLDS)
     scorer: DetoxifyScorer | None = None
-    if runtime == "onnx" and model_dir is not None:
-        scorer = _from_export(model_type, Path(model_dir), threads)
+    if runtime in _EXPORTED and model_dir is not None:
+        scorer = _from_export(model_type, Path(model_dir), threads, make)
     from_export = scorer is not None
     if scorer is None:
         detoxify, sha256 = load_detoxify(model_type, model_dir)
@@ -69,14 +78,14 @@ def load_scorer(
 
         torch.set_num_threads(threads)
         info = ModelInfo(f"detoxify/{model_type}", sha256)
-        if runtime == "onnx" and model_dir is not None:
+        if runtime in _EXPORTED and model_dir is not None:
             from workers.toxicity import onnx_runtime
 
             model_root = Path(model_dir) / model_type
             labels = detoxify.class_names
             path = onnx_runtime.ensure_exported(detoxify.model, model_root, sha256, labels)
             # Takes the torch model out of `detoxify`, freed before ONNX Runtime loads.
-            scorer = onnx_runtime.OnnxScorer(detoxify, info, path, threads=threads)
+            scorer = make(detoxify, info, path, threads)
         else:
             scorer = DetoxifyScorer(detoxify, info, precision=precision)
     log.info(
@@ -94,7 +103,27 @@ def load_scorer(
     return scorer
 
 
-def _from_export(model_type: str, model_dir: Path, threads: int) -> DetoxifyScorer | None:
+Maker = Callable[[Any, ModelInfo, Path, int], DetoxifyScorer]
+
+
+def _maker(runtime: str, thresholds: Mapping[str, float]) -> Maker:
+    """How a scorer is made on the export: ONNX Runtime fp32, or the cascade."""
+
+    def make(detoxify: Any, info: ModelInfo, path: Path, threads: int) -> DetoxifyScorer:
+        if runtime == "cascade":
+            from workers.toxicity.cascade import CascadeScorer
+
+            return CascadeScorer(detoxify, info, path, threads=threads, thresholds=thresholds)
+        from workers.toxicity.onnx_runtime import OnnxScorer
+
+        return OnnxScorer(detoxify, info, path, threads=threads)
+
+    return make
+
+
+def _from_export(
+    model_type: str, model_dir: Path, threads: int, make: Maker
+) -> DetoxifyScorer | None:
     """The scorer on the ONNX export, when one of this checkpoint is there: the manifest
     and hf/ are checked, the export's files against their sha256s, and the checkpoint is
     never read (its sha256 is the manifest's)."""
@@ -105,7 +134,10 @@ def _from_export(model_type: str, model_dir: Path, threads: int) -> DetoxifyScor
     manifest = modeldir.verify(model_dir, model_type, checkpoint=False)
     sha256 = manifest.checkpoint_sha256
     info = ModelInfo(f"detoxify/{model_type}", sha256)
-    return onnx_runtime.load_exported(manifest.directory, sha256, info, threads=threads)
+    scorer: DetoxifyScorer | None = onnx_runtime.load_exported(
+        manifest.directory, sha256, info, threads=threads, make=make
+    )
+    return scorer
 
 
 def load_detoxify(model_type: str, model_dir: str | None) -> tuple[Any, str | None]:

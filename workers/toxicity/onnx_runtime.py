@@ -47,7 +47,7 @@ import shutil
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
@@ -88,7 +88,7 @@ def ensure_exported(
         return path
     try:
         path.parent.mkdir(exist_ok=True)
-        with _exclusive(path.parent / _LOCK_FILE):
+        with exclusive(path.parent / _LOCK_FILE):
             if not _is_current(path, checkpoint_sha256):  # or another worker just made it
                 _export_into(path.parent, model, checkpoint_sha256, labels)
     except OSError as exc:
@@ -159,8 +159,13 @@ class OnnxScorer(DetoxifyScorer):
 
 
 def load_exported(
-    model_root: Path, checkpoint_sha256: str | None, info: ModelInfo, *, threads: int
-) -> OnnxScorer | None:
+    model_root: Path,
+    checkpoint_sha256: str | None,
+    info: ModelInfo,
+    *,
+    threads: int,
+    make: Callable[[Any, ModelInfo, Path, int], Any] | None = None,
+) -> Any:
     """A scorer on the current export of the checkpoint `checkpoint_sha256`, without the
     torch checkpoint (nor torch's model code); None when there is no such export (or it
     was made before exports recorded what this needs): the caller loads the checkpoint."""
@@ -175,6 +180,8 @@ def load_exported(
     tokenizer = AutoTokenizer.from_pretrained(str(model_root / "hf"), local_files_only=True)
     shape = _ModelShape(SimpleNamespace(**source["config"]))
     detoxify = SimpleNamespace(class_names=source["labels"], model=shape, tokenizer=tokenizer)
+    if make is not None:  # another scorer on the export (the cascade)
+        return make(detoxify, info, path, threads)
     return OnnxScorer(detoxify, info, path, threads=threads)
 
 
@@ -217,7 +224,7 @@ def _sizes(directory: Path) -> dict[str, int]:
 
 
 @contextmanager
-def _exclusive(lock: Path) -> Iterator[None]:
+def exclusive(lock: Path) -> Iterator[None]:
     """One exporter at a time; the lock goes with the process however it ends."""
     with lock.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
@@ -89,6 +89,9 @@ class ReusingScorer:
         await self._store(by_key)
         return [done[index] for index in range(len(texts))]
 
+    def use_thresholds(self, thresholds: Mapping[str, float]) -> None:
+        self._router.use_thresholds(thresholds)
+
     def _key(self, model: ModelInfo, text: str) -> str:
         material = f"{model.name}\x00{model.checkpoint_sha256}\x00{normalise(text)}"
         return self._keys.toxicity_scores(hashlib.sha256(material.encode()).hexdigest()[:32])
@@ -103,13 +106,15 @@ class ReusingScorer:
 
 
 def scores_of(outcome: Outcome) -> tuple[str, Scored | None]:
-    """How a comment's toxicity scores came ("scored", "reused", "skipped"), and the
-    scores with their model (None: none)."""
+    """How a comment's toxicity scores came ("scored", or the cascade's "fast" or "fp32";
+    "reused", "skipped"), and the scores with their model (None: none)."""
     if isinstance(outcome, Skipped):
         return "skipped", None
     if isinstance(outcome, Reused):
         return "reused", outcome.scored
-    return "scored", outcome if isinstance(outcome, Scored) else None
+    if isinstance(outcome, Scored):
+        return outcome.path, outcome
+    return "scored", None
 
 
 def _scored(raw: str | bytes) -> Scored:

@@ -28,6 +28,7 @@ class Scored:
 
     scores: dict[str, float]
     model: ModelInfo
+    path: str = "scored"  # the cascade's: "fast" (int8) or "fp32" (`workers.toxicity.cascade`)
 
 
 # Per comment: its scores; the exception its scoring raised even alone; or None when
@@ -61,6 +62,13 @@ class ToxicityRouter:
         languages = [language for language, _ in settings.language_models]
         return cls(default, {language: loaded.get(language) for language in languages})
 
+    def use_thresholds(self, thresholds: Mapping[str, float]) -> None:
+        """The thresholds decisions are taken on now (a promoted policy may change them),
+        for a scorer whose work depends on them (the cascade)."""
+        for scorer in (self._default, *self._by_language.values()):
+            if scorer is not None and hasattr(scorer, "thresholds"):
+                scorer.thresholds = dict(thresholds)
+
     def scorer_for(self, language: str) -> ToxicityScorer | None:
         if language in self._by_language:
             return self._by_language[language]
@@ -80,21 +88,31 @@ class ToxicityRouter:
                 if isinstance(result, BaseException):
                     results[index] = result
                 else:
-                    results[index] = Scored(result, scorer.info)
+                    scores, path = result
+                    results[index] = Scored(scores, scorer.info, path)
         return results
 
 
 async def _score_group(
     scorer: ToxicityScorer, texts: list[str]
-) -> list[dict[str, float] | BaseException]:
+) -> list[tuple[dict[str, float], str] | BaseException]:
     try:
-        return list(await asyncio.to_thread(scorer.score, texts))
+        return list(await asyncio.to_thread(_scores, scorer, texts))
     except Exception:  # a poison comment: find it by scoring one at a time
         log.warning("toxicity_batch_failed", size=len(texts), model=scorer.info.name, exc_info=True)
-    results: list[dict[str, float] | BaseException] = []
+    results: list[tuple[dict[str, float], str] | BaseException] = []
     for text in texts:
         try:
-            results.append((await asyncio.to_thread(scorer.score, [text]))[0])
+            results.append((await asyncio.to_thread(_scores, scorer, [text]))[0])
         except Exception as exc:  # the per-message boundary
             results.append(exc)
     return results
+
+
+def _scores(scorer: ToxicityScorer, texts: list[str]) -> list[tuple[dict[str, float], str]]:
+    """Each text's scores and the path that made them (the cascade says; else "scored")."""
+    with_paths = getattr(scorer, "score_with_paths", None)
+    if with_paths is not None:
+        scores, paths = with_paths(texts)
+        return list(zip(scores, paths, strict=True))
+    return [(row, "scored") for row in scorer.score(texts)]

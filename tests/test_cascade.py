@@ -1,0 +1,131 @@
+"""The cascade (`MODERATOR_TOXICITY_RUNTIME=cascade`): int8 first, fp32 again wherever
+int8 could change a decision, so the decisions are fp32's; its margins measured when the
+int8 copy is made and kept beside it; each score says which path made it."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from structlog.testing import capture_logs
+
+from moderator.settings import DEFAULT_THRESHOLDS, Settings
+from tests.model_factory import SENTENCES, build_spread_model_dir, restored_process_state
+from workers.bench.corpus import corpus
+from workers.toxicity.cascade import CASCADE_FILE, FAST_FILE, CascadeScorer, calibration_texts
+from workers.toxicity.loading import load_scorer
+from workers.toxicity.onnx_runtime import onnx_file
+from workers.toxicity.scorer import DetoxifyScorer
+
+COMMENTS = [*corpus(60, seed=11), *SENTENCES]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _hub_state() -> Iterator[None]:
+    with restored_process_state():
+        yield
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Scores that straddle every threshold: the harsh case for int8."""
+    return build_spread_model_dir(tmp_path_factory.mktemp("cascade"), COMMENTS[:40])
+
+
+@pytest.fixture(scope="module")
+def fp32(model_dir: Path) -> DetoxifyScorer:
+    return load_scorer("multilingual", str(model_dir), threads=1, runtime="onnx")
+
+
+@pytest.fixture(scope="module")
+def cascade(model_dir: Path, fp32: DetoxifyScorer) -> CascadeScorer:
+    scorer = load_scorer("multilingual", str(model_dir), threads=1, runtime="cascade")
+    assert isinstance(scorer, CascadeScorer)
+    return scorer
+
+
+def decisions(scores: list[dict[str, float]], thresholds: dict[str, float]) -> list[bool]:
+    return [any(row[label] >= t for label, t in thresholds.items()) for row in scores]
+
+
+@pytest.mark.parametrize("shift", [0.0, -0.35, 0.1], ids=["defaults", "stricter", "laxer"])
+def test_decisions_are_fp32s_under_any_threshold(
+    cascade: CascadeScorer, fp32: DetoxifyScorer, shift: float
+) -> None:
+    """Thresholds changed after the int8 copy was made (a setting, a promoted policy) use
+    the same margin; a comment near any of them is scored again in fp32."""
+    thresholds = {label: min(0.99, max(0.01, t + shift)) for label, t in DEFAULT_THRESHOLDS.items()}
+    cascade.thresholds = thresholds
+    scores, paths = cascade.score_with_paths(COMMENTS)
+    expected = fp32.score(COMMENTS)
+    assert decisions(scores, thresholds) == decisions(expected, thresholds)
+    assert set(paths) <= {"fast", "fp32"}
+    for row, path, reference in zip(scores, paths, expected, strict=True):
+        if path == "fp32":
+            assert row == pytest.approx(reference, abs=1e-6)
+    cascade.thresholds = dict(DEFAULT_THRESHOLDS)
+
+
+def test_the_margins_are_measured_and_kept_beside_the_int8_copy(
+    cascade: CascadeScorer, model_dir: Path
+) -> None:
+    directory = onnx_file(model_dir / "multilingual").parent
+    kept = json.loads((directory / CASCADE_FILE).read_text())
+    assert (directory / FAST_FILE).is_file()
+    assert kept["calibration"]["comments"] == len(calibration_texts())
+    for label, margin in kept["margins"].items():
+        measured = kept["calibration"]["max_diff"][label]
+        assert margin == pytest.approx(max(0.05, measured * kept["headroom"]), abs=1e-3)
+        assert cascade.margins[label] == margin
+    assert kept["quantization"]["weights"] == "int8, per channel"
+
+
+def test_only_comments_near_a_threshold_go_to_fp32(cascade: CascadeScorer) -> None:
+    """Far from every threshold (all at 0.999999, a logit of 13.8): int8's word is kept
+    for most; a threshold on a comment's own int8 score sends it to fp32."""
+    cascade.thresholds = {label: 0.999999 for label in DEFAULT_THRESHOLDS}
+    _, far = cascade.score_with_paths(COMMENTS[:10])
+    fast_scores, _ = cascade.score_with_paths(COMMENTS[:1])
+    cascade.thresholds = {label: value for label, value in fast_scores[0].items()}
+    _, near = cascade.score_with_paths(COMMENTS[:1])
+    cascade.thresholds = dict(DEFAULT_THRESHOLDS)
+    assert far.count("fast") >= 8
+    assert near == ["fp32"]
+    assert all(math.isfinite(m) for m in cascade.margins.values())
+
+
+def test_a_second_start_reuses_the_int8_copy(model_dir: Path, tmp_path: Path) -> None:
+    shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True)
+    load_scorer("multilingual", str(tmp_path), threads=1, runtime="cascade")
+    with capture_logs() as logs:
+        load_scorer("multilingual", str(tmp_path), threads=1, runtime="cascade")
+    assert [entry["event"] for entry in logs] == ["toxicity_model_loaded"]
+    assert logs[0]["from_export"] is True and logs[0]["runtime"] == "cascade"
+
+
+def test_the_cascade_setting_needs_a_model_directory_and_fp32() -> None:
+    from moderator.errors import SettingsError
+
+    with pytest.raises(SettingsError, match="TOXICITY_RUNTIME=cascade needs"):
+        Settings.from_env({"MODERATOR_TOXICITY_RUNTIME": "cascade"})
+    with pytest.raises(SettingsError, match="TOXICITY_PRECISION at fp32"):
+        Settings.from_env(
+            {
+                "MODERATOR_TOXICITY_RUNTIME": "cascade",
+                "MODERATOR_MODEL_DIR": "/models",
+                "MODERATOR_TOXICITY_PRECISION": "int8",
+            }
+        )
+
+
+async def test_the_decision_record_says_which_path_scored(cascade: CascadeScorer) -> None:
+    from workers.toxicity.reuse import scores_of
+    from workers.toxicity.routing import ToxicityRouter
+
+    results = await ToxicityRouter(cascade).score(COMMENTS[:12], ["fr"] * 12)
+    paths = [scores_of(result)[0] for result in results]
+    assert set(paths) <= {"fast", "fp32"} and len(paths) == 12

@@ -1,0 +1,237 @@
+"""A cascade that keeps fp32's decisions at int8's speed (`MODERATOR_TOXICITY_RUNTIME=cascade`).
+
+Every comment is scored by an int8 copy of the ONNX export (ONNX Runtime's dynamic
+quantisation, weights per channel); a comment is scored again in fp32 only when,
+for some label, its int8 logit lies within that label's margin of the threshold's
+logit. The comparison is in logit space, before the sigmoid, where quantisation
+moves every value by about the same amount; in probability space the same error
+is large near 0.5 and tiny near 0 or 1.
+
+The margin is measured when the int8 copy is made: the largest |int8 - fp32| logit
+difference per label over a calibration corpus (the shipped labelled comments, in
+every language of the site, cut into the model's windows), times HEADROOM, at
+least MIN_MARGIN. It is kept beside the copy with the sha256s of both models
+(`cascade.json`), so a threshold changed later (a setting, a promoted policy) uses
+the same margin. A comment's decision then is fp32's, as long as no int8 logit
+errs by more than the margin measured: `moderator bench scoring --runtime cascade`
+counts identical decisions and the share re-scored in fp32. Each score says which
+path made it (`fast` or `fp32`), and the decision record keeps it.
+
+```
+<MODERATOR_MODEL_DIR>/<model_type>/onnx/
+  model.int8.onnx   the int8 copy of model.onnx
+  cascade.json      {"fp32_sha256", "int8_sha256", "margins": {label: logit},
+                     "calibration": {...}, "headroom", "quantization"}
+```
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import structlog
+
+from workers.toxicity.modeldir import sha256_file
+from workers.toxicity.onnx_runtime import DATA_FILE, MODEL_FILE, OnnxScorer, exclusive, open_session
+from workers.toxicity.scorer import padded_batches
+
+log = structlog.get_logger()
+
+FAST_FILE: Final = "model.int8.onnx"
+CASCADE_FILE: Final = "cascade.json"
+HEADROOM: Final = 1.5  # the margin is this times the largest difference measured
+MIN_MARGIN: Final = 0.05  # in logits
+CALIBRATION_COMMENTS: Final = 256
+SEED_COMMENTS: Final = Path(__file__).resolve().parent.parent / "data" / "seed_comments.jsonl"
+
+
+class CascadeScorer(OnnxScorer):
+    """`OnnxScorer` (fp32) with an int8 pass in front; `thresholds` (label -> score) are
+    the ones decisions are taken on, set again when a promoted policy changes them."""
+
+    def __init__(
+        self,
+        detoxify: Any,
+        info: Any,
+        path: Path,
+        *,
+        threads: int,
+        thresholds: Mapping[str, float],
+    ) -> None:
+        super().__init__(detoxify, info, path, threads=threads)
+        self.thresholds = dict(thresholds)
+        self.margins, self._fast = self._prepare(path.parent, threads)
+        self.rescored = 0  # comments re-scored in fp32, since the start
+        self.scored = 0
+
+    def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        return self.score_with_paths(texts)[0]
+
+    def score_with_paths(self, texts: Sequence[str]) -> tuple[list[dict[str, float]], list[str]]:
+        """The scores (fp32's wherever int8 could change a decision) and each one's path."""
+        if not texts:
+            return [], []
+        with self._lock:
+            windows, owners = self._windows(texts)
+            fast = self._best(self._fast, windows, owners, len(texts))
+            near = [i for i, row in enumerate(fast) if self._near(row)]
+            best = fast
+            if near:
+                picked = [w for w, owner in enumerate(owners) if owner in set(near)]
+                again = self._best(
+                    self._session,
+                    [windows[w] for w in picked],
+                    [near.index(owners[w]) for w in picked],
+                    len(near),
+                )
+                for slot, index in enumerate(near):
+                    best[index] = again[slot]
+            self.scored += len(texts)
+            self.rescored += len(near)
+        scores = [
+            dict(zip(self.labels, (1.0 / (1.0 + math.exp(-x)) for x in row), strict=True))
+            for row in best
+        ]
+        paths = ["fp32" if i in set(near) else "fast" for i in range(len(texts))]
+        return scores, paths
+
+    def _near(self, logits: Sequence[float]) -> bool:
+        """Whether some label's int8 logit is within its margin of its threshold."""
+        for label, logit in zip(self.labels, logits, strict=True):
+            threshold = self.thresholds.get(label)
+            if threshold is not None and abs(logit - _logit(threshold)) <= self.margins[label]:
+                return True
+        return False
+
+    def _best(
+        self, session: Any, windows: list[list[int]], owners: Sequence[int], count: int
+    ) -> list[list[float]]:
+        """Per comment, the highest logit of each label over its windows."""
+        best = [[-math.inf] * len(self.labels) for _ in range(count)]
+        logits = self._run_logits(session, windows)
+        for row, owner in zip(logits, owners, strict=True):
+            best[owner] = [max(a, b) for a, b in zip(best[owner], row, strict=True)]
+        return best
+
+    def _run_logits(self, session: Any, windows: list[list[int]]) -> list[list[float]]:
+        out: list[list[float]] = [[] for _ in windows]
+        lengths = [len(window) for window in windows]
+        for batch in padded_batches(
+            lengths, max_items=self._batch_size, max_tokens=self._batch_tokens
+        ):
+            part = [windows[i] for i in batch]
+            ids = np.full((len(part), max(map(len, part))), self._pad_id, dtype=np.int64)
+            mask = np.zeros_like(ids)
+            for row, window in enumerate(part):
+                ids[row, : len(window)] = window
+                mask[row, : len(window)] = 1
+            (logits,) = session.run(["logits"], {"input_ids": ids, "attention_mask": mask})
+            head = np.asarray(logits[:, : len(self.labels)], dtype=np.float64).tolist()
+            for index, row in zip(batch, head, strict=True):
+                out[index] = row
+        return out
+
+    def _prepare(self, directory: Path, threads: int) -> tuple[dict[str, float], Any]:
+        """The int8 session and the margins: made (once, under the export's lock) when
+        missing or made from another fp32 export."""
+        fp32_sha256 = _fp32_sha256(directory)
+        cascade = _current(directory, fp32_sha256)
+        if cascade is None:
+            with exclusive(directory / ".lock"):
+                cascade = _current(directory, fp32_sha256)
+                if cascade is None:
+                    cascade = self._make(directory, fp32_sha256, threads)
+        margins = {label: float(cascade["margins"][label]) for label in self.labels}
+        return margins, open_session(directory / FAST_FILE, threads)
+
+    def _make(self, directory: Path, fp32_sha256: str, threads: int) -> dict[str, Any]:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        started = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix=".partial-", dir=directory) as scratch:
+            staged = Path(scratch) / FAST_FILE
+            quantize_dynamic(
+                directory / MODEL_FILE,
+                staged,
+                per_channel=True,
+                weight_type=QuantType.QInt8,
+                op_types_to_quantize=["MatMul"],
+            )
+            fast = open_session(staged, threads)
+            texts = calibration_texts()
+            windows, _ = self._windows(texts)
+            diffs = np.abs(
+                np.asarray(self._run_logits(fast, windows))
+                - np.asarray(self._run_logits(self._session, windows))
+            )
+            largest = diffs.max(axis=0)
+            cascade = {
+                "fp32_sha256": fp32_sha256,
+                "int8_sha256": sha256_file(staged),
+                "margins": {
+                    label: round(max(MIN_MARGIN, float(d) * HEADROOM), 4)
+                    for label, d in zip(self.labels, largest, strict=True)
+                },
+                "headroom": HEADROOM,
+                "calibration": {
+                    "comments": len(texts),
+                    "windows": len(windows),
+                    "max_diff": {
+                        label: round(float(d), 4)
+                        for label, d in zip(self.labels, largest, strict=True)
+                    },
+                    "mean_diff": round(float(diffs.mean()), 4),
+                },
+                "quantization": {
+                    "engine": "onnxruntime dynamic",
+                    "weights": "int8, per channel",
+                    "operators": ["MatMul"],
+                    "kept_in_fp32": "embeddings (Gather), layer norms, softmax, activations",
+                },
+                "duration_ms": round((time.perf_counter() - started) * 1000),
+            }
+            os.replace(staged, directory / FAST_FILE)
+        (directory / CASCADE_FILE).write_text(json.dumps(cascade, indent=2) + "\n", "utf-8")
+        log.info("cascade_made", margins=cascade["margins"], calibration=cascade["calibration"])
+        return cascade
+
+
+def calibration_texts() -> list[str]:
+    """The shipped labelled comments (every language of the site), CALIBRATION_COMMENTS of
+    them spread over the file: the texts the int8 error is measured on."""
+    lines = SEED_COMMENTS.read_text(encoding="utf-8").splitlines()
+    step = max(1, len(lines) // CALIBRATION_COMMENTS)
+    return [str(json.loads(line)["body"]) for line in lines[::step][:CALIBRATION_COMMENTS]]
+
+
+def _fp32_sha256(directory: Path) -> str:
+    source = json.loads((directory / "source.json").read_text(encoding="utf-8"))
+    recorded = source.get("sha256") or {}
+    return str(recorded.get(DATA_FILE) or sha256_file(directory / DATA_FILE))
+
+
+def _current(directory: Path, fp32_sha256: str) -> dict[str, Any] | None:
+    """cascade.json when it was made from this fp32 export and the int8 file is whole."""
+    try:
+        cascade = json.loads((directory / CASCADE_FILE).read_text(encoding="utf-8"))
+        fast = directory / FAST_FILE
+        if cascade.get("fp32_sha256") == fp32_sha256 and sha256_file(fast) == cascade.get(
+            "int8_sha256"
+        ):
+            return dict(cascade)
+    except (OSError, ValueError, AttributeError):
+        pass
+    return None
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-12), 1 - 1e-12)
+    return math.log(p / (1 - p))
