@@ -664,7 +664,7 @@ async def test_a_policy_is_tried_on_the_last_decisions_then_promoted_from_the_pa
     assert audit["items"][0]["action"] == "policy.promote"
 
 
-VIEWPORTS = {"desktop": (1400, 1000), "phone": (390, 844)}
+VIEWPORTS = {"desktop": (1400, 1000), "phone": (390, 844), "small-phone": (360, 740)}
 
 
 @pytest.mark.parametrize("page_settings", [True], indirect=True, ids=["site-model-seeded"])
@@ -676,7 +676,7 @@ async def test_the_whole_workflow_fits_the_screen_on_a_desktop_and_a_phone(
     likely-fine group, try a policy: at every step nothing is wider than the screen,
     and a screenshot is saved (tests/artifacts/, for CI)."""
     width, height = VIEWPORTS[viewport]
-    phone = viewport == "phone"
+    phone = viewport != "desktop"
     await page.set_viewport_size({"width": width, "height": height})
     ids = await site.seed(
         *({"body": body} for body in PRAISE),

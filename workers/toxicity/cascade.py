@@ -28,6 +28,7 @@ path made it (`fast` or `fp32`), and the decision record keeps it.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import tempfile
@@ -158,13 +159,17 @@ class CascadeScorer(OnnxScorer):
         started = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix=".partial-", dir=directory) as scratch:
             staged = Path(scratch) / FAST_FILE
-            quantize_dynamic(
-                directory / MODEL_FILE,
-                staged,
-                per_channel=True,
-                weight_type=QuantType.QInt8,
-                op_types_to_quantize=["MatMul"],
-            )
+            logging.disable(logging.WARNING)  # its advice to pre-process, on the root logger
+            try:
+                quantize_dynamic(
+                    directory / MODEL_FILE,
+                    staged,
+                    per_channel=True,
+                    weight_type=QuantType.QInt8,
+                    op_types_to_quantize=["MatMul"],
+                )
+            finally:
+                logging.disable(logging.NOTSET)
             fast = open_session(staged, threads)
             texts = calibration_texts()
             windows, _ = self._windows(texts)
