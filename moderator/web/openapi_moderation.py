@@ -145,6 +145,20 @@ _WHY = (
 )
 
 
+# Which comments of a queue: the state, then filters (the queue and its summary).
+_QUEUE_FILTERS = (
+    _query(
+        "state",
+        "held (default), rejected or published",
+        {"enum": ["held", "rejected", "published"]},
+    ),
+    _query("article_id", "only this article"),
+    _query("language", "language code: fr, en, ar, ary, mixed, und"),
+    _query("reason", "reason code or prefix, e.g. toxicity or spam.likely"),
+    *_WHY,
+)
+
+
 def paths() -> dict[str, Any]:
     return {
         "/v1/moderation/me": {"get": _op("whoAmI", "The moderator of this token.")},
@@ -153,15 +167,7 @@ def paths() -> dict[str, Any]:
                 "moderationQueue",
                 "Comments in a state, oldest first, filtered.",
                 params=[
-                    _query(
-                        "state",
-                        "held (default), rejected or published",
-                        {"enum": ["held", "rejected", "published"]},
-                    ),
-                    _query("article_id", "only this article"),
-                    _query("language", "language code: fr, en, ar, ary, mixed, und"),
-                    _query("reason", "reason code or prefix, e.g. toxicity or spam.likely"),
-                    *_WHY,
+                    *_QUEUE_FILTERS,
                     _query("cursor", "next_cursor of the previous page"),
                     _query("limit", "page size", _LIMIT),
                 ],
@@ -174,17 +180,7 @@ def paths() -> dict[str, Any]:
                 "How many comments of a queue (filtered as the queue) fall in each reason "
                 "family and each rank: {total, families: {family: n}, ranks: {rank: n}, "
                 "complete} (complete: false when only the first 10,000 were counted).",
-                params=[
-                    _query(
-                        "state",
-                        "held (default), rejected or published",
-                        {"enum": ["held", "rejected", "published"]},
-                    ),
-                    _query("article_id", "only this article"),
-                    _query("language", "language code: fr, en, ar, ary, mixed, und"),
-                    _query("reason", "reason code or prefix"),
-                    *_WHY,
-                ],
+                params=list(_QUEUE_FILTERS),
                 errors=("400",),
             )
         },
