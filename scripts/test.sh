@@ -8,6 +8,11 @@ scripts/setup.sh --tests
 .venv/bin/ruff format --check moderator workers tests
 .venv/bin/mypy
 .venv/bin/pytest "$@"
+# The browser tests' screenshots of the moderators' page (every step of the workflow at
+# desktop and phone width): CI keeps this directory as its artifacts.
+if [ -d tests/artifacts ]; then
+    echo "screenshots: $(ls tests/artifacts | wc -l) in tests/artifacts/"
+fi
 # What the workers decide on the held-out comments, fresh and after replaying the
 # train split as moderators' decisions. Printed, not gated: see README, "Measuring decisions".
 if [ "$#" -eq 0 ]; then
