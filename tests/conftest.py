@@ -53,6 +53,9 @@ def settings(redis_url: str) -> Settings:
             # A busy CI machine must not turn a slow check into a decision; test_checks
             # sets its own budget.
             "MODERATOR_CHECK_BUDGET_MS": "5000",
+            # Nor a slow moment of the shared Redis into a 503: the tests of timeouts and
+            # outages (test_redis_outage, test_failover) set their own.
+            "MODERATOR_REDIS_TIMEOUT_S": "2",
         }
     )
 

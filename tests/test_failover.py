@@ -67,6 +67,7 @@ async def test_primary_killed_under_load_loses_no_accepted_comment(
         redis_sentinels=cluster.sentinels,
         redis_min_replicas=1,
         reclaim_idle_ms=1000,
+        redis_timeout_s=0.5,  # the default: what a failover costs in production
     )
     loop = asyncio.get_running_loop()
     client: TestClient = await aiohttp_client(create_app(settings))
@@ -221,7 +222,7 @@ async def test_with_no_replica_to_confirm_it_a_comment_is_refused_not_accepted(
     settings: Settings,
 ) -> None:
     """The session's Redis has no replica: WAIT never reaches 1, so no 202."""
-    settings = replace(settings, redis_min_replicas=1)
+    settings = replace(settings, redis_min_replicas=1, redis_timeout_s=0.5)
     client: TestClient = await aiohttp_client(create_app(settings))
     loop = asyncio.get_running_loop()
     started = loop.time()

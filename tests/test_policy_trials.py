@@ -95,3 +95,15 @@ async def test_unknown_trials_and_unsigned_calls(api: TestClient) -> None:
     assert (await api.get("/v1/moderation/policy/trials/a-b", headers=AMINA)).status == 404
     assert (await api.post("/v1/moderation/policy/trials", json={})).status == 401
     assert (await api.get("/v1/moderation/policy")).status == 401
+
+
+async def test_a_field_name_that_cannot_be_written_back_is_named_body(api: TestClient) -> None:
+    """Found by the fuzz suite: a lone surrogate in an unknown key answered 500."""
+    raw = b'{"\\ud8b5x": 1, "thresholds": {"\\udc00": 0.5}}'
+    response = await api.post(
+        "/v1/moderation/policy/trials",
+        headers={**AMINA, "Content-Type": "application/json"},
+        data=raw,
+    )
+    assert response.status == 422
+    assert [e["field"] for e in (await response.json())["errors"]] == ["body", "body"]

@@ -27,7 +27,7 @@ from moderator.settings import DEFAULT_THRESHOLDS
 from moderator.web.moderation import json_object, moderator_of
 from moderator.web.problems import Problem
 from moderator.web.state import SETTINGS, STORE
-from moderator.web.validation import FieldError
+from moderator.web.validation import FieldError, encodable
 
 TRIAL_TTL_S: Final = 24 * 3600
 MAX_LAST: Final = 5000
@@ -127,7 +127,7 @@ async def _trial(request: web.Request) -> dict[str, Any]:
 
 def _candidate(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """The candidate's fields as given, checked; a 422 names every bad one."""
-    errors = [FieldError(name, "unknown_field") for name in sorted(set(body) - set(FIELDS))]
+    errors = [FieldError(_named(name), "unknown_field") for name in sorted(set(body) - set(FIELDS))]
     candidate: dict[str, Any] = {}
     thresholds = _thresholds(body.get("thresholds") or {}, errors)
     if thresholds:
@@ -162,12 +162,18 @@ def _thresholds(raw: object, errors: list[FieldError]) -> dict[str, float]:
     for label, value in raw.items():
         score = _score(value)
         if label not in DEFAULT_THRESHOLDS:
-            errors.append(FieldError(f"thresholds.{label}", "unknown_field"))
+            errors.append(FieldError(_named(f"thresholds.{label}"), "unknown_field"))
         elif score is None:
             errors.append(FieldError(f"thresholds.{label}", "invalid_score"))
         else:
             found[label] = score
     return found
+
+
+def _named(field: str) -> str:
+    """A field name as the client sent it, when it can be written back (a lone surrogate
+    cannot: then the error names the body); cut to 100 characters."""
+    return field[:100] if encodable(field) else "body"
 
 
 def _score(value: object) -> float | None:
