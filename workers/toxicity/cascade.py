@@ -82,26 +82,27 @@ class CascadeScorer(OnnxScorer):
             return [], []
         with self._lock:
             windows, owners = self._windows(texts)
-            fast = self._best(self._fast, windows, owners, len(texts))
-            near = [i for i, row in enumerate(fast) if self._near(row)]
-            best = fast
+            best = self._best(self._fast, windows, owners, len(texts))
+            near = [i for i, row in enumerate(best) if self._near(row)]
             if near:
-                picked = [w for w, owner in enumerate(owners) if owner in set(near)]
+                slot = {index: position for position, index in enumerate(near)}
+                picked = [w for w, owner in enumerate(owners) if owner in slot]
                 again = self._best(
                     self._session,
                     [windows[w] for w in picked],
-                    [near.index(owners[w]) for w in picked],
+                    [slot[owners[w]] for w in picked],
                     len(near),
                 )
-                for slot, index in enumerate(near):
-                    best[index] = again[slot]
+                for index, position in slot.items():
+                    best[index] = again[position]
             self.scored += len(texts)
             self.rescored += len(near)
         scores = [
             dict(zip(self.labels, (1.0 / (1.0 + math.exp(-x)) for x in row), strict=True))
             for row in best
         ]
-        paths = ["fp32" if i in set(near) else "fast" for i in range(len(texts))]
+        again_in_fp32 = set(near)
+        paths = ["fp32" if i in again_in_fp32 else "fast" for i in range(len(texts))]
         return scores, paths
 
     def _near(self, logits: Sequence[float]) -> bool:
