@@ -34,6 +34,8 @@ REVIEW_FIELDS = (
 QUEUE_STATES = (Status.HELD, Status.REJECTED, Status.PUBLISHED)
 MAX_SCAN = 2000  # entries looked at for one filtered page, at most
 SUMMARY_SCAN = 10_000  # comments counted by the queue's summary, at most
+# What the summary reads of each comment: what the filters and the counts need, no text.
+SUMMARY_FIELDS = ("id", "article_id", "status", "decision")
 
 # A human action: the states it may start from and where it leads.
 ACTIONS: dict[str, tuple[frozenset[Status], Status]] = {
@@ -147,7 +149,7 @@ class Review:
             if not ids:
                 break
             cursor = ids[-1]
-            for item in await self._items(ids):
+            for item in await self._items(ids, SUMMARY_FIELDS):
                 if not filters.match(item):
                     continue
                 total += 1
@@ -159,12 +161,14 @@ class Review:
         more = total >= SUMMARY_SCAN
         return {"total": total, "families": by_family, "ranks": by_rank, "complete": not more}
 
-    async def _items(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+    async def _items(
+        self, ids: Sequence[str], fields: Sequence[str] = REVIEW_FIELDS
+    ) -> list[dict[str, Any]]:
         async with self._redis.pipeline(transaction=False) as pipe:
             for comment_id in ids:
-                pipe.hmget(self._keys.comment(comment_id), REVIEW_FIELDS)
+                pipe.hmget(self._keys.comment(comment_id), fields)
             rows = await pipe.execute()
-        return [_review_item(row) for row in rows if row[0] is not None]
+        return [_review_item(fields, row) for row in rows if row[0] is not None]
 
     async def comment(self, comment_id: str) -> dict[str, Any] | None:
         """A comment's file: the comment, its current decision and its whole history."""
@@ -249,8 +253,8 @@ class Review:
         return items, end[1:] if len(items) == limit else None
 
 
-def _review_item(row: Sequence[str | None]) -> dict[str, Any]:
-    item: dict[str, Any] = dict(zip(REVIEW_FIELDS, row, strict=True))
+def _review_item(fields: Sequence[str], row: Sequence[str | None]) -> dict[str, Any]:
+    item: dict[str, Any] = dict(zip(fields, row, strict=True))
     raw = item.get("decision")
     item["decision"] = json.loads(raw) if raw else None
     item["status"] = item.get("status") or Status.PENDING.value
