@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workers.errors import ModelUnavailable
-from workers.toxicity.modeldir import MANIFEST, sha256_file
+from workers.toxicity.modeldir import MANIFEST, check_file, read_json, sha256_file
 
 CONFIG = "config.json"
 # What transformers loads: model.safetensors, pytorch_model.bin, or their shards.
@@ -92,24 +92,12 @@ def verify(directory: Path) -> LanguageManifest:
             f"or run `moderator models manifest --dir {directory}` if it belongs there"
         )
     for name, digest in sorted(manifest.files.items()):
-        path = directory / name
-        if not path.is_file():
-            raise ModelUnavailable(f"{path} is missing (listed in {directory / MANIFEST})")
-        if sha256_file(path) != digest:
-            raise ModelUnavailable(
-                f"{path}: sha256 does not match {directory / MANIFEST}; the file was changed "
-                "or corrupted, copy it again"
-            )
+        check_file(directory / name, digest, directory / MANIFEST)
     return manifest
 
 
 def _read(path: Path) -> dict[str, str]:
-    try:
-        body = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelUnavailable(f"{path} is missing; {how_to(path.parent)}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelUnavailable(f"{path} is unreadable: {exc}") from exc
+    body = read_json(path, how_to(path.parent))
     files = body.get("files") if isinstance(body, dict) else None
     if not isinstance(files, dict):
         raise ModelUnavailable(f'{path}: expected {{"files": {{path: sha256}}}}')

@@ -109,25 +109,35 @@ def verify(root: Path, model_type: str, *, checkpoint: bool = True) -> Manifest:
     for name in sorted(manifest.files, key=lambda n: n != CHECKPOINT):
         if name == CHECKPOINT and not checkpoint:
             continue
-        path = directory / name
-        if not path.is_file():
-            raise ModelUnavailable(f"{path} is missing (listed in {directory / MANIFEST})")
-        if sha256_file(path) != manifest.files[name]:
-            raise ModelUnavailable(
-                f"{path}: sha256 does not match {directory / MANIFEST}; the file was changed "
-                f"or corrupted, copy it again"
-            )
+        check_file(directory / name, manifest.files[name], directory / MANIFEST)
     return manifest
+
+
+def check_file(path: Path, digest: str, manifest: Path) -> None:
+    """`path` is there and its sha256 is `digest`, as `manifest` lists it."""
+    if not path.is_file():
+        raise ModelUnavailable(f"{path} is missing (listed in {manifest})")
+    if sha256_file(path) != digest:
+        raise ModelUnavailable(
+            f"{path}: sha256 does not match {manifest}; the file was changed "
+            "or corrupted, copy it again"
+        )
+
+
+def read_json(path: Path, how: str) -> object:
+    """A manifest's JSON; ModelUnavailable, saying `how` to make it, when it is missing
+    or unreadable."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelUnavailable(f"{path} is missing; {how}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelUnavailable(f"{path} is unreadable: {exc}") from exc
 
 
 def _read_manifest(directory: Path, model_type: str) -> Manifest:
     path = directory / MANIFEST
-    try:
-        body = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelUnavailable(f"{path} is missing; {how_to(model_type)}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelUnavailable(f"{path} is unreadable: {exc}") from exc
+    body = read_json(path, how_to(model_type))
     if not isinstance(body, dict):
         raise ModelUnavailable(f"{path}: expected a JSON object")
     if body.get("model_type") != model_type:
