@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient
+from structlog.testing import capture_logs
 
 from moderator.domain import Status
 from moderator.errors import SettingsError
@@ -233,3 +234,31 @@ async def test_with_no_replica_to_confirm_it_a_comment_is_refused_not_accepted(
     # Without the setting, the same Redis accepts it.
     plain: TestClient = await aiohttp_client(create_app(replace(settings, redis_min_replicas=0)))
     assert (await plain.post("/v1/comments", json=VALID)).status == 202
+
+
+async def test_a_worker_facing_a_demoted_primary_backs_off_instead_of_crashing(
+    settings: Settings, tmp_path: Path, redis_url: str
+) -> None:
+    """Without Sentinels, a worker whose Redis became a replica meets READONLY on every
+    write: it used to raise out of its loop; now it waits and tries again."""
+    from urllib.parse import urlsplit
+
+    from moderator.local.redis_server import PrivateRedis
+
+    primary_port = str(urlsplit(redis_url).port)
+    replica = PrivateRedis(tmp_path, extra_args=("--replicaof", "127.0.0.1", primary_port))
+    replica.start()
+    client = connect(replace(settings, redis_url=replica.url))
+    worker = Worker(client, settings, toxicity=FakeToxicity(), name="demoted")
+    try:
+        with capture_logs() as logs:
+            working = asyncio.create_task(worker.run())
+            await asyncio.sleep(1.0)
+            assert not working.done(), "the worker left its loop"
+            worker.stop()
+            await asyncio.wait_for(working, timeout=10)
+        waits = [e for e in logs if e["event"] == "redis_unavailable"]
+        assert waits and "ReadOnlyError" in waits[0]["error"]
+    finally:
+        await client.aclose()
+        replica.close()
