@@ -16,7 +16,13 @@ from structlog.testing import capture_logs
 from moderator.settings import DEFAULT_THRESHOLDS, Settings
 from tests.model_factory import SENTENCES, build_spread_model_dir, restored_process_state
 from workers.bench.corpus import corpus
-from workers.toxicity.cascade import CASCADE_FILE, FAST_FILE, CascadeScorer, calibration_texts
+from workers.toxicity.cascade import (
+    CASCADE_FILE,
+    FAST_FILE,
+    CascadeScorer,
+    calibration_texts,
+    int8_kernel,
+)
 from workers.toxicity.loading import load_scorer
 from workers.toxicity.onnx_runtime import onnx_file
 from workers.toxicity.scorer import DetoxifyScorer
@@ -81,7 +87,23 @@ def test_the_margins_are_measured_and_kept_beside_the_int8_copy(
         measured = kept["calibration"]["max_diff"][label]
         assert margin == pytest.approx(max(0.05, measured * kept["headroom"]), abs=1e-3)
         assert cascade.margins[label] == margin
-    assert kept["quantization"]["weights"] == "int8, per channel"
+    assert kept["quantization"]["weights"].startswith("int8, per channel")
+    assert kept["int8_kernel"] == int8_kernel()
+
+
+def test_a_directory_moved_to_another_processor_family_is_measured_again(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    """Margins measured with VNNI's kernels do not hold for AVX2's, which saturate."""
+    shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True)
+    load_scorer("multilingual", str(tmp_path), threads=1, runtime="cascade")
+    kept = onnx_file(tmp_path / "multilingual").parent / CASCADE_FILE
+    elsewhere = json.loads(kept.read_text()) | {"int8_kernel": "x86-elsewhere"}
+    kept.write_text(json.dumps(elsewhere))
+    with capture_logs() as logs:
+        load_scorer("multilingual", str(tmp_path), threads=1, runtime="cascade")
+    assert "cascade_made" in [entry["event"] for entry in logs]
+    assert json.loads(kept.read_text())["int8_kernel"] == int8_kernel()
 
 
 def test_only_comments_near_a_threshold_go_to_fp32(cascade: CascadeScorer) -> None:
