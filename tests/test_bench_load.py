@@ -49,3 +49,42 @@ def test_bench_load_says_why_a_process_did_not_start(tmp_path: Path) -> None:
     assert "the worker exited with" in result.stderr
     assert "nowhere" in result.stderr  # the worker's own message, not a bare timeout
     assert "Traceback" not in result.stderr.split("exited with", 1)[0]
+
+
+def test_bench_load_at_half_the_rate_the_worker_sustains(tmp_path: Path) -> None:
+    """A burst measures the rate; the second phase is sent at half of it and its p95 is
+    set against the worker's time per comment. `--runtime` reaches the worker."""
+    model_dir = build_model_dir(tmp_path / "models", "multilingual", mood="calm")
+    env = clean_env(MODERATOR_MODEL_DIR=str(model_dir), MODERATOR_LANGUAGE_NOT_COVERED="score")
+    out = tmp_path / "bench.json"
+    command = ["bench", "load", "--local", "--count", "20", "--rate", "half", "--runtime", "onnx"]
+    result = run_module("moderator", *command, "--json", str(out), env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(out.read_text())
+    sustained = report["sustained"]
+    assert report["decided"] == 20 and report["undecided"] == 0
+    assert report["rate_asked"] == pytest.approx(sustained["worker_comments_per_s"] / 2, abs=1e-3)
+    assert sustained["mean_s_per_comment"] == pytest.approx(
+        1 / sustained["worker_comments_per_s"], rel=1e-2
+    )
+    p95 = report["submit_to_decision_s"]["p95"]
+    assert report["p95_over_mean_s_per_comment"] == pytest.approx(
+        p95 / sustained["mean_s_per_comment"], rel=0.02
+    )
+    assert "x the time per comment" in result.stdout
+    assert (model_dir / "multilingual" / "onnx" / "model.onnx").is_file()  # the worker's runtime
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--random-weights"], "set up the --local worker"),
+        (["--runtime", "onnx"], "set up the --local worker"),
+        (["--local", "--score-shape", "realistic"], "shapes the scores of --random-weights"),
+        (["--rate", "fast"], "or half"),
+    ],
+)
+def test_bench_load_says_which_options_go_together(arguments: list[str], message: str) -> None:
+    result = run_module("moderator", "bench", "load", *arguments)
+    assert result.returncode == 2
+    assert message in result.stderr

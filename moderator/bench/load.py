@@ -5,6 +5,16 @@ Intake requests/s and latency, worker comments/s, submit-to-decision latency
 peak memory of each process. It only ever sends to the URL it is given,
 127.0.0.1 by default; `--local` starts a private Redis, the service and one
 worker on this machine first.
+
+`--rate half` measures in two phases of `--count` comments each: a burst sent as
+fast as possible gives the rate the worker sustains (decided over the span from
+the first submission to the last decision); then comments are sent at half that
+rate, and the submit-to-decision p95 is reported against the mean time the worker
+spends per comment (1 / the sustained rate). With `--local`, `--random-weights`
+gives the worker a full-size `multilingual` model of random weights, built first
+in a temporary directory (`--score-shape`, as `moderator bench scoring` builds it),
+`--runtime` its `MODERATOR_TOXICITY_RUNTIME`, and the report sets the worker's
+peak memory against the model's size.
 """
 
 from __future__ import annotations
@@ -14,7 +24,9 @@ import asyncio
 import json
 import random
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -28,6 +40,9 @@ from moderator.entry import CONFIG_ERROR, fail
 from moderator.errors import ModeratorError
 from moderator.local.instance import HOLD_WITHOUT_MODEL, LocalInstance, ready_with_workers
 from moderator.local.redis_server import free_port
+from moderator.settings import TOXICITY_RUNTIMES
+
+SCORE_SHAPES = ("straddle", "realistic")  # as workers.bench.random_model names them
 
 # Vocabulary of the synthetic comments, space-separated.
 WORDS = {
@@ -75,7 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--count", type=int, default=500, help="comments to send (500)")
     parser.add_argument(
-        "--rate", type=float, default=0.0, help="comments per second; 0 sends as fast as possible"
+        "--rate",
+        type=_rate,
+        default=0.0,
+        help="comments per second; 0 sends as fast as possible; 'half' measures the rate "
+        "the worker sustains on a burst of --count first, then sends --count at half of it",
     )
     parser.add_argument(
         "--duration", type=float, default=120.0, help="stop sending after this many seconds (120)"
@@ -89,20 +108,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    parser.add_argument(
+        "--random-weights",
+        action="store_true",
+        help="with --local: the worker scores with a full-size multilingual model of random "
+        "weights, built first in a temporary directory (representative speed)",
+    )
+    parser.add_argument(
+        "--score-shape",
+        choices=SCORE_SHAPES,
+        help="with --random-weights: how its scores fall (straddle, the default, or realistic)",
+    )
+    parser.add_argument(
+        "--runtime",
+        choices=TOXICITY_RUNTIMES,
+        help="with --local: the worker's MODERATOR_TOXICITY_RUNTIME",
+    )
     args = parser.parse_args(argv)
     if urlsplit(args.url).hostname not in LOOPBACK and not args.local:
         return fail(PROG, "only addresses on this machine (127.0.0.1) are loaded", CONFIG_ERROR)
+    if (args.random_weights or args.runtime) and not args.local:
+        return fail(PROG, "--random-weights and --runtime set up the --local worker", CONFIG_ERROR)
+    if args.score_shape and not args.random_weights:
+        return fail(PROG, "--score-shape shapes the scores of --random-weights", CONFIG_ERROR)
     if args.local:
-        port = free_port()
-        try:
-            local = _start_local(port)
-        except ModeratorError as exc:
-            return fail(PROG, exc)
-        try:
-            report = asyncio.run(_run(args, f"http://127.0.0.1:{port}"))
-            report["peak_rss_mb"] = local.peak_rss_mb()
-        finally:
-            local.stop()
+        with tempfile.TemporaryDirectory(prefix="moderator-bench-") as scratch:
+            try:
+                worker_env = _worker_env(args, Path(scratch))
+                port = free_port()
+                local = _start_local(port, worker_env)
+            except ModeratorError as exc:
+                return fail(PROG, exc)
+            try:
+                report = asyncio.run(_run(args, f"http://127.0.0.1:{port}"))
+                report["peak_rss_mb"] = local.peak_rss_mb()
+            finally:
+                local.stop()
+            if args.random_weights:
+                report |= _model_size(Path(scratch), report["peak_rss_mb"])
     else:
         report = asyncio.run(_run(args, args.url))
     _print(report)
@@ -111,14 +154,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _rate(value: str) -> float | str:
+    if value == "half":
+        return value
+    try:
+        rate = float(value)
+    except ValueError:
+        message = f"a number of comments per second, or half: {value!r}"
+        raise argparse.ArgumentTypeError(message) from None
+    if rate < 0:
+        raise argparse.ArgumentTypeError("0 or more comments per second")
+    return rate
+
+
 async def _run(args: argparse.Namespace, url: str) -> dict[str, Any]:
     rng = random.Random(args.seed)  # noqa: S311 - synthetic text, not secrets
-    comments = [synthetic_comment(rng, i) for i in range(args.count)]
     connector = aiohttp.TCPConnector(limit=args.connections)
     async with aiohttp.ClientSession(connector=connector) as session:
-        intake = await _send(session, url, comments, args.rate, args.duration)
-        decided = await _await_decisions(session, url, intake["ids"], args.wait)
-    return _summarise(args, intake, decided)
+
+        async def phase(rate: float, first: int) -> dict[str, Any]:
+            comments = [synthetic_comment(rng, first + i) for i in range(args.count)]
+            intake = await _send(session, url, comments, rate, args.duration)
+            decided = await _await_decisions(session, url, intake["ids"], args.wait)
+            return _summarise(rate, intake, decided)
+
+        if args.rate != "half":
+            return await phase(float(args.rate), 0)
+        burst = await phase(0.0, 0)
+        sustained = burst["worker_comments_per_s"]
+        if not sustained:
+            return burst | {"sustained": None}
+        print(f"bench: the worker sustains {sustained}/s; now at half", file=sys.stderr)
+        report = await phase(sustained / 2, args.count)
+        p95 = (report["submit_to_decision_s"] or {}).get("p95")
+        return report | {
+            "sustained": {
+                "worker_comments_per_s": sustained,
+                "mean_s_per_comment": round(1 / sustained, 4),
+                "submit_to_decision_s": burst["submit_to_decision_s"],
+            },
+            "p95_over_mean_s_per_comment": round(p95 * sustained, 2) if p95 else None,
+        }
 
 
 async def _send(
@@ -176,7 +252,7 @@ async def _await_decisions(
 
 
 def _summarise(
-    args: argparse.Namespace, intake: dict[str, Any], decided: list[dict[str, Any]]
+    rate: float, intake: dict[str, Any], decided: list[dict[str, Any]]
 ) -> dict[str, Any]:
     latencies = sorted(intake["latencies"])
     waits = sorted(_seconds(d["decided_at"]) - _seconds(d["created_at"]) for d in decided)
@@ -195,7 +271,7 @@ def _summarise(
         "sent": len(latencies),
         "accepted": len(intake["ids"]),
         "statuses": {str(k): v for k, v in sorted(intake["statuses"].items())},
-        "rate_asked": args.rate or None,
+        "rate_asked": round(rate, 3) or None,
         "intake_requests_per_s": round(len(latencies) / intake["seconds"], 1),
         "intake_ms": _percentiles([x * 1000 for x in latencies]),
         "decided": len(decided),
@@ -235,21 +311,68 @@ def _print(report: dict[str, Any]) -> None:
         f"{report['undecided']}, worker {report['worker_comments_per_s']} comments/s"
     )
     print(f"submit to decision, s: {report['submit_to_decision_s']}")
+    if report.get("sustained"):
+        sustained = report["sustained"]
+        print(
+            f"sustained {sustained['worker_comments_per_s']} comments/s "
+            f"({sustained['mean_s_per_comment']} s each), sent at half: submit-to-decision "
+            f"p95 = {report['p95_over_mean_s_per_comment']}x the time per comment"
+        )
     if "peak_rss_mb" in report:
         print(f"peak memory, MB: {report['peak_rss_mb']}")
+    if "model_mb" in report:
+        print(
+            f"model {report['model_mb']} MB; worker peak "
+            f"{report['worker_peak_over_model']}x the model"
+        )
 
 
-def _start_local(port: int) -> LocalInstance:
-    """A private Redis, `moderator serve` on `port` and one `moderator worker`, ready
-    (the service answers and sees the worker); `ModeratorError` with what a process
-    that exited said, or when they are not ready within READY_TIMEOUT_S."""
+def _worker_env(args: argparse.Namespace, scratch: Path) -> dict[str, str]:
+    """The local worker's model settings: a random-weights model built in `scratch`
+    (by the workers' package, in a process of its own) and the runtime asked for."""
+    env = {}
+    if args.runtime:
+        env["MODERATOR_TOXICITY_RUNTIME"] = args.runtime
+    if args.random_weights:
+        shape = args.score_shape or "straddle"
+        print(f"bench: building a random-weights multilingual model ({shape})", file=sys.stderr)
+        built = subprocess.run(  # noqa: S603 - our own interpreter and module
+            [
+                *(sys.executable, "-m", "workers.bench.random_model", str(scratch)),
+                *("--score-shape", shape, "--seed", str(args.seed)),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+        if built.returncode != 0:
+            raise ModeratorError(f"the random-weights model was not built: {built.stderr[-2000:]}")
+        env |= {"MODERATOR_MODEL_DIR": str(scratch), "MODERATOR_TOXICITY_MODEL": "multilingual"}
+    return env
+
+
+def _model_size(scratch: Path, peaks: dict[str, float]) -> dict[str, Any]:
+    """The model's size (its checkpoint's weights) and the worker's peak against it."""
+    checkpoint = scratch / "multilingual" / "checkpoint.ckpt"
+    model_mb = round(checkpoint.stat().st_size / 2**20, 1)
+    worker = peaks.get("worker")
+    ratio = round(worker / model_mb, 2) if worker else None
+    return {"model_mb": model_mb, "worker_peak_over_model": ratio}
+
+
+def _start_local(port: int, worker_env: dict[str, str]) -> LocalInstance:
+    """A private Redis, `moderator serve` on `port` and one `moderator worker` (with
+    `worker_env` on top), ready (the service answers and sees the worker);
+    `ModeratorError` with what a process that exited said, or when they are not ready
+    within READY_TIMEOUT_S."""
     local = LocalInstance(
         env={**LOCAL_ENV, "MODERATOR_PORT": str(port)}, defaults=HOLD_WITHOUT_MODEL
     )
     try:
         local.start()
         local.spawn("service", ["-m", "moderator", "serve"])
-        local.spawn("worker", ["-m", "moderator", "worker"])
+        local.spawn("worker", ["-m", "moderator", "worker"], env=worker_env)
         local.wait_until(
             lambda: ready_with_workers(f"http://127.0.0.1:{port}"),
             timeout_s=READY_TIMEOUT_S,

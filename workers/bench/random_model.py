@@ -215,3 +215,23 @@ def _random_tokenizer(arch: Arch, seed: int) -> Any:
             vocab=model["vocab"], merges=merges, model_max_length=modeldir.MODEL_MAX_LENGTH
         )
     return tokenizer_class(vocab=model["vocab"], model_max_length=modeldir.MODEL_MAX_LENGTH)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m workers.bench.random_model DIR`: build a random-weights model directory
+    (`moderator bench load --random-weights` runs this, the service's package never
+    importing torch)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m workers.bench.random_model")
+    parser.add_argument("root", type=Path, help="the model directory to lay out")
+    parser.add_argument("--model", default="multilingual", choices=sorted(ARCHS))
+    parser.add_argument("--score-shape", default="straddle", choices=SCORE_SHAPES)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    build_random_model_dir(args.root, args.model, seed=args.seed, shape=args.score_shape)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
