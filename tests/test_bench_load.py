@@ -63,6 +63,7 @@ def test_bench_load_at_half_the_rate_the_worker_sustains(tmp_path: Path) -> None
     report = json.loads(out.read_text())
     sustained = report["sustained"]
     assert report["decided"] == 20 and report["undecided"] == 0
+    assert (sustained["accepted"], sustained["undecided"]) == (20, 0)
     assert report["rate_asked"] == pytest.approx(sustained["worker_comments_per_s"] / 2, abs=1e-3)
     assert sustained["mean_s_per_comment"] == pytest.approx(
         1 / sustained["worker_comments_per_s"], rel=1e-2

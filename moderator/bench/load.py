@@ -191,6 +191,8 @@ async def _run(args: argparse.Namespace, url: str) -> dict[str, Any]:
             "sustained": {
                 "worker_comments_per_s": sustained,
                 "mean_s_per_comment": round(1 / sustained, 4),
+                "accepted": burst["accepted"],
+                "undecided": burst["undecided"],
                 "submit_to_decision_s": burst["submit_to_decision_s"],
             },
             "p95_over_mean_s_per_comment": round(p95 * sustained, 2) if p95 else None,
