@@ -162,10 +162,10 @@ def test_the_export_records_its_source(model_dir: Path, tmp_path: Path) -> None:
         load_scorer("multilingual", str(tmp_path), threads=1, runtime="onnx")
     with capture_logs() as second:
         load_scorer("multilingual", str(tmp_path), threads=1, runtime="onnx")
-    [exported, loaded] = first
-    assert exported["event"] == "onnx_exported"
-    assert exported["checkpoint_sha256"] == sha256
-    assert isinstance(exported["duration_ms"], int)
+    [exported, loaded] = first  # exported in a process of its own, which logs its own lines
+    assert exported["event"] == "onnx_export_process"
+    assert (exported["model"], exported["runtime"]) == ("detoxify/multilingual", "onnx")
+    assert exported["peak_rss_mb"] > 0 and isinstance(exported["duration_ms"], int)
     assert loaded["event"] == "toxicity_model_loaded"
     assert (loaded["runtime"], loaded["precision"], loaded["threads"]) == ("onnx", "fp32", 1)
     assert [entry["event"] for entry in second] == ["toxicity_model_loaded"]
@@ -179,7 +179,7 @@ def test_the_export_records_its_source(model_dir: Path, tmp_path: Path) -> None:
         "torch": torch.__version__,
         "onnx": onnx.__version__,
         "onnxruntime": onnxruntime.__version__,
-        "duration_ms": exported["duration_ms"],
+        "duration_ms": source(root)["duration_ms"],
         # What a start from the export needs of the model, without its checkpoint.
         "labels": list(load_scorer("multilingual", str(tmp_path), threads=1).labels),
         "config": {
@@ -189,7 +189,8 @@ def test_the_export_records_its_source(model_dir: Path, tmp_path: Path) -> None:
             "num_labels": 16,
         },
     }
-    assert second[0]["from_export"] is True and loaded["from_export"] is False
+    # Even the first: the worker starts from the export the other process made.
+    assert second[0]["from_export"] is True and loaded["from_export"] is True
     assert sorted(p.name for p in directory.iterdir()) == [".lock", *FILES, "source.json"]
     modes = {(directory / name).stat().st_mode for name in FILES}
     assert len(modes) == 1  # the weights as readable as the graph (onnx makes them 0600)
@@ -239,7 +240,7 @@ def test_a_changed_export_is_made_again(model_dir: Path, tmp_path: Path) -> None
         handle.write(bytes([byte[0] ^ 0xFF]))
     with capture_logs() as logs:
         load_scorer("multilingual", str(tmp_path), threads=1, runtime="onnx")
-    assert [entry["event"] for entry in logs] == ["onnx_exported", "toxicity_model_loaded"]
+    assert [entry["event"] for entry in logs] == ["onnx_export_process", "toxicity_model_loaded"]
 
 
 @pytest.mark.parametrize("checkpoint_sha256", [SHA_B, None], ids=["another", "unknown"])
@@ -462,8 +463,50 @@ def test_the_onnx_scorer_lets_the_torch_model_go(
     monkeypatch.setattr(onnx_runtime, "open_session", session)
     ignore = shutil.ignore_patterns("onnx")
     shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True, ignore=ignore)
-    scorer = load_scorer("multilingual", str(tmp_path), threads=1, runtime="onnx")
+    # In the process that exports (`workers.toxicity.export_process`), as a worker did
+    # before the export had a process of its own.
+    scorer = load_scorer("multilingual", str(tmp_path), threads=1, runtime="onnx", apart=False)
     assert freed == [True]
     assert torch_objects(scorer) == []
     assert torch_objects(onnx_scorer) == []
     assert scorer.score(TEXTS[:2]) == onnx_scorer.score(TEXTS[:2])
+
+
+def test_a_first_start_exports_in_a_process_of_its_own(model_dir: Path, tmp_path: Path) -> None:
+    """The worker's process never loads the checkpoint nor detoxify's model: the
+    export's memory (the checkpoint, the traced graph, the weights written out) goes
+    back to the system with the process that made it."""
+    import subprocess
+    import sys
+
+    shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("onnx"))
+    script = (
+        "import sys\n"
+        "from workers.toxicity.loading import load_scorer\n"
+        f"scorer = load_scorer('multilingual', {str(tmp_path)!r}, threads=1, runtime='onnx')\n"
+        "import gc, torch\n"
+        "modules = [o for o in gc.get_objects() if isinstance(o, torch.nn.Module)]\n"
+        "print('detoxify' in sys.modules, len(modules), scorer.score(['merci'])[0] != {})\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "False 0 True"
+    assert onnx_file(tmp_path / "multilingual").is_file()
+
+
+def test_an_export_process_that_cannot_write_says_why(
+    model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its ModelUnavailable message reaches the worker whole, not as a traceback."""
+    from workers.toxicity import export_process
+
+    shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("onnx"))
+    (tmp_path / "multilingual" / "onnx").write_text("a file where the export's folder goes")
+    with pytest.raises(ModelUnavailable, match="could not be written") as raised:
+        export_process.export_apart("multilingual", tmp_path, runtime="onnx", threads=1)
+    assert "Traceback" not in str(raised.value)
+    monkeypatch.setattr(export_process, "UNAVAILABLE", 99)  # as if it had crashed
+    with pytest.raises(ModelUnavailable, match=r"failed in its own process \(exit 3\)"):
+        export_process.export_apart("multilingual", tmp_path, runtime="onnx", threads=1)

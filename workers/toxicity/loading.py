@@ -44,6 +44,7 @@ def load_scorer(
     precision: str = "fp32",
     runtime: str = "torch",
     thresholds: Mapping[str, float] | None = None,
+    apart: bool = True,
 ) -> DetoxifyScorer:
     """Load detoxify's `model_type`: from `model_dir` (offline) or by download, in
     `precision` ("fp32", "bf16" or "int8", see `workers.toxicity.scorer`), and set torch's
@@ -51,7 +52,9 @@ def load_scorer(
     `runtime` "onnx" runs the model in ONNX Runtime on as many threads, in fp32, from an
     export kept in `model_dir` and made at the first start (`workers.toxicity.onnx_runtime`);
     "cascade" also makes an int8 copy and its margins there, and re-scores in fp32 what
-    is near `thresholds` (DEFAULT_THRESHOLDS unless given).
+    is near `thresholds` (DEFAULT_THRESHOLDS unless given). A missing export is made
+    in a process of its own (`workers.toxicity.export_process`) unless `apart` is False
+    (that process itself), and the scorer then starts from it.
     Raises ModelUnavailable, saying how to provide weights, when nothing loads."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
@@ -71,6 +74,11 @@ def load_scorer(
     scorer: DetoxifyScorer | None = None
     if runtime in _EXPORTED and model_dir is not None:
         scorer = _from_export(model_type, Path(model_dir), threads, make)
+        if scorer is None and apart and model_type in modeldir.MODEL_TYPES:
+            from workers.toxicity.export_process import export_apart
+
+            export_apart(model_type, Path(model_dir), runtime=runtime, threads=threads)
+            scorer = _from_export(model_type, Path(model_dir), threads, make)
     from_export = scorer is not None
     if scorer is None:
         detoxify, sha256 = load_detoxify(model_type, model_dir)

@@ -21,7 +21,8 @@ from source.json, so the worker holds one copy of the weights, ONNX Runtime's.
 Files are written under temporary names in onnx/ and renamed into
 place, source.json last, so a worker killed midway leaves nothing a later start would
 trust. Workers sharing the directory take turns through a lock file: the first
-exports, the others find the export made.
+exports, the others find the export made. A worker exports in a process of its own
+(`workers.toxicity.export_process`), which runs `ensure_exported` and exits.
 
 Mapped weights cost memory only where read: most of XLM-R's 250,000-word embedding
 table never is, and the session opens without a second copy of the weights. When it
