@@ -500,13 +500,35 @@ def test_an_export_process_that_cannot_write_says_why(
     model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Its ModelUnavailable message reaches the worker whole, not as a traceback."""
-    from workers.toxicity import export_process
+    from workers.toxicity import loading
 
     shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("onnx"))
     (tmp_path / "multilingual" / "onnx").write_text("a file where the export's folder goes")
     with pytest.raises(ModelUnavailable, match="could not be written") as raised:
-        export_process.export_apart("multilingual", tmp_path, runtime="onnx", threads=1)
+        loading.export_apart("multilingual", tmp_path, runtime="onnx", threads=1)
     assert "Traceback" not in str(raised.value)
-    monkeypatch.setattr(export_process, "UNAVAILABLE", 99)  # as if it had crashed
+    monkeypatch.setattr(loading, "UNAVAILABLE", 99)  # as if it had crashed
     with pytest.raises(ModelUnavailable, match=r"failed in its own process \(exit 3\)"):
-        export_process.export_apart("multilingual", tmp_path, runtime="onnx", threads=1)
+        loading.export_apart("multilingual", tmp_path, runtime="onnx", threads=1)
+
+
+def test_the_export_process_logs_where_its_caller_does(model_dir: Path, tmp_path: Path) -> None:
+    """`moderator models check` logs to stderr: its stdout stays its report."""
+    from tests.helpers import clean_env, run_module
+
+    shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("onnx"))
+    args = ["models", "check", "--model", "multilingual", "--dir", str(tmp_path)]
+    done = run_module(
+        "moderator",
+        *args,
+        "--runtime",
+        "onnx",
+        env=clean_env(MODERATOR_LOG_FORMAT="json"),
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert '"event"' not in done.stdout and "scores:" in done.stdout
+    events = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    exported = next(e for e in events if e["event"] == "onnx_exported")
+    assert exported["service"] == "moderator-export"
+    assert any(e["event"] == "onnx_export_process" for e in events)

@@ -13,13 +13,17 @@ imported by the functions that need them.
 
 from __future__ import annotations
 
+import logging
 import os
+import resource
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, TextIO
 
 import structlog
 
@@ -34,6 +38,8 @@ log = structlog.get_logger()
 # fp32 where int8 could change a decision (`workers.toxicity.cascade`).
 RUNTIMES = ("torch", "onnx", "cascade")
 _EXPORTED = ("onnx", "cascade")
+UNAVAILABLE: Final = 3  # the export process's exit code that carries ModelUnavailable's message
+STDERR_TAIL: Final = 2000  # characters of a failed export process's stderr, quoted
 
 
 def load_scorer(
@@ -75,8 +81,6 @@ def load_scorer(
     if runtime in _EXPORTED and model_dir is not None:
         scorer = _from_export(model_type, Path(model_dir), threads, make)
         if scorer is None and apart and model_type in modeldir.MODEL_TYPES:
-            from workers.toxicity.export_process import export_apart
-
             export_apart(model_type, Path(model_dir), runtime=runtime, threads=threads)
             scorer = _from_export(model_type, Path(model_dir), threads, make)
     from_export = scorer is not None
@@ -256,3 +260,47 @@ def _thread_count(threads: int | None) -> int:
     if threads < 1:
         raise ValueError(f"threads must be at least 1, not {threads}")
     return threads
+
+
+def export_apart(model_type: str, model_dir: Path, *, runtime: str, threads: int) -> None:
+    """Export `model_type` of `model_dir` for `runtime` in a process of its own, and
+    wait for it. Raises ModelUnavailable when it could not (with its message)."""
+    started = time.perf_counter()
+    command = [sys.executable, "-m", "workers.toxicity.export_process"]
+    command += [model_type, str(model_dir), "--runtime", runtime, "--threads", str(threads)]
+    done = subprocess.run(  # noqa: S603 - our own interpreter and module
+        command, stdout=_log_stream(), stderr=subprocess.PIPE, text=True, check=False
+    )
+    # The largest of the children waited for: a worker has no other.
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KB on Linux
+    if done.returncode == UNAVAILABLE:
+        said = done.stderr.strip().splitlines() or ["the export process gave no reason"]
+        raise ModelUnavailable(said[-1])
+    if done.returncode != 0:
+        raise ModelUnavailable(
+            f"the ONNX export of {model_type} failed in its own process (exit "
+            f"{done.returncode}): {done.stderr[-STDERR_TAIL:].strip()}; set "
+            f"MODERATOR_TOXICITY_RUNTIME=torch to score without it"
+        )
+    log.info(
+        "onnx_export_process",
+        model=f"detoxify/{model_type}",
+        runtime=runtime,
+        peak_rss_mb=round(peak_kb / 1024, 1),
+        duration_ms=round((time.perf_counter() - started) * 1000),
+    )
+
+
+def _log_stream() -> TextIO | None:
+    """Where the export process writes its log lines (its stdout): this process's log
+    stream when that is stderr (`moderator models check`, whose stdout is its report),
+    else inherited."""
+    handlers = logging.getLogger().handlers
+    stream = getattr(handlers[0], "stream", None) if handlers else None
+    if stream is None or stream is not sys.stderr:
+        return None
+    try:
+        stream.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced by an object without one
+        return None
+    return stream
