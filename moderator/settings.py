@@ -21,7 +21,7 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 TOXICITY_MODELS = ("original", "unbiased", "multilingual", "original-small", "unbiased-small")
 SITE_MODEL_MODES = ("off", "rank", "publish")
-TOXICITY_RUNTIMES = ("torch", "onnx", "cascade")
+TOXICITY_RUNTIMES = ("auto", "torch", "onnx", "cascade")
 LOG_FORMATS = ("auto", "json", "console")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LANGUAGES = ("en", "fr", "ar")
@@ -89,7 +89,7 @@ class Settings:
     spam_reject_threshold: float = 0.98
     toxicity_fallback: str = "refuse"
     toxicity_precision: str = "fp32"
-    toxicity_runtime: str = "torch"
+    toxicity_runtime: str = "auto"  # onnx where a model directory can hold its export, else torch
     private_data_days: int = 30
     rate_limit_ip: int = 10
     rate_limit_email: int = 5
@@ -172,7 +172,7 @@ class Settings:
             spam_reject_threshold=env.number("SPAM_REJECT_THRESHOLD", 0.98, 0.0, 1.0),
             toxicity_fallback=env.choice("TOXICITY_FALLBACK", "refuse", ("refuse", "hold")),
             toxicity_precision=env.choice("TOXICITY_PRECISION", "fp32", ("fp32", "bf16", "int8")),
-            toxicity_runtime=env.choice("TOXICITY_RUNTIME", "torch", TOXICITY_RUNTIMES),
+            toxicity_runtime=env.choice("TOXICITY_RUNTIME", "auto", TOXICITY_RUNTIMES),
             private_data_days=env.integer("PRIVATE_DATA_DAYS", 30, minimum=1, maximum=3650),
             rate_limit_ip=env.integer("RATE_LIMIT_IP", 10, minimum=0),
             rate_limit_email=env.integer("RATE_LIMIT_EMAIL", 5, minimum=0),

@@ -410,7 +410,7 @@ def test_the_onnx_runtime_needs_a_model_directory() -> None:
 def test_the_onnx_runtime_is_fp32_only(model_dir: Path) -> None:
     with pytest.raises(ValueError, match="the onnx runtime runs the model in fp32, not bf16"):
         load_scorer("multilingual", str(model_dir), precision="bf16", runtime="onnx")
-    with pytest.raises(ValueError, match=r"runtime must be one of \('torch', 'onnx', 'cascade'\)"):
+    with pytest.raises(ValueError, match=r"one of \('auto', 'torch', 'onnx', 'cascade'\)"):
         load_scorer("multilingual", str(model_dir), runtime="tensorrt")
 
 
@@ -532,3 +532,49 @@ def test_the_export_process_logs_where_its_caller_does(model_dir: Path, tmp_path
     exported = next(e for e in events if e["event"] == "onnx_exported")
     assert exported["service"] == "moderator-export"
     assert any(e["event"] == "onnx_export_process" for e in events)
+
+
+def test_auto_runs_onnx_where_a_model_directory_can_hold_its_export(
+    model_dir: Path, tmp_path: Path, onnx_scorer: DetoxifyScorer
+) -> None:
+    """The default runtime: ONNX Runtime in fp32 (the model's own decisions, faster, less
+    memory) with a writable directory or an export already there."""
+    shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("onnx"))
+    with capture_logs() as logs:
+        scorer = load_scorer("multilingual", str(tmp_path), threads=1, runtime="auto")
+    assert isinstance(scorer, OnnxScorer)
+    loaded = logs[-1]
+    assert (loaded["runtime"], loaded["runtime_setting"]) == ("onnx", "auto")
+    assert scorer.score(TEXTS) == onnx_scorer.score(TEXTS)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_auto_runs_torch_where_no_export_can_be_made(model_dir: Path, tmp_path: Path) -> None:
+    shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("onnx"))
+    (tmp_path / "multilingual").chmod(0o555)
+    try:
+        scorer = load_scorer("multilingual", str(tmp_path), threads=1, runtime="auto")
+    finally:
+        (tmp_path / "multilingual").chmod(0o755)
+    assert type(scorer) is DetoxifyScorer
+
+
+def test_auto_falls_back_to_torch_when_the_export_fails(model_dir: Path, tmp_path: Path) -> None:
+    """A directory that looks writable but cannot take the export: a warning, then torch,
+    rather than a worker that does not start."""
+    shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("onnx"))
+    (tmp_path / "multilingual" / "onnx").write_text("a file where the export's folder goes")
+    with capture_logs() as logs:
+        scorer = load_scorer("multilingual", str(tmp_path), threads=1, runtime="auto")
+    assert type(scorer) is DetoxifyScorer
+    warning = next(entry for entry in logs if entry["event"] == "onnx_unavailable")
+    assert warning["log_level"] == "warning" and "could not be written" in warning["reason"]
+    assert logs[-1]["runtime"] == "torch"
+
+
+def test_auto_runs_torch_in_another_precision_or_without_a_directory(model_dir: Path) -> None:
+    from workers.toxicity.loading import _auto
+
+    assert _auto("multilingual", str(model_dir), "bf16") == "torch"
+    assert _auto("multilingual", None, "fp32") == "torch"
+    assert _auto("multilingual", str(model_dir), "fp32") == "onnx"

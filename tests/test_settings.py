@@ -17,7 +17,7 @@ def test_defaults() -> None:
     assert dict(settings.thresholds) == DEFAULT_THRESHOLDS
     assert settings.check_email_deliverability is False
     assert settings.site_keys == ()
-    assert (settings.toxicity_runtime, settings.toxicity_precision) == ("torch", "fp32")
+    assert (settings.toxicity_runtime, settings.toxicity_precision) == ("auto", "fp32")
 
 
 def test_values_are_parsed() -> None:

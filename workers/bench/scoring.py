@@ -47,7 +47,7 @@ from workers.errors import ModelUnavailable
 from workers.language import Language
 from workers.policy import Checks, Policy
 from workers.spam.signals import SpamResult
-from workers.toxicity.loading import RUNTIMES, load_detoxify, load_scorer
+from workers.toxicity.loading import RUNTIMES, load_detoxify, load_scorer, runtime_of
 from workers.toxicity.scorer import PRECISIONS, DetoxifyScorer
 from workers.wordlists import WordList
 
@@ -353,7 +353,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         "seed": args.seed,
         "repeat": args.repeat,
         "precision": args.precision,
-        "runtime": args.runtime,
+        "runtime": runtime_of(scorer),
         "batch_size": args.batch_size,
         "window": scorer.window,
         "corpus": describe(comments, scorer),

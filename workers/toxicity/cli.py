@@ -30,7 +30,7 @@ from moderator import entry
 from workers.errors import ModelUnavailable
 from workers.toxicity import language_dir, modeldir
 from workers.toxicity.language_models import LabelMap, config_label_map, load_model
-from workers.toxicity.loading import RUNTIMES, load_scorer
+from workers.toxicity.loading import RUNTIMES, load_scorer, runtime_of
 from workers.toxicity.onnx_runtime import onnx_file
 
 DOWNLOAD_TIMEOUT_S = 30.0  # per connection attempt or read, not for the whole file
@@ -166,7 +166,8 @@ def _check(args: argparse.Namespace) -> int:
     [scores] = scorer.score([CHECK_SENTENCE])
     print(f"model: {scorer.info.name}")
     print(f"directory: {Path(root) / model_type}")
-    if runtime == "onnx":
+    if runtime_of(scorer) != "torch":
+        print(f"runtime: {runtime_of(scorer)}")
         print(f"onnx export: {onnx_file(Path(root) / model_type)}")
     print(f"checkpoint sha256: {scorer.info.checkpoint_sha256}")
     print(f"sentence: {CHECK_SENTENCE}")

@@ -35,8 +35,9 @@ from workers.toxicity.scorer import PRECISIONS, DetoxifyScorer, ModelInfo
 log = structlog.get_logger()
 
 # What runs the model: torch; ONNX Runtime on its export; or the cascade, int8 first and
-# fp32 where int8 could change a decision (`workers.toxicity.cascade`).
-RUNTIMES = ("torch", "onnx", "cascade")
+# fp32 where int8 could change a decision (`workers.toxicity.cascade`); `auto`, ONNX
+# Runtime where it can be had, torch elsewhere (`_auto`).
+RUNTIMES = ("auto", "torch", "onnx", "cascade")
 _EXPORTED = ("onnx", "cascade")
 UNAVAILABLE: Final = 3  # the export process's exit code that carries ModelUnavailable's message
 STDERR_TAIL: Final = 2000  # characters of a failed export process's stderr, quoted
@@ -76,13 +77,15 @@ def load_scorer(
         )
     threads = _thread_count(threads)
     started = time.perf_counter()
+    asked = runtime
+    if runtime == "auto":
+        runtime = _auto(model_type, model_dir, precision)
     make = _maker(runtime, thresholds or DEFAULT_THRESHOLDS)
     scorer: DetoxifyScorer | None = None
     if runtime in _EXPORTED and model_dir is not None:
-        scorer = _from_export(model_type, Path(model_dir), threads, make)
-        if scorer is None and apart and model_type in modeldir.MODEL_TYPES:
-            export_apart(model_type, Path(model_dir), runtime=runtime, threads=threads)
-            scorer = _from_export(model_type, Path(model_dir), threads, make)
+        scorer, runtime = _start_from_export(
+            model_type, Path(model_dir), runtime, threads, make, apart=apart, auto=asked == "auto"
+        )
     from_export = scorer is not None
     if scorer is None:
         detoxify, sha256 = load_detoxify(model_type, model_dir)
@@ -108,11 +111,65 @@ def load_scorer(
         offline=model_dir is not None,
         window=scorer.window,
         runtime=runtime,
+        runtime_setting=asked,
         precision=precision,
         threads=threads,
         duration_ms=round((time.perf_counter() - started) * 1000),
     )
     return scorer
+
+
+def runtime_of(scorer: DetoxifyScorer) -> str:
+    """What runs `scorer`'s model: `cascade`, `onnx` or `torch` (what `auto` became)."""
+    from workers.toxicity.cascade import CascadeScorer
+    from workers.toxicity.onnx_runtime import OnnxScorer
+
+    if isinstance(scorer, CascadeScorer):
+        return "cascade"
+    return "onnx" if isinstance(scorer, OnnxScorer) else "torch"
+
+
+def _start_from_export(
+    model_type: str,
+    model_dir: Path,
+    runtime: str,
+    threads: int,
+    make: Maker,
+    *,
+    apart: bool,
+    auto: bool,
+) -> tuple[DetoxifyScorer | None, str]:
+    """The scorer on the export (made first, in a process of its own, when missing),
+    and the runtime it runs; None when the checkpoint must be loaded here. Under `auto`,
+    an export that cannot be made means torch, with a warning."""
+    scorer = _from_export(model_type, model_dir, threads, make)
+    if scorer is not None or not apart or model_type not in modeldir.MODEL_TYPES:
+        return scorer, runtime
+    try:
+        export_apart(model_type, model_dir, runtime=runtime, threads=threads)
+    except ModelUnavailable as exc:
+        if not auto:
+            raise
+        log.warning("onnx_unavailable", reason=str(exc), runtime="torch")
+        return None, "torch"
+    return _from_export(model_type, model_dir, threads, make), runtime
+
+
+def _auto(model_type: str, model_dir: str | None, precision: str) -> str:
+    """The runtime `auto` means here: ONNX Runtime in fp32, the fastest path whose
+    decisions are the model's own and the one that holds the least memory, where it
+    can be had (a model directory of a detoxify model, fp32, and an export there or a
+    directory it can be written to); torch otherwise (a download, another precision,
+    a read-only directory without its export)."""
+    if model_dir is None or precision != "fp32" or model_type not in modeldir.MODEL_TYPES:
+        return "torch"
+    root = Path(model_dir) / model_type
+    export = root / "onnx"
+    if (export / "source.json").is_file() or os.access(
+        export if export.is_dir() else root, os.W_OK
+    ):
+        return "onnx"
+    return "torch"
 
 
 Maker = Callable[[Any, ModelInfo, Path, int], DetoxifyScorer]
