@@ -43,9 +43,16 @@ class NoToxicity:
 
 
 def toxicity_for(settings: Settings) -> ToxicityScorer:
-    """detoxify from `MODERATOR_MODEL_DIR` when it is set, else `NoToxicity`."""
+    """detoxify from `MODERATOR_MODEL_DIR` when it is set, run as the workers run it
+    (precision, runtime, thresholds), else `NoToxicity`."""
     if settings.model_dir:
-        return load_scorer(settings.toxicity_model, settings.model_dir)
+        return load_scorer(
+            settings.toxicity_model,
+            settings.model_dir,
+            precision=settings.toxicity_precision,
+            runtime=settings.toxicity_runtime,
+            thresholds=settings.thresholds,
+        )
     return NoToxicity()
 
 
