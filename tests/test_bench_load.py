@@ -89,3 +89,11 @@ def test_bench_load_says_which_options_go_together(arguments: list[str], message
     result = run_module("moderator", "bench", "load", *arguments)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_bench_load_names_the_score_shapes_the_workers_build() -> None:
+    """The service's package cannot import the workers': the two lists must agree."""
+    from moderator.bench.load import SCORE_SHAPES
+    from workers.bench.random_model import SCORE_SHAPES as BUILT
+
+    assert SCORE_SHAPES == BUILT

@@ -151,3 +151,18 @@ async def test_the_decision_record_says_which_path_scored(cascade: CascadeScorer
     results = await ToxicityRouter(cascade).score(COMMENTS[:12], ["fr"] * 12)
     paths = [scores_of(result)[0] for result in results]
     assert set(paths) <= {"fast", "fp32"} and len(paths) == 12
+
+
+def test_without_vnni_the_weights_are_quantised_to_7_bits(
+    model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AVX2's int8 kernels add pairs of products in 16 bits, which saturate with 8-bit
+    weights; the family decides, and is kept with the margins it was measured with."""
+    from workers.toxicity import cascade as cascade_module
+
+    monkeypatch.setattr(cascade_module, "int8_kernel", lambda: "x86-no-vnni")
+    shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True)
+    load_scorer("multilingual", str(tmp_path), threads=1, runtime="cascade", apart=False)
+    kept = json.loads((onnx_file(tmp_path / "multilingual").parent / CASCADE_FILE).read_text())
+    assert kept["int8_kernel"] == "x86-no-vnni"
+    assert kept["quantization"]["weights"] == "int8, per channel, 7 bits"

@@ -578,3 +578,16 @@ def test_auto_runs_torch_in_another_precision_or_without_a_directory(model_dir: 
     assert _auto("multilingual", str(model_dir), "bf16") == "torch"
     assert _auto("multilingual", None, "fp32") == "torch"
     assert _auto("multilingual", str(model_dir), "fp32") == "onnx"
+
+
+def test_eval_scores_with_the_workers_runtime(model_dir: Path, tmp_path: Path) -> None:
+    """`moderator eval` measures the path that decides: the settings' runtime."""
+    from moderator.settings import Settings
+    from workers.labelled import toxicity_for
+
+    shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True)
+    env = {"MODERATOR_MODEL_DIR": str(tmp_path), "MODERATOR_TOXICITY_MODEL": "multilingual"}
+    settings = Settings.from_env({**env, "MODERATOR_TOXICITY_RUNTIME": "onnx"})
+    assert isinstance(toxicity_for(settings), OnnxScorer)
+    settings = Settings.from_env({**env, "MODERATOR_TOXICITY_RUNTIME": "torch"})
+    assert type(toxicity_for(settings)) is DetoxifyScorer
