@@ -62,7 +62,12 @@ async def test_it_needs_examples_before_it_says_anything(
 async def test_it_publishes_only_once_proven_on_that_language(
     redis: aioredis.Redis, keys: Keys, settings: Settings
 ) -> None:
-    settings = replace(settings, site_model_min_examples=10, site_model_min_decisions=20)
+    settings = replace(
+        settings,
+        site_model_min_examples=10,
+        site_model_min_decisions=25,
+        site_model_min_would_publish=20,
+    )
     site = SiteModel(redis, keys, settings, rng=random.Random(0))
     await _teach(site, [*((t, "ham") for t in HAM), *((t, "toxic") for t in TOXIC)])
     clean = textmodel.features("Bravo pour cet article sur le tramway, merci")
@@ -71,13 +76,17 @@ async def test_it_publishes_only_once_proven_on_that_language(
 
     for _ in range(19):
         await site.record_outcome("ary", would_publish=True, approved=True)
-    await site.record_outcome("ary", would_publish=False, approved=False)
+    for _ in range(6):
+        await site.record_outcome("ary", would_publish=False, approved=False)
     assert not (await site.proven({"ary"}))["ary"]  # 19 it would publish: not yet
     await site.record_outcome("ary", would_publish=True, approved=True)
     assert (await site.proven({"ary", "ar"})) == {"ary": True, "ar": False}
+    for n in range(24):  # 20 approved of 20 it would publish, but 24 decisions in all
+        await site.record_outcome("ar", would_publish=n < 20, approved=True)
+    assert not (await site.proven({"ar"}))["ar"]
     await site.record_outcome("ary", would_publish=True, approved=False)  # a mistake
     (status,) = await site.statuses(["ary"])
-    assert (status.decisions, status.would_publish, status.approved) == (22, 21, 20)
+    assert (status.decisions, status.would_publish, status.approved) == (27, 21, 20)
     assert not (await site.proven({"ary"}))["ary"]  # 95% < 99%
 
 

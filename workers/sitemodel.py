@@ -8,9 +8,10 @@ It scores every comment (`workers.textmodel`, counts shared in Redis) and:
   "suspect", so moderators can clear the first group with one bulk action;
 - **publishes**, in a language no toxicity model reads (Arabic, Darija,
   mixed), a comment it is confident is clean, once it has *proven* itself
-  on that language: among the moderators' later decisions about comments it
-  scored there (the last `WINDOW`), those it would have published (at least
-  `min_decisions` of them) were approved at least `precision` of the time.
+  on that language: the moderators have decided at least `min_decisions`
+  comments it scored there (the last `WINDOW` count), and of those, the ones
+  it would have published (at least `min_would_publish`) were approved at
+  least `precision` of the time. Below 100 of them, 99% means not one mistake.
   Until then such comments are held as `site_model.unproven`. Once it
   publishes, a random `audit_share` of what it would publish is held anyway
   (`site_model.audit_sample`), so its precision keeps being measured.
@@ -135,10 +136,12 @@ class SiteModel:
         statuses = await self.statuses(sorted(languages))
         s = self._settings
         # Precision on a handful proves nothing: it counts once the moderators have
-        # decided `min_decisions` comments it would publish there.
+        # decided `min_decisions` comments it scored there, `min_would_publish` of them
+        # comments it would have published.
         return {
             status.language: (
-                status.would_publish >= s.site_model_min_decisions
+                status.decisions >= s.site_model_min_decisions
+                and status.would_publish >= s.site_model_min_would_publish
                 and (status.precision or 0.0) >= s.site_model_precision
             )
             for status in statuses

@@ -52,6 +52,7 @@ async def status(settings: Settings) -> dict[str, Any]:
         ],
         "needs": {
             "decisions": settings.site_model_min_decisions,
+            "would_publish": settings.site_model_min_would_publish,
             "precision": settings.site_model_precision,
         },
     }
@@ -83,7 +84,8 @@ def _table(report: dict[str, Any]) -> str:
     needs = report["needs"]
     lines.append(
         f"\nIt publishes in a language once moderators have decided {needs['decisions']} "
-        f"comments there that it would publish, and approved {needs['precision']:.0%}."
+        f"comments it scored there, {needs['would_publish']} of them comments it would "
+        f"publish, and approved {needs['precision']:.0%} of those."
     )
     return "\n".join(lines)
 
