@@ -253,6 +253,14 @@ def test_darija_9_q_k_and_plurals(text: str) -> None:
     assert found(WordList([Term.of("9a7ba", ["ary"])]), text, "ary") == ["9a7ba"]
 
 
+@pytest.mark.parametrize("text", ["zamel", "zaml", "zamlin", "zamlat", "zzamel", "z4mel"])
+def test_darija_with_or_without_its_short_e(text: str) -> None:
+    """Latin Darija writes the short vowel e or leaves it out: "zamel", plural "zamlin"."""
+    assert found(WordList([Term.of("zamel", ["ary"])]), text, "ary") == (
+        [] if text == "z4mel" else ["zamel"]
+    )
+
+
 def test_darija_3_is_a_letter_not_leetspeak() -> None:
     """3 is ع in Darija, read like "a": "3azzi" is "azzi", and "z3bi" is not "zebi"."""
     assert found(WordList([Term.of("3azzi", ["ary"])]), "azzi", "ary") == ["3azzi"]
@@ -277,7 +285,8 @@ def test_darija_arabic_script_article_and_stretching() -> None:
 def test_a_darija_term_of_several_words_is_found_with_or_without_the_article() -> None:
     words = WordList([Term.of("wld l9a7ba", ["ary"])])
     assert found(words, "wld 9a7ba", "ary") == ["wld l9a7ba"]
-    assert found(words, "ya weld l9a7ba", "ary") == []  # another spelling, another term
+    assert found(words, "ya weld l9a7ba", "ary") == ["wld l9a7ba"]  # the short e or not
+    assert found(words, "ya ould l9a7ba", "ary") == []  # another spelling, another term
 
 
 def test_darija_spellings_are_tried_for_darija_terms_only() -> None:

@@ -9,8 +9,10 @@ in Arabic script "الحمار") and make plurals with -in, -at or -s ("mkelkhin
 they are listed as terms of their own.
 
 A comment's word is a term's word when their `keys` meet. A key is the word with
-the sounds of `_SOUNDS` read alike (7~h, 9~q~k, 3~a, 5~kh, 8~gh, ch~sh, ou~o~u) and
-every run of a letter read once; the digits stay letters, never leetspeak (3 is
+the sounds of `_SOUNDS` read alike (7~h, 9~q~k, 3~a, 5~kh, 8~gh, ch~sh, ou~o~u),
+without the short vowel e, which Latin Darija writes or leaves out as it likes
+("zamel", plural "zamlin"; "kelb", "klb"; "9e7ba", "q7ba"), and every run of a
+letter read once; the digits stay letters, never leetspeak (3 is
 never e, 7 never t). A comment's word is also tried without its article and as the
 singular of a plural, a term's word without its article ("wld l9a7ba" is found in
 "wld 9a7ba"). What is left keeps `MIN_STEM` letters ("lin" is not "in"; after the
@@ -67,7 +69,7 @@ def term_keys(word: str) -> frozenset[str]:
 def _key(form: str) -> str:
     for spelling, sound in _SOUNDS:
         form = form.replace(spelling, sound)
-    return _once(form)
+    return _once(form.replace("e", ""))
 
 
 def _once(word: str) -> str:
