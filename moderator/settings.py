@@ -200,9 +200,7 @@ class Settings:
                 "SITE_MODEL_LIKELY_FINE_EVIDENCE", 1.0, -50.0, 50.0
             ),
             site_model_min_decisions=env.integer("SITE_MODEL_MIN_DECISIONS", 200, minimum=1),
-            site_model_min_would_publish=env.integer(
-                "SITE_MODEL_MIN_WOULD_PUBLISH", 50, minimum=1
-            ),
+            site_model_min_would_publish=env.integer("SITE_MODEL_MIN_WOULD_PUBLISH", 50, minimum=1),
             site_model_precision=env.number("SITE_MODEL_PRECISION", 0.99, 0.5, 1.0),
             site_model_audit_share=env.number("SITE_MODEL_AUDIT_SHARE", 0.05, 0.0, 1.0),
             spam_window_s=env.integer("SPAM_WINDOW_S", 3600, minimum=1),

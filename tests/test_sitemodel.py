@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient
 from moderator.keys import Keys
 from moderator.settings import Settings
 from moderator.storage import privacy
+from moderator.storage.decisions import Reason
 from moderator.storage.textcounts import TextCounts
 from tests.helpers import VALID, submit
 from workers import textmodel
@@ -19,7 +20,7 @@ from workers.language import Language
 from workers.policy import Checks, Policy, rank
 from workers.sitemodel import SiteModel, Verdict
 from workers.spam.signals import SpamResult
-from workers.wordlists import WordList
+from workers.wordlists import WordList, sensitive_list
 
 
 async def test_learning_is_idempotent_relabels_and_forgets_exactly(
@@ -141,8 +142,37 @@ def test_the_policy_follows_the_site_model(settings: Settings) -> None:
     ]
 
 
+def test_it_never_publishes_alone_what_names_a_group_or_violence(settings: Settings) -> None:
+    """A generalisation about a group or a threat is made of ordinary words: whatever
+    the site model says of it, a person reads it, ranked with the comments held for
+    their language, the term and its meaning in the reason."""
+    policy = Policy.from_settings(settings, WordList([]), WordList([]))
+    proven = _verdict(clean=True, proven=True)
+
+    def decide(body: str, code: str) -> tuple[str, list[Reason]]:
+        sensitive = tuple(sensitive_list().matches(body, code))
+        checks = Checks(
+            language=Language(code, "arabic"),
+            toxicity={},
+            spam=SpamResult(0.0, ()),
+            site=proven,
+            sensitive=sensitive,
+        )
+        status, reasons = policy.decide(checks)
+        return status.value, list(reasons)
+
+    status, reasons = decide("اليهود هوما سبب المصايب كاملين", "ary")
+    assert status == "held"
+    assert [(r.code, r.match) for r in reasons] == [("site_model.sensitive", "يهود")]
+    assert reasons[0].meaning and rank(reasons, proven) == "likely_fine"
+    status, reasons = decide("ila chftou f Marrakech ghadi ndb7ou", "ary")  # a threat
+    assert status == "held" and reasons[0].code == "site_model.sensitive"
+    assert decide("الله يرحم الوالدين، مقال زوين بزاف", "ary") == ("published", [])
+    # A language a toxicity model reads is not held for the word.
+    assert decide("Les Juifs du Maroc fêtent la Mimouna", "fr") == ("published", [])
+
+
 def test_held_comments_are_ranked() -> None:
-    from moderator.storage.decisions import Reason
 
     fine = _verdict(clean=True, proven=False)
     assert rank([Reason("site_model.unproven")], fine) == "likely_fine"

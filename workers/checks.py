@@ -30,7 +30,7 @@ from moderator.storage.wordlists import Term
 from workers import textmodel
 from workers.language import Language, detect
 from workers.spam.scorer import NO_TEXT_SIGNALS, TextSignals, text_signals
-from workers.wordlists import WordList
+from workers.wordlists import WordList, sensitive_list
 
 log = structlog.get_logger()
 
@@ -49,6 +49,7 @@ class TextChecks:
     spam: TextSignals
     features: dict[int, str] | None = None  # the site model's n-grams (`workers.textmodel`)
     failed: tuple[str, ...] = ()
+    sensitive: tuple[Term, ...] = ()  # `workers.wordlists.sensitive_list()`
 
 
 def run_text_checks(
@@ -60,6 +61,7 @@ def run_text_checks(
     found["wordlists"] = (  # each term in the languages where it insults
         tuple(banned.matches(text, language.code)),
         tuple(suspect.matches(text, language.code)),
+        tuple(sensitive_list().matches(text, language.code)),
     )
     found["spam"] = text_signals(comment)
     found["site_model"] = textmodel.features(comment.body)
@@ -88,7 +90,7 @@ async def text_checks(
         log.exception("check_crashed", comment_id=comment.id, checks=list(failed))
     else:
         failed = ()
-    banned_found, suspect_found = found.get("wordlists", ((), ()))
+    banned_found, suspect_found, sensitive_found = found.get("wordlists", ((), (), ()))
     return TextChecks(
         language=found.get("language", NOT_CHECKED),
         banned=banned_found,
@@ -96,6 +98,7 @@ async def text_checks(
         spam=found.get("spam", NO_TEXT_SIGNALS),
         features=found.get("site_model"),
         failed=failed,
+        sensitive=sensitive_found,
     )
 
 

@@ -286,6 +286,7 @@ class Worker:
                 spam=spam_result,
                 banned=found.banned,
                 suspect=found.suspect,
+                sensitive=found.sensitive,
                 failed=found.failed,
                 site=verdict,
             )

@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from moderator.storage.review import LANGUAGE_ONLY
 from workers.labelled import LABELS, Labelled
-from workers.policy import LANGUAGE_ONLY
 
 ARABIC_GROUPS = ("ar", "ary", "ary-Arab", "ary-Latn")  # the languages no detoxify model reads
 PROTECTED_TAGS = frozenset({"identity_mention", "political_criticism", "official_criticism"})

@@ -6,7 +6,8 @@ near-certain spam (still reviewable). Held: a toxicity label at its threshold
 (detoxify's, or the language model's of `MODERATOR_LANGUAGE_MODELS`), a suspect word,
 likely spam, a language the model does not read, or a check that failed, or what the
 site model finds toxic (`workers.sitemodel`). A comment in a language no toxicity model
-reads is published only when the site model, proven on that language, finds it clean.
+reads is published only when the site model, proven on that language, finds it clean,
+and it names no group of people and no violence (`workers/data/sensitive.txt`).
 Otherwise published.
 """
 
@@ -22,12 +23,13 @@ from moderator.domain import Status, utc_now
 from moderator.records import AUTO
 from moderator.settings import Settings
 from moderator.storage.decisions import Decision, Reason
+from moderator.storage.review import LANGUAGE_ONLY
 from moderator.storage.wordlists import Term
 from workers.language import Language
 from workers.sitemodel import Verdict
 from workers.spam.signals import SpamResult
 from workers.toxicity.scorer import ModelInfo
-from workers.wordlists import WordList
+from workers.wordlists import WordList, sensitive_list
 
 # Languages each detoxify model was trained to read. "und" (no words to
 # read: emoji, punctuation) counts as covered. Arabic and Darija are read by
@@ -50,6 +52,7 @@ class Checks:
     spam: SpamResult
     banned: tuple[Term, ...] = ()  # the listed terms found (`WordList.matches`)
     suspect: tuple[Term, ...] = ()
+    sensitive: tuple[Term, ...] = ()  # the shipped `workers.wordlists.sensitive_list()`
     failed: tuple[str, ...] = ()  # text checks that did not finish (`workers.checks`)
     site: Verdict | None = None  # the site model's verdict, when it is on and could score
     # How the toxicity scores came: "scored" by a model, "reused" for the same body
@@ -99,6 +102,7 @@ class Policy:
             "site_model": self.site_model,
             "banned": [[t.term, list(t.languages)] for t in self.banned.entries],
             "suspect": [[t.term, list(t.languages)] for t in self.suspect.entries],
+            "sensitive": [[t.term, list(t.languages)] for t in sensitive_list().entries],
         }
         if self.model_languages:  # only then: the digests of policies without any stay put
             rules["model_languages"] = sorted(self.model_languages)
@@ -125,7 +129,9 @@ class Policy:
             self.language_not_covered == "hold"
             and checks.language.code not in self.covered_languages
         ):
-            hold.extend(self._language_reasons(checks.language.code, site, reject or hold))
+            hold.extend(
+                self._language_reasons(checks.language.code, site, reject or hold, checks.sensitive)
+            )
         if reject:
             return Status.REJECTED, (*reject, *hold)
         if hold:
@@ -133,11 +139,18 @@ class Policy:
         return Status.PUBLISHED, ()
 
     def _language_reasons(
-        self, code: str, site: Verdict | None, other: Sequence[Reason]
+        self,
+        code: str,
+        site: Verdict | None,
+        other: Sequence[Reason],
+        sensitive: Sequence[Term],
     ) -> list[Reason]:
-        """Held for its language, unless the site model, proven here, finds it clean."""
+        """Held for its language, unless the site model, proven here, finds it clean and
+        it names no group of people and no violence (`sensitive`): those a person reads."""
         if site is None or not site.clean or other:
             return [Reason("language.not_covered", detail=code)]
+        if sensitive:
+            return [_listed("site_model.sensitive", term) for term in sensitive]
         if self.site_model != "publish" or not site.proven:
             return [Reason("site_model.unproven", detail=code)]
         if site.audit_sample:
@@ -168,12 +181,6 @@ def _listed(code: str, term: Term) -> Reason:
 
 def _clues(site: Verdict) -> str | None:
     return ", ".join(site.prediction.clues) or None
-
-
-# The reasons that mean "held only because no toxicity model reads the language".
-LANGUAGE_ONLY = frozenset(
-    {"language.not_covered", "site_model.unproven", "site_model.audit_sample"}
-)
 
 
 def rank(reasons: Sequence[Reason], site: Verdict | None) -> str | None:

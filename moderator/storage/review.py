@@ -49,7 +49,12 @@ ACTIONS: dict[str, tuple[frozenset[Status], Status]] = {
 # means held for its language alone (no model reads it, or the site model has not
 # proven itself there): the comments a moderator can clear fastest.
 LANGUAGE_ONLY = frozenset(
-    {"language.not_covered", "site_model.unproven", "site_model.audit_sample"}
+    {
+        "language.not_covered",
+        "site_model.unproven",
+        "site_model.sensitive",
+        "site_model.audit_sample",
+    }
 )
 FAMILIES = ("language", "words", "spam", "toxicity", "site_model", "check_failed")
 RANKS = ("likely_fine", "suspect")

@@ -81,7 +81,12 @@ export function reasonChips(decision) {
   return list;
 }
 
-const LANGUAGE_ONLY = new Set(["language.not_covered", "site_model.unproven", "site_model.audit_sample"]);
+const LANGUAGE_ONLY = new Set([
+  "language.not_covered",
+  "site_model.unproven",
+  "site_model.sensitive",
+  "site_model.audit_sample",
+]);
 
 // Whether the toxicity model reads the comment's language: the record says so
 // (`language.read_by_model`); older records only through their reasons.

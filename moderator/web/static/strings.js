@@ -148,6 +148,7 @@ const STRINGS = {
     reason_site_model_toxic: "le modèle du site le lit comme abusif",
     reason_site_model_unproven: "langue non lue par le modèle ; le modèle du site ne publie pas encore seul dans cette langue",
     reason_site_model_audit_sample: "tiré au sort pour vérifier le modèle du site",
+    reason_site_model_sensitive: "langue non lue par le modèle ; le modèle du site ne publie pas seul un commentaire sur un groupe de personnes ou la violence",
     // Between a reason and what it rests on: "insulte : 0,93 ≥ 0,60", "mot suspect : idiot".
     score_separator: "\u00a0: ",
     detail_separator: "\u00a0: ",
@@ -395,6 +396,7 @@ const STRINGS = {
     reason_site_model_toxic: "the site model reads it as abusive",
     reason_site_model_unproven: "a language the model does not read; the site model does not publish alone in it yet",
     reason_site_model_audit_sample: "drawn at random to check the site model",
+    reason_site_model_sensitive: "a language the model does not read; the site model does not publish alone a comment about a group of people or about violence",
     // Between a reason and what it rests on: "insult 0.93 ≥ 0.60", "suspect word · idiot".
     score_separator: " ",
     detail_separator: " · ",
@@ -642,6 +644,7 @@ const STRINGS = {
     reason_site_model_toxic: "نموذج الموقع يقرؤه مسيئاً",
     reason_site_model_unproven: "لغة لا يقرؤها النموذج؛ ونموذج الموقع لا ينشر وحده بهذه اللغة بعد",
     reason_site_model_audit_sample: "اختير عشوائياً لمراقبة نموذج الموقع",
+    reason_site_model_sensitive: "لغة لا يقرؤها النموذج؛ ونموذج الموقع لا ينشر وحده تعليقاً عن فئة من الناس أو عن العنف",
     score_separator: ": ",
     detail_separator: ": ",
     audit_model: "النموذج {model} · القواعد {policy}",
