@@ -10,7 +10,10 @@
   site model's precision. The replayed comments stay as stored comments,
   decided by the moderator "replay", on the article "eval". The workers score
   them with detoxify from `MODERATOR_MODEL_DIR` when it is set, else with a
-  toxicity model that finds nothing.
+  toxicity model that finds nothing. Comments are replayed in file order and
+  the site model's precision is measured on each before it learns it, so the
+  file should be in the order the decisions were taken (a site's export is),
+  not grouped by label.
 """
 
 from __future__ import annotations
