@@ -9,7 +9,7 @@ import pytest
 
 from moderator.storage.wordlists import Term
 from workers.language import detect
-from workers.wordlists import WORDLIST_KINDS, WordList, normalise, seed_terms
+from workers.wordlists import SENSITIVE, WORDLIST_KINDS, WordList, normalise, seed_terms
 
 BENIGN_COMMENTS = [
     "Le conseil municipal a voté la classe préparatoire, c'est une bonne nouvelle.",
@@ -17,6 +17,7 @@ BENIGN_COMMENTS = [
     "La salle arabe du musée est magnifique. Le train a du retard, comme toujours.",
     "Our assistant manager in Scunthorpe is a lovable rascal; the class was great.",
     "3afak khoya, wach had l9anon mzyan? 7ta wa7ed ma fhem walo.",
+    "Mra khra ghadi nchoufou, machi chi 7aja khra: khass l9anon y3awd.",  # khra: other
     "La technique est unique, et le cône de glace coûte 455 dirhams.",
     "الحكومة تقود الإصلاحات، والوالدة بخير. الله يحفظ بلادنا.",
     "واش هاد الحكومة غادي تدير شي حاجة للشباب؟ بالنسبة ليا هادشي مزيان.",
@@ -360,7 +361,7 @@ def test_normalise(text: str, expected: str) -> None:
 # --- the shipped lists ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", WORDLIST_KINDS)
+@pytest.mark.parametrize("kind", [*WORDLIST_KINDS, SENSITIVE])
 def test_seed_lists_load_with_languages_and_meanings(kind: str) -> None:
     terms = seed_terms(kind)
     assert len(terms) >= 30
@@ -370,7 +371,7 @@ def test_seed_lists_load_with_languages_and_meanings(kind: str) -> None:
         assert term.meaning, term
 
 
-@pytest.mark.parametrize("kind", WORDLIST_KINDS)
+@pytest.mark.parametrize("kind", [*WORDLIST_KINDS, SENSITIVE])
 def test_each_seed_term_matches_itself_in_its_languages(kind: str) -> None:
     words = WordList(seed_terms(kind))
     for term in seed_terms(kind):
