@@ -142,7 +142,9 @@ def test_the_policy_follows_the_site_model(settings: Settings) -> None:
     ]
 
 
-def test_it_never_publishes_alone_what_names_a_group_or_violence(settings: Settings) -> None:
+def test_it_never_publishes_alone_a_link_or_what_names_a_group_or_violence(
+    settings: Settings,
+) -> None:
     """A generalisation about a group or a threat is made of ordinary words: whatever
     the site model says of it, a person reads it, ranked with the comments held for
     their language, the term and its meaning in the reason."""
@@ -160,6 +162,15 @@ def test_it_never_publishes_alone_what_names_a_group_or_violence(settings: Setti
         )
         status, reasons = policy.decide(checks)
         return status.value, list(reasons)
+
+    # A spam signal under the hold threshold (one link) is not the text model's call.
+    linked = Checks(
+        language=Language("ar", "arabic"),
+        toxicity={},
+        spam=SpamResult(0.1, ("links:1",)),
+        site=proven,
+    )
+    assert [r.code for r in policy.decide(linked)[1]] == ["language.not_covered"]
 
     status, reasons = decide("اليهود هوما سبب المصايب كاملين", "ary")
     assert status == "held"

@@ -129,9 +129,7 @@ class Policy:
             self.language_not_covered == "hold"
             and checks.language.code not in self.covered_languages
         ):
-            hold.extend(
-                self._language_reasons(checks.language.code, site, reject or hold, checks.sensitive)
-            )
+            hold.extend(self._language_reasons(checks, site, reject or hold))
         if reject:
             return Status.REJECTED, (*reject, *hold)
         if hold:
@@ -139,18 +137,17 @@ class Policy:
         return Status.PUBLISHED, ()
 
     def _language_reasons(
-        self,
-        code: str,
-        site: Verdict | None,
-        other: Sequence[Reason],
-        sensitive: Sequence[Term],
+        self, checks: Checks, site: Verdict | None, other: Sequence[Reason]
     ) -> list[Reason]:
-        """Held for its language, unless the site model, proven here, finds it clean and
-        it names no group of people and no violence (`sensitive`): those a person reads."""
-        if site is None or not site.clean or other:
+        """Held for its language, unless the site model, proven here, finds it clean, no
+        spam signal fired (a link, a number, a repeat: below the hold threshold, still
+        not the text model's call) and it names no group of people and no violence
+        (`checks.sensitive`): those a person reads."""
+        code = checks.language.code
+        if site is None or not site.clean or other or checks.spam.signals:
             return [Reason("language.not_covered", detail=code)]
-        if sensitive:
-            return [_listed("site_model.sensitive", term) for term in sensitive]
+        if checks.sensitive:
+            return [_listed("site_model.sensitive", term) for term in checks.sensitive]
         if self.site_model != "publish" or not site.proven:
             return [Reason("site_model.unproven", detail=code)]
         if site.audit_sample:
