@@ -112,7 +112,7 @@ class Settings:
     site_model_clean_evidence: float = -1.0  # would publish at or below this (both labels)
     site_model_likely_fine_evidence: float = 1.0  # ranked "likely fine" at or below this
     site_model_min_decisions: int = 200  # moderators' decisions that measure precision
-    site_model_min_would_publish: int = 50  # of them, comments it would have published
+    site_model_min_would_publish: int = 100  # of them, comments it would have published
     site_model_precision: float = 0.99  # measured precision needed to publish
     site_model_audit_share: float = 0.05  # of what it would publish, held to keep measuring
     spam_window_s: int = 3600
@@ -200,7 +200,9 @@ class Settings:
                 "SITE_MODEL_LIKELY_FINE_EVIDENCE", 1.0, -50.0, 50.0
             ),
             site_model_min_decisions=env.integer("SITE_MODEL_MIN_DECISIONS", 200, minimum=1),
-            site_model_min_would_publish=env.integer("SITE_MODEL_MIN_WOULD_PUBLISH", 50, minimum=1),
+            site_model_min_would_publish=env.integer(
+                "SITE_MODEL_MIN_WOULD_PUBLISH", 100, minimum=1
+            ),
             site_model_precision=env.number("SITE_MODEL_PRECISION", 0.99, 0.5, 1.0),
             site_model_audit_share=env.number("SITE_MODEL_AUDIT_SHARE", 0.05, 0.0, 1.0),
             spam_window_s=env.integer("SPAM_WINDOW_S", 3600, minimum=1),

@@ -45,4 +45,4 @@ def test_replay_teaches_it_and_status_shows_it(settings: Settings, tmp_path: Pat
     ary = next(row for row in report["languages"] if row["language"] == "ary")
     assert ary["decisions"] == 4
     assert ary["publishes"] is False  # 4 decisions prove nothing
-    assert report["needs"] == {"decisions": 200, "would_publish": 50, "precision": 0.99}
+    assert report["needs"] == {"decisions": 200, "would_publish": 100, "precision": 0.99}

@@ -11,7 +11,7 @@ It scores every comment (`workers.textmodel`, counts shared in Redis) and:
   on that language: the moderators have decided at least `min_decisions`
   comments it scored there (the last `WINDOW` count), and of those, the ones
   it would have published (at least `min_would_publish`) were approved at
-  least `precision` of the time. Below 100 of them, 99% means not one mistake.
+  least `precision` of the time (99% cannot be told from 100% on fewer than 100).
   Until then such comments are held as `site_model.unproven`. Once it
   publishes, a random `audit_share` of what it would publish is held anyway
   (`site_model.audit_sample`), so its precision keeps being measured.
