@@ -99,6 +99,7 @@ def _verdict(*, clean: bool, proven: bool, toxic: bool = False, audit: bool = Fa
         toxic=toxic,
         spam=False,
         spam_threshold=2.0,
+        spam_weak=False,
         clean=clean,
         likely_fine=clean,
         proven=proven,
@@ -204,3 +205,27 @@ async def test_forgetting_a_reader_removes_what_their_comments_taught(
     await privacy.forget(redis, keys, settings, VALID["email"], by="test")
     assert await counts.learned(comment_id) is None
     assert await counts.summary() == {"ham": 1, "spam": 0, "toxic": 0}  # the seed stays
+
+
+def test_weak_spam_evidence_holds_only_beside_another_signal(settings: Settings) -> None:
+    """Half the evidence of a `content` signal is `content_weak`: under the hold
+    threshold alone, above it beside a phone number."""
+    from workers.spam.scorer import content_evidence
+    from workers.spam.signals import combine, fire
+
+    def verdict(spam: float) -> Verdict:
+        prediction = textmodel.Prediction({"spam": spam, "toxic": -3.0}, ("whatsapp",), 500)
+        return replace(
+            _verdict(clean=False, proven=False),
+            prediction=prediction,
+            spam=spam >= 4.0,
+            spam_threshold=4.0,
+            spam_weak=spam >= 2.0,
+        )
+
+    assert content_evidence(verdict(1.0)) == []
+    (weak,) = content_evidence(verdict(2.5))
+    assert weak[0] == "content_weak:whatsapp"
+    assert combine([weak]).score < settings.spam_hold_threshold
+    assert combine([weak, fire("phone")]).score >= settings.spam_hold_threshold
+    assert [label for label, _ in content_evidence(verdict(9.0))] == ["content:whatsapp"]

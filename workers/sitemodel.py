@@ -50,6 +50,7 @@ class Verdict:
     toxic: bool  # evidence of toxicity at the hold threshold
     spam: bool  # evidence of spam at its threshold (a spam signal)
     spam_threshold: float  # that threshold
+    spam_weak: bool  # at half of it: a weaker signal, that holds only beside another
     clean: bool  # confident the comment is clean: it would publish it
     likely_fine: bool  # clean enough to be ranked "likely fine" when held
     proven: bool  # its precision on this language is measured and high enough
@@ -126,6 +127,7 @@ class SiteModel:
             toxic=trained and prediction.evidence["toxic"] >= s.site_model_toxic_evidence,
             spam=trained and prediction.evidence["spam"] >= s.site_model_spam_evidence,
             spam_threshold=s.site_model_spam_evidence,
+            spam_weak=trained and prediction.evidence["spam"] >= s.site_model_spam_evidence / 2,
             clean=clean,
             likely_fine=trained and worst <= s.site_model_likely_fine_evidence,
             proven=proven,

@@ -190,8 +190,14 @@ class SpamScorer:
 
 def content_evidence(verdict: Verdict | None) -> list[Evidence]:
     """What the site model reads in the text, as spam evidence: "content:casino, bonus"
-    (the n-grams that weighed most), one piece, two when the evidence is strong."""
-    if verdict is None or not verdict.spam:
+    (the n-grams that weighed most), one piece, two when the evidence is strong;
+    "content_weak" at half the evidence, which holds only beside another signal."""
+    if verdict is None:
         return []
-    strong = verdict.prediction.evidence["spam"] >= 2 * verdict.spam_threshold
-    return [fire("content", ", ".join(verdict.prediction.clues) or None, times=2 if strong else 1)]
+    clues = ", ".join(verdict.prediction.clues) or None
+    if verdict.spam:
+        strong = verdict.prediction.evidence["spam"] >= 2 * verdict.spam_threshold
+        return [fire("content", clues, times=2 if strong else 1)]
+    if verdict.spam_weak:
+        return [fire("content_weak", clues)]
+    return []

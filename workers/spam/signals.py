@@ -52,6 +52,9 @@ WEIGHTS: Final[Mapping[str, float]] = MappingProxyType(
         "burst_ip": 0.30,  # … from one IP (weaker: mobile carriers share IPs)
         "bayes": 0.60,  # the trained model says spam with confidence
         "content": 0.60,  # the site model reads spam in the text (per piece, two when strong)
+        # … at half that evidence: alone under the hold threshold, beside another signal
+        # (a number, a link, a repeat) above it.
+        "content_weak": 0.30,
     }
 )
 

@@ -107,7 +107,7 @@ export function signalItem(tag, signal) {
   if (!/^[a-z_]+$/.test(name) || !hasString(key)) return userText(tag, "signal", text);
   const item = el(tag, "signal");
   item.title = text;
-  if (name === "content") {
+  if (name === "content" || name === "content_weak") {
     item.append(t(key));
     if (detail) item.append(t("detail_separator"), userText("span", "signal-clues", detail));
     return item;
