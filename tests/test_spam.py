@@ -15,7 +15,7 @@ from moderator.keys import Keys
 from moderator.settings import Settings
 from workers.spam.bayes import BAYES_MIN_EXAMPLES
 from workers.spam.scorer import SpamScorer
-from workers.spam.signals import WEIGHTS, SpamResult
+from workers.spam.signals import WEIGHTS, SpamResult, link_hosts
 
 BASE = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -494,3 +494,9 @@ async def test_thresholds_come_from_settings(redis: aioredis.Redis, settings: Se
     assert (await scorer.score(make("Un.", email_hash=email_hash))).signals == ()
     second = await scorer.score(make("Deux.", at=1, email_hash=email_hash))
     assert second.signals == ("burst_email:2",)
+
+
+def test_the_punctuation_after_a_link_is_not_its_host() -> None:
+    """One site written twice is one host: "https://men.gov.ma, puis men.gov.ma"."""
+    text = "Voir https://men.gov.ma, puis men.gov.ma; et https://www.hcp.ma! ou https://cnss.ma،"
+    assert link_hosts(text) == ["men.gov.ma", "men.gov.ma", "hcp.ma", "cnss.ma"]

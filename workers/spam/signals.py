@@ -140,6 +140,9 @@ def combine(evidence: Sequence[Evidence]) -> SpamResult:
     return SpamResult(score=1.0 - keep, signals=tuple(label for label, _ in evidence))
 
 
+_AFTER_LINK: Final = ".,;:!?…»\u060c\u061b\u061f"  # Latin and Arabic (، ؛ ؟) punctuation
+
+
 def link_hosts(text: str) -> list[str]:
     """The host of each link in `text`, lower case, without "www."."""
     hosts = []
@@ -151,7 +154,8 @@ def link_hosts(text: str) -> list[str]:
             bare = not host.lower().startswith("www.")
             if bare and (tld != tld.lower() or tld not in BARE_TLDS):
                 continue
-        host = host.lower().strip(".").removeprefix("www.")
+        # Punctuation after a link is the sentence's ("https://men.gov.ma, puis…").
+        host = host.lower().rstrip(_AFTER_LINK).strip(".").removeprefix("www.")
         if host:
             hosts.append(host)
     return hosts
