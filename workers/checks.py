@@ -30,7 +30,7 @@ from moderator.storage.wordlists import Term
 from workers import textmodel
 from workers.language import Language, detect
 from workers.spam.scorer import NO_TEXT_SIGNALS, TextSignals, text_signals
-from workers.wordlists import WordList, sensitive_list
+from workers.wordlists import Lists
 
 log = structlog.get_logger()
 
@@ -49,32 +49,28 @@ class TextChecks:
     spam: TextSignals
     features: dict[int, str] | None = None  # the site model's n-grams (`workers.textmodel`)
     failed: tuple[str, ...] = ()
-    sensitive: tuple[Term, ...] = ()  # `workers.wordlists.sensitive_list()`
+    sensitive: tuple[Term, ...] = ()  # the sensitive list's terms found
 
 
-def run_text_checks(
-    comment: Comment, banned: WordList, suspect: WordList, found: dict[str, Any]
-) -> None:
+def run_text_checks(comment: Comment, lists: Lists, found: dict[str, Any]) -> None:
     """Run each check in turn, storing its result in `found` as soon as it is known."""
     text = f"{comment.name}\n{comment.body}"
     found["language"] = language = detect(comment.body)
     found["wordlists"] = (  # each term in the languages where it insults
-        tuple(banned.matches(text, language.code)),
-        tuple(suspect.matches(text, language.code)),
-        tuple(sensitive_list().matches(text, language.code)),
+        tuple(lists.banned.matches(text, language.code)),
+        tuple(lists.suspect.matches(text, language.code)),
+        tuple(lists.sensitive.matches(text, language.code)),
     )
     found["spam"] = text_signals(comment)
     found["site_model"] = textmodel.features(comment.body)
 
 
-async def text_checks(
-    comment: Comment, banned: WordList, suspect: WordList, *, budget_s: float
-) -> TextChecks:
+async def text_checks(comment: Comment, lists: Lists, *, budget_s: float) -> TextChecks:
     """The text checks of one comment, in a thread, within `budget_s` seconds."""
     found: dict[str, Any] = {}
     try:
         async with asyncio.timeout(budget_s):
-            await asyncio.to_thread(run_text_checks, comment, banned, suspect, found)
+            await asyncio.to_thread(run_text_checks, comment, lists, found)
     except TimeoutError:
         found = dict(found)  # what had finished; the thread may still add to the original
         failed = _missing(found)

@@ -252,13 +252,13 @@ class Worker:
     async def _decide_all(self, todo: list[tuple[Entry, Comment]]) -> None:
         started = time.perf_counter()
         comments = [comment for _, comment in todo]
-        banned, suspect = await self._lists.current()
+        lists = await self._lists.current()
         # Settings, with promoted overrides (`moderator shadow --promote`) on top.
-        policy = await active_policy(self._redis, self._keys, self._settings, (banned, suspect))
+        policy = await active_policy(self._redis, self._keys, self._settings, lists)
         digest = policy.digest()
         shadow_policy = await self._shadow.policy(policy, digest)  # live shadow mode, or None
         budget_s = self._settings.check_budget_ms / 1000
-        texts = [await text_checks(c, banned, suspect, budget_s=budget_s) for c in comments]
+        texts = [await text_checks(c, lists, budget_s=budget_s) for c in comments]
         verdicts = await self._verdicts(texts)
         spam = await self._spam.score_many(
             comments, [t.spam for t in texts], [content_evidence(v) for v in verdicts]

@@ -7,7 +7,7 @@ near-certain spam (still reviewable). Held: a toxicity label at its threshold
 likely spam, a language the model does not read, or a check that failed, or what the
 site model finds toxic (`workers.sitemodel`). A comment in a language no toxicity model
 reads is published only when the site model, proven on that language, finds it clean,
-and it names no group of people and no violence (`workers/data/sensitive.txt`).
+and it names no group of people and no violence (the `sensitive` word list).
 Otherwise published.
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from moderator.domain import Status, utc_now
@@ -29,7 +29,7 @@ from workers.language import Language
 from workers.sitemodel import Verdict
 from workers.spam.signals import SpamResult
 from workers.toxicity.scorer import ModelInfo
-from workers.wordlists import WordList, sensitive_list
+from workers.wordlists import WordList
 
 # Languages each detoxify model was trained to read. "und" (no words to
 # read: emoji, punctuation) counts as covered. Arabic and Darija are read by
@@ -52,7 +52,7 @@ class Checks:
     spam: SpamResult
     banned: tuple[Term, ...] = ()  # the listed terms found (`WordList.matches`)
     suspect: tuple[Term, ...] = ()
-    sensitive: tuple[Term, ...] = ()  # the shipped `workers.wordlists.sensitive_list()`
+    sensitive: tuple[Term, ...] = ()  # the sensitive list's terms found
     failed: tuple[str, ...] = ()  # text checks that did not finish (`workers.checks`)
     site: Verdict | None = None  # the site model's verdict, when it is on and could score
     # How the toxicity scores came: "scored" by a model, "reused" for the same body
@@ -70,11 +70,19 @@ class Policy:
     banned: WordList
     suspect: WordList
     site_model: str = "publish"  # off, rank, publish (`Settings.site_model`)
+    # Terms that keep the site model from publishing alone (groups of people, violence).
+    sensitive: WordList = field(default_factory=lambda: WordList(()))
     # Languages a model of their own reads (`Settings.language_models`): covered too.
     model_languages: frozenset[str] = frozenset()
 
     @classmethod
-    def from_settings(cls, settings: Settings, banned: WordList, suspect: WordList) -> Policy:
+    def from_settings(
+        cls,
+        settings: Settings,
+        banned: WordList,
+        suspect: WordList,
+        sensitive: WordList | None = None,
+    ) -> Policy:
         return cls(
             thresholds=dict(settings.thresholds),
             spam_hold=settings.spam_hold_threshold,
@@ -84,6 +92,7 @@ class Policy:
             banned=banned,
             suspect=suspect,
             site_model=settings.site_model,
+            sensitive=sensitive if sensitive is not None else WordList(()),
             model_languages=frozenset(language for language, _ in settings.language_models),
         )
 
@@ -102,7 +111,7 @@ class Policy:
             "site_model": self.site_model,
             "banned": [[t.term, list(t.languages)] for t in self.banned.entries],
             "suspect": [[t.term, list(t.languages)] for t in self.suspect.entries],
-            "sensitive": [[t.term, list(t.languages)] for t in sensitive_list().entries],
+            "sensitive": [[t.term, list(t.languages)] for t in self.sensitive.entries],
         }
         if self.model_languages:  # only then: the digests of policies without any stay put
             rules["model_languages"] = sorted(self.model_languages)

@@ -26,26 +26,24 @@ in the languages of its first word. A term that names `ary` is looked up as Dari
 writes it (`workers.darija`: digits as letters, 7~h, 9~q~k, 3~a, doubled letters,
 the joined article, plurals), a term in Darija alone only so: no leetspeak.
 
-The shipped seed lists are `workers/data/banned.txt` and `suspect.txt`. A third
-shipped list, `sensitive.txt` (groups of people, violence), is not the moderators' to
-edit: it only keeps the site model from publishing a comment alone (`workers.policy`).
+The shipped seed lists are `workers/data/banned.txt` and `suspect.txt`, and
+`sensitive.txt` (groups of people, violence), which holds nothing itself: it only keeps
+the site model from publishing a comment alone (`workers.policy`).
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Final
+from typing import NamedTuple
 
 from moderator.storage.wordlists import ALL, KINDS, LANGUAGES, Term, merged
 from workers import darija, wordforms
 from workers.language import DARIJA, MIXED, UNDETERMINED, clauses, is_darija_spelling
 
 WORDLIST_KINDS = KINDS
-SENSITIVE: Final = "sensitive"  # shipped, read by the site model's publishing only
 
 _ARABIC_RE = re.compile("[\u0600-\u06ff]")
 _EVERY = frozenset(LANGUAGES)
@@ -175,11 +173,12 @@ def normalise(text: str) -> str:
     return " ".join(wordforms.collapse(spelling) for spelling in spellings if spelling)
 
 
-@functools.cache
-def sensitive_list() -> WordList:
-    """The shipped sensitive terms (`workers/data/sensitive.txt`): groups of people and
-    violence. The site model never publishes a comment containing one alone."""
-    return WordList(seed_terms(SENSITIVE))
+class Lists(NamedTuple):
+    """The lists in force, one per kind (`WORDLIST_KINDS`)."""
+
+    banned: WordList  # rejects
+    suspect: WordList  # holds
+    sensitive: WordList  # keeps the site model from publishing alone
 
 
 def seed_terms(kind: str) -> list[Term]:
@@ -190,7 +189,7 @@ def seed_terms(kind: str) -> list[Term]:
     is in every language, with no meaning. Blank lines and lines starting with "#"
     are ignored.
     """
-    if kind not in (*WORDLIST_KINDS, SENSITIVE):
+    if kind not in WORDLIST_KINDS:
         raise ValueError(f"unknown word list {kind!r}; expected one of {WORDLIST_KINDS}")
     text = (resources.files("workers") / "data" / f"{kind}.txt").read_text(encoding="utf-8")
     terms = []

@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 
 from moderator.keys import Keys
 from moderator.storage.wordlists import WordListStore, terms_of
-from workers.wordlists import WORDLIST_KINDS, WordList, seed_terms
+from workers.wordlists import WORDLIST_KINDS, Lists, WordList, seed_terms
 
 
 class WordLists:
@@ -25,8 +25,8 @@ class WordLists:
         for kind in WORDLIST_KINDS:
             await self._store.seed(kind, seed_terms(kind))
 
-    async def current(self) -> tuple[WordList, WordList]:
-        """The banned and suspect lists in force now."""
+    async def current(self) -> Lists:
+        """The banned, suspect and sensitive lists in force now."""
         lists = []
         for kind, stored in zip(WORDLIST_KINDS, await self._store.stored(), strict=True):
             frozen = frozenset(stored.items())
@@ -35,5 +35,4 @@ class WordLists:
                 cached = (frozen, WordList(terms_of(stored)))
                 self._cache[kind] = cached
             lists.append(cached[1])
-        banned, suspect = lists
-        return banned, suspect
+        return Lists(*lists)

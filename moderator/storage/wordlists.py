@@ -29,7 +29,7 @@ from moderator.records import AuditEntry, stream_fields
 
 log = structlog.get_logger()
 
-KINDS: Final = ("banned", "suspect")
+KINDS: Final = ("banned", "suspect", "sensitive")
 ALL: Final = "*"
 LANGUAGES: Final = ("fr", "en", "ar", "ary")  # the languages a term can name, in order
 MAX_MEANING_CHARS: Final = 200

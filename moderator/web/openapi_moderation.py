@@ -96,7 +96,7 @@ _WORDLIST: dict[str, Any] = {
     "type": "object",
     "required": ["kind", "terms"],
     "properties": {
-        "kind": {"enum": ["banned", "suspect"]},
+        "kind": {"enum": ["banned", "suspect", "sensitive"]},
         "terms": {"type": "array", "items": _TERM},
     },
 }
@@ -242,7 +242,8 @@ def paths() -> dict[str, Any]:
         "/v1/moderation/wordlists/{kind}": {
             "get": _op(
                 "getWordlist",
-                "A word list, banned or suspect: each term with its languages and meaning.",
+                "A word list, banned, suspect or sensitive: each term with its languages "
+                "and meaning.",
                 params=[_path("kind")],
                 errors=("404",),
                 content={"application/json": {"schema": _WORDLIST}},

@@ -98,4 +98,5 @@ def matched(checks: Checks, policy: Policy, text: str) -> Checks:
         checks,
         banned=tuple(policy.banned.matches(text, language)),
         suspect=tuple(policy.suspect.matches(text, language)),
+        sensitive=tuple(policy.sensitive.matches(text, language)),
     )

@@ -21,7 +21,7 @@ from moderator.settings import Settings
 from moderator.storage.wordlists import Term, WordListStore
 from workers.policy import Policy
 from workers.shadow.candidate import Candidate
-from workers.wordlists import WordList
+from workers.wordlists import Lists
 from workers.wordstore import WordLists
 
 log = structlog.get_logger()
@@ -47,14 +47,14 @@ async def active_policy(
     redis: aioredis.Redis,
     keys: Keys,
     settings: Settings,
-    lists: tuple[WordList, WordList] | None = None,
+    lists: Lists | None = None,
 ) -> Policy:
     """The policy in force now: the settings, the promoted overrides, and the word lists
-    (`lists`, banned and suspect, when the caller holds them; else read from Redis).
+    (`lists`, when the caller holds them; else read from Redis).
     Overrides that no longer fit the settings (a spam hold above the reject threshold)
     are logged and ignored rather than stopping every decision."""
-    banned, suspect = lists or await WordLists(redis, keys).current()
-    policy = Policy.from_settings(settings, banned, suspect)
+    lists = lists or await WordLists(redis, keys).current()
+    policy = Policy.from_settings(settings, lists.banned, lists.suspect, lists.sensitive)
     overrides = await active_overrides(redis, keys)
     if overrides is None:
         return policy
