@@ -84,13 +84,13 @@ class Keys:
         return f"{self.prefix}:queue:{status}"
 
     def wordlist(self, kind: str) -> str:
-        """A word list (banned or suspect) as versions before languages stored it, a set
+        """A word list (banned, suspect, sensitive) as versions before languages stored it, a set
         of terms: merged into `wordlist_terms` when read (`moderator.storage.wordlists`)."""
         return f"{self.prefix}:wordlist:{kind}"
 
     def wordlist_terms(self, kind: str) -> str:
-        """A word list (banned or suspect): term -> JSON {"languages": [...], "meaning": ...}
-        (hash)."""
+        """A word list (banned, suspect, sensitive): term -> JSON
+        {"languages": [...], "meaning": ...} (hash)."""
         return f"{self.prefix}:wordlist:{kind}:terms"
 
     def spam_recent(self, kind: str, digest: str) -> str:

@@ -1,6 +1,7 @@
 """Word lists in Redis: each term with the languages it insults in and its meaning.
 
-A list, `banned` (reject) or `suspect` (hold), is a hash at `keys.wordlist_terms(kind)`:
+A list, `banned` (reject), `suspect` (hold) or `sensitive` (the site model does not publish
+alone), is a hash at `keys.wordlist_terms(kind)`:
 term -> JSON `{"languages": ["fr"], "meaning": "insulte grossière (« idiot »)"}`. The
 languages are codes of `LANGUAGES`, or `ALL` ("*") for a term that insults in any.
 
