@@ -128,6 +128,12 @@ class Keys:
         return f"{self.prefix}:textmodel:v1:learned"
 
     @property
+    def text_features(self) -> str:
+        """The version of the features the site model's counts were learned with
+        (`workers.textmodel.FEATURES_VERSION`); absent before version 2."""
+        return f"{self.prefix}:textmodel:v1:features"
+
+    @property
     def text_seeded(self) -> str:
         """Set once the site model was seeded from the shipped labelled comments."""
         return f"{self.prefix}:textmodel:v1:seeded"

@@ -109,7 +109,7 @@ class Settings:
     site_model_min_examples: int = 50  # comments learned before the model says anything
     site_model_toxic_evidence: float = 1.0  # hold at this evidence of toxicity
     site_model_spam_evidence: float = 4.0  # a spam signal from this evidence of spam
-    site_model_clean_evidence: float = -1.0  # would publish at or below this (both labels)
+    site_model_clean_evidence: float = -2.0  # would publish at or below this (both labels)
     site_model_likely_fine_evidence: float = 1.0  # ranked "likely fine" at or below this
     site_model_min_decisions: int = 200  # moderators' decisions that measure precision
     site_model_min_would_publish: int = 100  # of them, comments it would have published
@@ -195,7 +195,7 @@ class Settings:
             site_model_min_examples=env.integer("SITE_MODEL_MIN_EXAMPLES", 50, minimum=1),
             site_model_toxic_evidence=env.number("SITE_MODEL_TOXIC_EVIDENCE", 1.0, -50.0, 50.0),
             site_model_spam_evidence=env.number("SITE_MODEL_SPAM_EVIDENCE", 4.0, -50.0, 50.0),
-            site_model_clean_evidence=env.number("SITE_MODEL_CLEAN_EVIDENCE", -1.0, -50.0, 50.0),
+            site_model_clean_evidence=env.number("SITE_MODEL_CLEAN_EVIDENCE", -2.0, -50.0, 50.0),
             site_model_likely_fine_evidence=env.number(
                 "SITE_MODEL_LIKELY_FINE_EVIDENCE", 1.0, -50.0, 50.0
             ),

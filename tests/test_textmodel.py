@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from moderator.storage.textcounts import Counts
-from workers import textmodel
+from workers import darija, textmodel
+from workers.wordlists import normalise as fold
 
 
 def _counts(examples: list[tuple[str, str]], found: dict[int, str]) -> Counts:
@@ -45,6 +48,31 @@ def test_features_are_stable_and_shared_by_spellings() -> None:
     assert len(joined & alone) >= len(alone) // 2
     stretched = set(textmodel.features("7maaaar"))
     assert stretched & alone
+
+
+@pytest.mark.parametrize(
+    ("latin", "arabic", "consonants"),
+    [
+        ("7mar", "حمار", "hmr"),
+        ("l7mar", "الحمار", "lhmr"),
+        ("bzaaaf", "بزاف", "bzf"),
+        ("9a7ba", "قحبة", "qhb"),
+        ("mzyan", "مزيان", "mzn"),
+        ("3ayan", "عيان", "3n"),
+        ("khayb", "خايب", "xb"),
+        ("chi7aja", "شيحاجة", "Chj"),
+    ],
+)
+def test_darija_in_either_script_shares_its_consonant_skeleton(
+    latin: str, arabic: str, consonants: str
+) -> None:
+    assert darija.skeleton(latin) == darija.skeleton(fold(arabic)) == consonants
+    shared = set(textmodel.features(latin).values()) & set(textmodel.features(arabic).values())
+    assert f"k:{consonants}" in shared
+
+
+def test_words_with_no_skeleton() -> None:
+    assert [darija.skeleton(word) for word in ("2026", "e-mail", "ⵣ", "🙂")] == ["", "", "", ""]
 
 
 def test_features_are_bounded_for_long_bodies() -> None:

@@ -13,6 +13,7 @@ from moderator.settings import Settings
 from moderator.storage.textcounts import TextCounts
 from tests.fakes import FakeToxicity
 from tests.helpers import AMINA, VALID
+from workers import textmodel
 from workers.consumer import Worker
 from workers.sitemodel import SiteModel
 from workers.spam.scorer import SpamScorer
@@ -84,6 +85,36 @@ async def test_the_model_is_seeded_once_per_redis(
     learned = await site.counts.summary()
     assert sum(learned.values()) == len(examples)
     assert set(learned) == {"ham", "spam", "toxic"}
+
+
+async def test_counts_learned_with_older_features_are_learned_again(
+    redis: aioredis.Redis, keys: Keys, settings: Settings
+) -> None:
+    """An upgrade that changes the features relearns, once, what the moderators taught
+    (from the stored comments) and the shipped examples (from today's file, whatever
+    order the older one had); a comment whose text is gone keeps what it taught."""
+    settings = replace(settings, site_model_seed=True)
+    site = SiteModel(redis, keys, settings)
+    counts = site.counts
+    await redis.hset(keys.comment("c1"), mapping={"body": DARIJA})
+    await counts.learn("c1", "ham", [1, 2, 3])  # an older version's buckets
+    await counts.learn("gone", "toxic", [4, 5])  # its reader was forgotten
+    await counts.learn("seed:0", "spam", [6])  # the older file's first example
+    await redis.set(keys.text_seeded, "1")
+    trainer = Trainer(
+        redis, keys, settings, spam=SpamScorer(redis, keys, settings), site=site, name="w"
+    )
+
+    await trainer.seed()
+
+    examples = seed_examples()
+    learned = await redis.hgetall(keys.text_learned)
+    assert learned["c1"] == "ham " + " ".join(map(str, textmodel.features(DARIJA)))
+    assert learned["gone"] == "toxic 4 5"
+    assert learned["seed:0"].split(" ", 1)[0] == examples[0][1]
+    assert sum((await counts.summary()).values()) == len(examples) + 2
+    assert await redis.get(keys.text_features) == str(textmodel.FEATURES_VERSION)
+    assert await trainer.relearn() == 0  # once
 
 
 async def test_the_decision_record_carries_the_verdict_and_the_rank(

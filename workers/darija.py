@@ -90,3 +90,34 @@ def _singulars(word: str) -> list[str]:
         if stem != word and len(stem) >= MIN_STEM:
             return [stem + ending for ending in endings]
     return []
+
+
+# The consonant skeleton (`skeleton`): each Arabic letter as the Latin letter or digit
+# Darija writes it with; alef, waw, ya and hamza left out, as Latin vowels are.
+_ARABIC_SKELETON = str.maketrans(
+    {
+        **dict.fromkeys("اأإآٱءئؤىوية", ""),
+        **dict(zip("بتثجحخدذرزسشصضطظعغفقكلمنهگڭپڤ", "bttjhxddrzsCsdtd3gfqklmnhggpv", strict=True)),
+    }
+)
+# Latin Darija: the digits and pairs for Arabic sounds, as the Arabic letters above.
+_LATIN_SKELETON = (("kh", "x"), ("gh", "g"), ("ch", "C"), ("sh", "C"))
+_LATIN_DIGITS = str.maketrans({"7": "h", "9": "q", "5": "x", "8": "g", "2": "", "3": "3"})
+_LATIN_VOWELS_RE = re.compile("[aeiouwy]")
+_LATIN_WORD_RE = re.compile("[a-z0-9]+")
+
+
+def skeleton(word: str) -> str:
+    """The consonants of a folded word as both of Darija's scripts write them, so that
+    the Latin and Arabic spellings of a word meet: "7mar", "hmar" and "حمار" are "hmr";
+    "l7mar" and "الحمار" are "lhmr"; "bzaf" and "بزاف" are "bzf". Vowels (and in Arabic
+    the letters that write them: alef, waw, ya), the final taa marbuta (folded to ه),
+    hamza and runs of a letter are left out. A word that is neither Arabic letters
+    nor Latin letters and digits, or only digits, has none ("")."""
+    if _ARABIC_RE.search(word):
+        return _once(word.removesuffix("ه").translate(_ARABIC_SKELETON))
+    if not _LATIN_WORD_RE.fullmatch(word) or word.isdigit():
+        return ""
+    for spelling, sound in _LATIN_SKELETON:
+        word = word.replace(spelling, sound)
+    return _once(_LATIN_VOWELS_RE.sub("", word.translate(_LATIN_DIGITS)))

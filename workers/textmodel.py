@@ -10,9 +10,16 @@ the arithmetic, with no I/O.
   bigrams and the character 3- to 5-grams of each word padded with spaces,
   so "l7mar", "lhmar" and "الحمار" share pieces with "7mar", "hmar" and
   "حمار", and a joined article or a doubled letter leaves most n-grams in
-  common. A feature counts once per comment (binarised naive Bayes, which
-  suits short texts). Features are hashed into `BUCKETS` buckets with CRC-32,
-  stable across processes: Redis holds bucket numbers, never readers' words.
+  common. Each word's consonant skeleton (`workers.darija.skeleton`), whole
+  and as 3- and 4-grams, is a feature too ("k:hmr" for "7mar" and "حمار"):
+  Darija is written in two scripts, and what the moderators teach in one then
+  counts in the other. On 5-fold cross-validation of the train split it
+  raised toxic-vs-ham AUC for Darija in Arabic letters from 0.946 to 0.962
+  and in Latin letters from 0.968 to 0.980 (Arabic 0.894 to 0.903; French and
+  English within 0.004 of before). A feature counts once per comment
+  (binarised naive Bayes, which suits short texts). Features are hashed into
+  `BUCKETS` buckets with CRC-32, stable across processes: Redis holds bucket
+  numbers, never readers' words.
 - **Scores** (`Prediction.evidence`): for `spam` and `toxic`, the log
   likelihood ratio against `ham` divided by the square root of the number of
   features. Naive Bayes adds up hundreds of correlated n-grams, so its raw
@@ -25,7 +32,8 @@ the arithmetic, with no I/O.
   decision is one atomic script call that every worker sees, and forgetting a
   reader subtracts exactly what their comments added.
 - **Explained**: `Prediction.clues` are the n-grams that weighed most towards
-  the class that scored highest, as they appear in the comment.
+  the class that scored highest, as they appear in the comment (skeletons are
+  not shown: no reader wrote them).
 """
 
 from __future__ import annotations
@@ -38,12 +46,18 @@ from dataclasses import dataclass
 from typing import Final
 
 from moderator.storage.textcounts import LABELS, Counts
+from workers.darija import skeleton
 from workers.wordlists import normalise as fold_words
 
 CLASSES: Final = LABELS
 FLAGS: Final = ("spam", "toxic")  # the classes scored against ham
 BUCKETS: Final = 1 << 20  # a power of two: a bucket is the low bits of a CRC-32
 CHAR_GRAMS: Final = (3, 4, 5)
+SKELETON_GRAMS: Final = (3, 4)  # of a word's consonant skeleton, padded with spaces
+SKELETON_MIN: Final = 2  # consonants a skeleton needs to count
+# The features' version, kept beside the counts (`Keys.text_features`): counts learned
+# with another relearn what they can (`workers.training.Trainer.relearn`). 2: skeletons.
+FEATURES_VERSION: Final = 2
 MAX_FEATURES: Final = 2000  # a 5,000-character body gives about this many
 ALPHA: Final = 0.1  # Lidstone smoothing of the per-class feature counts
 CLUES: Final = 5
@@ -65,6 +79,15 @@ def features(text: str) -> dict[int, str]:
             for size in CHAR_GRAMS
             for start in range(len(padded) - size + 1)
         ]
+        consonants = skeleton(word)
+        if len(consonants) >= SKELETON_MIN:
+            padded = f" {consonants} "
+            grams.append(f"k:{consonants}")
+            grams += [
+                f"k:{padded[start : start + size]}"
+                for size in SKELETON_GRAMS
+                for start in range(len(padded) - size + 1)
+            ]
         for gram in grams:
             found.setdefault(crc(gram.encode()) & mask, gram)
         if len(found) >= MAX_FEATURES:
@@ -127,6 +150,8 @@ def _clues(
     for margin, name in heapq.nlargest(CLUES * 4, margins):
         if margin <= 0 or len(shown) == CLUES:
             break
+        if name.startswith("k:"):  # a skeleton is in no script a reader wrote
+            continue
         text = name.removeprefix("w:").removeprefix("b:").strip()
         if text and not any(text in other or other in text for other in shown):
             shown.append(text)

@@ -14,6 +14,7 @@ labelled comments (`workers/data/seed_comments.jsonl`, the train split of
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
 from importlib import resources
 from typing import Any, Final, cast
@@ -32,6 +33,8 @@ from workers.spam.scorer import SpamScorer
 log = structlog.get_logger()
 
 SEED_FILE: Final = "seed_comments.jsonl"
+SEED_PREFIX: Final = "seed:"  # the ids of the shipped examples the site model learned
+RELEARN_LOCK_S: Final = 600  # the longest one worker may take relearning the site model
 LEARNED_LABELS: Final = ("ham", "spam", "toxic")
 
 
@@ -40,6 +43,11 @@ def seed_examples() -> list[tuple[str, str]]:
     text = (resources.files("workers") / "data" / SEED_FILE).read_text(encoding="utf-8")
     rows = [json.loads(line) for line in text.splitlines() if line.strip()]
     return [(str(row["body"]), str(row["label"])) for row in rows]
+
+
+def _seed_rows() -> list[tuple[str, str, str]]:
+    """The shipped examples as (id, text, label) to learn: "seed:<n>", in file order."""
+    return [(f"{SEED_PREFIX}{n}", body, label) for n, (body, label) in enumerate(seed_examples())]
 
 
 async def learn_texts(counts: TextCounts, examples: Iterable[tuple[str, str, str]]) -> int:
@@ -67,14 +75,60 @@ class Trainer:
         self._name = name
 
     async def seed(self) -> int:
-        """Teach the site model the shipped examples, once per Redis; how many it learned."""
-        if self._site is None or not self._settings.site_model_seed:
+        """Teach the site model the shipped examples, once per Redis; how many it learned.
+        Counts learned with features of another version are relearned first."""
+        if self._site is None:
+            return 0
+        await self.relearn()
+        if not self._settings.site_model_seed:
             return 0
         if not await self._redis.set(self._keys.text_seeded, "1", nx=True):
             return 0
-        return await self.learn_texts(
-            (f"seed:{n}", body, label) for n, (body, label) in enumerate(seed_examples())
-        )
+        return await self.learn_texts(_seed_rows())
+
+    async def relearn(self) -> int:
+        """When the counts were learned with features of another version than
+        `textmodel.FEATURES_VERSION`, learn every comment again, with its label, from its
+        text: a moderator's verdict from the stored comment (one whose text is gone, its
+        reader forgotten, keeps what it taught), and the shipped examples, if they were
+        learned, forgotten and learned again from today's file (which may list them in
+        another order). One worker does it (a lock for RELEARN_LOCK_S); the others go on
+        meanwhile, on counts partly relearned. Returns how many comments were relearned."""
+        if self._site is None:
+            return 0
+        version = str(textmodel.FEATURES_VERSION)
+        if await self._redis.get(self._keys.text_features) == version:
+            return 0
+        lock = f"{self._keys.text_features}:lock"
+        if not await self._redis.set(lock, self._name, nx=True, ex=RELEARN_LOCK_S):
+            return 0
+        try:
+            started = time.perf_counter()
+            counts = self._site.counts
+            labels = await counts.labels()
+            seeds = [comment_id for comment_id in labels if comment_id.startswith(SEED_PREFIX)]
+            examples: list[tuple[str, str, list[int]]] = []
+            for comment_id, label in labels.items():
+                if comment_id.startswith(SEED_PREFIX):
+                    continue
+                body = await self._redis.hget(self._keys.comment(comment_id), "body")
+                if body:
+                    examples.append((comment_id, label, list(textmodel.features(str(body)))))
+            relearned = await counts.relearn_many(examples)
+            if seeds:
+                await counts.forget(seeds)
+                relearned += await self.learn_texts(_seed_rows())
+            await self._redis.set(self._keys.text_features, version)
+            log.info(
+                "site_model_relearned",
+                features_version=textmodel.FEATURES_VERSION,
+                relearned=relearned,
+                kept=len(labels) - len(seeds) - len(examples),
+                duration_ms=round((time.perf_counter() - started) * 1000),
+            )
+            return relearned
+        finally:
+            await self._redis.delete(lock)
 
     async def learn_texts(self, examples: Iterable[tuple[str, str, str]]) -> int:
         """Teach the site model (id, text, label) examples; how many changed it."""
