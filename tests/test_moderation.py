@@ -223,9 +223,11 @@ async def test_word_lists_are_read_and_replaced(
     assert (await api.get("/v1/moderation/wordlists/other", headers=AMINA)).status == 404
 
 
-async def test_the_sensitive_list_is_the_moderators_to_edit(api: TestClient) -> None:
+async def test_the_sensitive_list_is_the_moderators_to_edit(
+    api: TestClient, worker: Worker
+) -> None:
     """Groups of people and violence, which keep the site model from publishing alone:
-    seeded like the others, and a site adds its own."""
+    seeded like the others (by the workers), and a site adds its own."""
     seeded = await (await api.get("/v1/moderation/wordlists/sensitive", headers=AMINA)).json()
     assert {"term": "amazigh", "languages": ["*"], "meaning": "les Amazighs"} in seeded["terms"]
     polisario = {"term": "polisario", "languages": ["*"], "meaning": "le Polisario"}
