@@ -114,7 +114,7 @@ class Trainer:
                 body = await self._redis.hget(self._keys.comment(comment_id), "body")
                 if body:
                     examples.append((comment_id, label, list(textmodel.features(str(body)))))
-            relearned = await counts.relearn_many(examples)
+            relearned = await counts.learn_many(examples, replace=True)
             if seeds:
                 await counts.forget(seeds)
                 relearned += await self.learn_texts(_seed_rows())

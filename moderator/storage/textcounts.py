@@ -121,33 +121,26 @@ class TextCounts:
         args = [comment_id, label, " ".join(map(str, buckets))]
         return bool(await self._learn(keys=self._script_keys(), args=args))
 
-    async def learn_many(self, examples: Sequence[tuple[str, str, Sequence[int]]]) -> int:
-        """`learn` for many (comment id, label, buckets), a hundred per round trip."""
+    async def learn_many(
+        self, examples: Sequence[tuple[str, str, Sequence[int]]], *, replace: bool = False
+    ) -> int:
+        """`learn` for many (comment id, label, buckets), a hundred per round trip; how
+        many changed the counts. With `replace`, what each taught before is forgotten
+        first, so the same label teaches these buckets instead (the features changed,
+        not the verdict)."""
         learned = 0
         for start in range(0, len(examples), 100):
             async with self._redis.pipeline(transaction=False) as pipe:
                 for comment_id, label, buckets in examples[start : start + 100]:
                     if label not in LABELS:
                         raise ValueError(f"unknown label {label!r}; expected one of {LABELS}")
+                    if replace:
+                        await self._learn(self._script_keys(), [comment_id, ""], client=pipe)
                     args = [comment_id, label, " ".join(map(str, buckets))]
                     await self._learn(keys=self._script_keys(), args=args, client=pipe)
-                learned += sum(map(int, await pipe.execute()))
+                results = await pipe.execute()
+                learned += sum(map(int, results[1::2] if replace else results))
         return learned
-
-    async def relearn_many(self, examples: Sequence[tuple[str, str, Sequence[int]]]) -> int:
-        """Replace what each (comment id, label, buckets) taught with these buckets: the
-        features changed, not the verdict. A hundred per round trip."""
-        relearned = 0
-        for start in range(0, len(examples), 100):
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for comment_id, label, buckets in examples[start : start + 100]:
-                    if label not in LABELS:
-                        raise ValueError(f"unknown label {label!r}; expected one of {LABELS}")
-                    await self._learn(keys=self._script_keys(), args=[comment_id, ""], client=pipe)
-                    args = [comment_id, label, " ".join(map(str, buckets))]
-                    await self._learn(keys=self._script_keys(), args=args, client=pipe)
-                relearned += sum(map(int, (await pipe.execute())[1::2]))
-        return relearned
 
     async def labels(self) -> dict[str, str]:
         """Every comment that taught the model, with its label."""
