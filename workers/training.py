@@ -35,6 +35,7 @@ log = structlog.get_logger()
 SEED_FILE: Final = "seed_comments.jsonl"
 SEED_PREFIX: Final = "seed:"  # the ids of the shipped examples the site model learned
 RELEARN_LOCK_S: Final = 600  # the longest one worker may take relearning the site model
+RELEARN_CHUNK: Final = 500  # comments read from Redis per round trip when relearning
 LEARNED_LABELS: Final = ("ham", "spam", "toxic")
 
 
@@ -107,14 +108,21 @@ class Trainer:
             counts = self._site.counts
             labels = await counts.labels()
             seeds = [comment_id for comment_id in labels if comment_id.startswith(SEED_PREFIX)]
-            examples: list[tuple[str, str, list[int]]] = []
-            for comment_id, label in labels.items():
-                if comment_id.startswith(SEED_PREFIX):
-                    continue
-                body = await self._redis.hget(self._keys.comment(comment_id), "body")
-                if body:
-                    examples.append((comment_id, label, list(textmodel.features(str(body)))))
-            relearned = await counts.learn_many(examples, replace=True)
+            verdicts = [(c, label) for c, label in labels.items() if not c.startswith(SEED_PREFIX)]
+            relearned = 0
+            for start in range(0, len(verdicts), RELEARN_CHUNK):
+                chunk = verdicts[start : start + RELEARN_CHUNK]
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for comment_id, _ in chunk:
+                        pipe.hget(self._keys.comment(comment_id), "body")
+                    bodies = await pipe.execute()
+                examples = [
+                    (comment_id, label, list(textmodel.features(str(body))))
+                    for (comment_id, label), body in zip(chunk, bodies, strict=True)
+                    if body
+                ]
+                relearned += await counts.learn_many(examples, replace=True)
+            kept = len(verdicts) - relearned
             if seeds:
                 await counts.forget(seeds)
                 relearned += await self.learn_texts(_seed_rows())
@@ -123,7 +131,7 @@ class Trainer:
                 "site_model_relearned",
                 features_version=textmodel.FEATURES_VERSION,
                 relearned=relearned,
-                kept=len(labels) - len(seeds) - len(examples),
+                kept=kept,
                 duration_ms=round((time.perf_counter() - started) * 1000),
             )
             return relearned
