@@ -230,3 +230,22 @@ def test_weak_spam_evidence_holds_only_beside_another_signal(settings: Settings)
     assert combine([weak]).score < settings.spam_hold_threshold
     assert combine([weak, fire("phone")]).score >= settings.spam_hold_threshold
     assert [label for label, _ in content_evidence(verdict(9.0))] == ["content:whatsapp"]
+
+
+def test_the_sensitive_list_is_matched_only_where_no_model_reads() -> None:
+    """Elsewhere the site model never publishes alone: matching would cost time for
+    nothing."""
+    from moderator.domain import Comment, utc_now
+    from workers.checks import run_text_checks
+    from workers.wordlists import Lists
+
+    lists = Lists(WordList([]), WordList([]), WordList(seed_terms("sensitive")))
+
+    def sensitive(body: str) -> tuple[str, ...]:
+        comment = Comment("c", "a", "Reader", "r@example.ma", "h", body, utc_now())
+        found: dict[str, object] = {}
+        run_text_checks(comment, lists, found, frozenset({"en", "fr", "und"}))
+        return tuple(term.term for term in found["wordlists"][2])  # type: ignore[index]
+
+    assert sensitive("Les Juifs du Maroc fêtent la Mimouna à Essaouira cette semaine.") == ()
+    assert sensitive("اليهود ديال المغرب كيحتافلو بالميمونة فالصويرة") == ("يهود",)

@@ -52,25 +52,33 @@ class TextChecks:
     sensitive: tuple[Term, ...] = ()  # the sensitive list's terms found
 
 
-def run_text_checks(comment: Comment, lists: Lists, found: dict[str, Any]) -> None:
-    """Run each check in turn, storing its result in `found` as soon as it is known."""
+def run_text_checks(
+    comment: Comment, lists: Lists, found: dict[str, Any], read: frozenset[str] = frozenset()
+) -> None:
+    """Run each check in turn, storing its result in `found` as soon as it is known. The
+    sensitive list is matched only in a language no toxicity model reads (not in `read`):
+    elsewhere the site model never publishes alone and the list changes nothing."""
     text = f"{comment.name}\n{comment.body}"
     found["language"] = language = detect(comment.body)
+    code = language.code
     found["wordlists"] = (  # each term in the languages where it insults
-        tuple(lists.banned.matches(text, language.code)),
-        tuple(lists.suspect.matches(text, language.code)),
-        tuple(lists.sensitive.matches(text, language.code)),
+        tuple(lists.banned.matches(text, code)),
+        tuple(lists.suspect.matches(text, code)),
+        () if code in read else tuple(lists.sensitive.matches(text, code)),
     )
     found["spam"] = text_signals(comment)
     found["site_model"] = textmodel.features(comment.body)
 
 
-async def text_checks(comment: Comment, lists: Lists, *, budget_s: float) -> TextChecks:
-    """The text checks of one comment, in a thread, within `budget_s` seconds."""
+async def text_checks(
+    comment: Comment, lists: Lists, *, budget_s: float, read: frozenset[str] = frozenset()
+) -> TextChecks:
+    """The text checks of one comment, in a thread, within `budget_s` seconds; `read`,
+    the languages a toxicity model reads (`run_text_checks`)."""
     found: dict[str, Any] = {}
     try:
         async with asyncio.timeout(budget_s):
-            await asyncio.to_thread(run_text_checks, comment, lists, found)
+            await asyncio.to_thread(run_text_checks, comment, lists, found, read)
     except TimeoutError:
         found = dict(found)  # what had finished; the thread may still add to the original
         failed = _missing(found)

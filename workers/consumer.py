@@ -258,7 +258,8 @@ class Worker:
         digest = policy.digest()
         shadow_policy = await self._shadow.policy(policy, digest)  # live shadow mode, or None
         budget_s = self._settings.check_budget_ms / 1000
-        texts = [await text_checks(c, lists, budget_s=budget_s) for c in comments]
+        read = policy.covered_languages
+        texts = [await text_checks(c, lists, budget_s=budget_s, read=read) for c in comments]
         verdicts = await self._verdicts(texts)
         spam = await self._spam.score_many(
             comments, [t.spam for t in texts], [content_evidence(v) for v in verdicts]

@@ -13,9 +13,10 @@ labelled comments (`workers/data/seed_comments.jsonl`, the train split of
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from typing import Any, Final, cast
 
@@ -44,6 +45,17 @@ def seed_examples() -> list[tuple[str, str]]:
     text = (resources.files("workers") / "data" / SEED_FILE).read_text(encoding="utf-8")
     rows = [json.loads(line) for line in text.splitlines() if line.strip()]
     return [(str(row["body"]), str(row["label"])) for row in rows]
+
+
+def _featured(
+    verdicts: Sequence[tuple[str, str]], bodies: Sequence[str | None]
+) -> list[tuple[str, str, list[int]]]:
+    """(comment id, label, buckets) of each verdict whose comment still has its body."""
+    return [
+        (comment_id, label, list(textmodel.features(str(body))))
+        for (comment_id, label), body in zip(verdicts, bodies, strict=True)
+        if body
+    ]
 
 
 def _seed_rows() -> list[tuple[str, str, str]]:
@@ -116,11 +128,7 @@ class Trainer:
                     for comment_id, _ in chunk:
                         pipe.hget(self._keys.comment(comment_id), "body")
                     bodies = await pipe.execute()
-                examples = [
-                    (comment_id, label, list(textmodel.features(str(body))))
-                    for (comment_id, label), body in zip(chunk, bodies, strict=True)
-                    if body
-                ]
+                examples = await asyncio.to_thread(_featured, chunk, bodies)
                 relearned += await counts.learn_many(examples, replace=True)
             kept = len(verdicts) - relearned
             if seeds:

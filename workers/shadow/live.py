@@ -98,5 +98,7 @@ def matched(checks: Checks, policy: Policy, text: str) -> Checks:
         checks,
         banned=tuple(policy.banned.matches(text, language)),
         suspect=tuple(policy.suspect.matches(text, language)),
-        sensitive=tuple(policy.sensitive.matches(text, language)),
+        sensitive=()
+        if language in policy.covered_languages
+        else tuple(policy.sensitive.matches(text, language)),
     )
