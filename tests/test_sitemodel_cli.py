@@ -19,9 +19,11 @@ ROWS = [
 
 
 def _run(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    # Intake's per-article limit below the set's size: a replay is not readers posting,
+    # every comment is decided (it once stopped at the limit, silently).
     return subprocess.run(
         [sys.executable, "-m", "moderator", "site-model", *args],
-        env=env_for(settings, MODERATOR_SITE_MODEL_SEED="false"),
+        env=env_for(settings, MODERATOR_SITE_MODEL_SEED="false", MODERATOR_RATE_LIMIT_ARTICLE="2"),
         capture_output=True,
         text=True,
         timeout=120,

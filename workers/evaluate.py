@@ -60,9 +60,6 @@ async def evaluate(
         settings,
         key_prefix=f"eval-{uuid.uuid4().hex[:8]}",
         site_model_seed=settings.site_model_seed and not replay and seed is None,
-        rate_limit_ip=0,
-        rate_limit_email=0,
-        rate_limit_article=0,
     )
     redis = aioredis.Redis.from_url(settings.effective_redis_url, decode_responses=True)
     worker = worker_for(redis, settings, "eval")

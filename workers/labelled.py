@@ -8,6 +8,7 @@ required; `name`, `email`, `lang` (the group a report is broken down by) and
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Sequence
@@ -21,7 +22,7 @@ from moderator.domain import Comment, Status, new_comment_id, utc_now
 from moderator.errors import ModeratorError
 from moderator.keys import Keys
 from moderator.settings import Settings
-from moderator.storage.comments import Store
+from moderator.storage.comments import Outcome, Store
 from moderator.storage.review import Review
 from workers.consumer import Worker
 from workers.toxicity.language_models import load_language_models
@@ -125,7 +126,12 @@ class Replayer:
     def __init__(self, redis: aioredis.Redis, settings: Settings, worker: Worker) -> None:
         self._redis = redis
         self._keys = Keys(settings.key_prefix)
-        self._store = Store(redis, settings)
+        # Not readers' submissions: intake's per-address, e-mail and article limits would
+        # turn most of a set away (every comment goes to one article).
+        unlimited = dataclasses.replace(
+            settings, rate_limit_ip=0, rate_limit_email=0, rate_limit_article=0
+        )
+        self._store = Store(redis, unlimited)
         self._review = Review(redis, self._keys, webhooks=False)
         self._worker = worker
 
@@ -137,7 +143,9 @@ class Replayer:
         ids = []
         for row in rows:
             comment = row.comment(article_id="eval")
-            await self._store.submit(comment, None)
+            result = await self._store.submit(comment, None)
+            if result.outcome != Outcome.CREATED:
+                raise LabelledSetError(f"intake refused a labelled comment: {result.outcome}")
             ids.append(comment.id)
         await self._worker.drain()
         return ids
