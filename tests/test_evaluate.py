@@ -22,12 +22,17 @@ ROWS = [
 ]
 
 
-def _eval(tmp_path: Path, *args: str, rows: list[dict[str, str]] = ROWS) -> tuple[int, str, str]:
+def _eval(
+    tmp_path: Path,
+    *args: str,
+    rows: list[dict[str, str]] = ROWS,
+    env: dict[str, str] | None = None,
+) -> tuple[int, str, str]:
     labelled = tmp_path / "set.jsonl"
     labelled.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
     done = subprocess.run(
         [sys.executable, "-m", "moderator", "eval", "--set", str(labelled), *args],
-        env={**clean_env(), "MODERATOR_SITE_MODEL_SEED": "false"},
+        env={**clean_env(), "MODERATOR_SITE_MODEL_SEED": "false", **(env or {})},
         capture_output=True,
         text=True,
         timeout=120,
@@ -56,3 +61,60 @@ def test_a_bad_line_is_named_and_exits_2(tmp_path: Path) -> None:
     code, _, err = _eval(tmp_path, rows=[{"body": "x", "label": "maybe"}])
     assert code == 2
     assert "set.jsonl:1" in err
+
+
+DARIJA_HAM = [
+    "hadchi zwin bzaf, tbarkellah 3likom 3la had lkhedma",
+    "lmaqal mzyan, choukran 3la lma3loumat",
+    "lah ykhlik a khoya, hadchi li khassna",
+    "tbarkellah 3la lmontakhab, rb7na lmatch",
+    "had tramway dyal casa mzyan bzaf daba",
+    "choukran l sahafa li katktb 3la lbled",
+    "lmghrib zwin, lah yhfdo",
+    "3ajbni had lmaqal, kayna chi ma3loumat jdad",
+    "bravo 3la had lmobadara, khassna bzaf bhalha",
+    "lah yrhm lwalidin, maqal zwin",
+]
+DARIJA_TOXIC = ["nta wahed l7mar", "sir t9awed a zamel", "ya lkelb, 7chouma 3lik"]
+DARIJA_SPAM = [
+    "rba7 flous mn dar, sift lina message f lkhas",
+    "kridi bla dossier w bla kafil, twasel m3ana",
+    "bghiti tkhdem mn dar? 500 dh f nhar, dkhol l groupe",
+]
+DAYS = ("lyoum", "lbareh", "ghedda", "sbah", "l3chiya", "llil", "ljem3a")
+
+
+def test_eval_gives_the_same_decisions_every_run(tmp_path: Path) -> None:
+    """The site model's audit samples are drawn from a seeded generator in eval, so a
+    set's figures do not move from run to run (here half of what it publishes is drawn)."""
+    labelled = [
+        *((body, "ham") for body in DARIJA_HAM),
+        *((body, "toxic") for body in DARIJA_TOXIC),
+        *((body, "spam") for body in DARIJA_SPAM),
+    ]
+    # Each from its own reader and worded apart: a repeat or a burst is a spam signal.
+    rows = [
+        {"body": f"{body} ({day})", "label": label, "lang": "ary-Latn", "email": f"r{n}@x.ma"}
+        for n, (day, (body, label)) in enumerate((day, row) for day in DAYS for row in labelled)
+    ]
+    replay = tmp_path / "replay.jsonl"
+    replay.write_text("".join(json.dumps(row) + "\n" for row in rows[: -len(labelled)]))
+    env = {
+        "MODERATOR_SITE_MODEL_MIN_EXAMPLES": "5",
+        "MODERATOR_SITE_MODEL_MIN_DECISIONS": "10",
+        "MODERATOR_SITE_MODEL_MIN_WOULD_PUBLISH": "5",
+        "MODERATOR_SITE_MODEL_PRECISION": "0.5",
+        "MODERATOR_SITE_MODEL_AUDIT_SHARE": "0.5",
+    }
+    last_day = [row for row in rows[-len(labelled) :] if row["label"] == "ham"]
+    reports = []
+    for run in range(2):
+        out_json = tmp_path / f"report{run}.json"
+        code, _, err = _eval(
+            tmp_path, "--replay", str(replay), "--json", str(out_json), rows=last_day, env=env
+        )
+        assert code == 0, err
+        reports.append(json.loads(out_json.read_text()))
+    (ham,) = reports[0]["table"]
+    assert ham["published"] and ham["held"]  # published, and some drawn for the audit
+    assert reports[0]["table"] == reports[1]["table"]

@@ -68,7 +68,10 @@ class Worker:
         name: str,
         spam: SpamScorer | None = None,
         language_models: Mapping[str, ToxicityScorer | None] | None = None,
+        audit_rng: random.Random | None = None,
     ) -> None:
+        """`audit_rng` draws the site model's audit samples (a seeded one makes a
+        replayed set's decisions the same from run to run: `moderator eval`)."""
         self.name = name
         self._redis = redis
         self._settings = settings
@@ -85,7 +88,9 @@ class Worker:
         self._lists = wordstore.WordLists(redis, self._keys)
         self._shadow = LiveShadow(redis, self._keys)
         self._site = (
-            SiteModel(redis, self._keys, settings) if settings.site_model != "off" else None
+            SiteModel(redis, self._keys, settings, rng=audit_rng)
+            if settings.site_model != "off"
+            else None
         )
         self._trainer = Trainer(
             redis, self._keys, settings, spam=self._spam, site=self._site, name=name

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ from workers.toxicity.loading import load_scorer
 from workers.toxicity.scorer import ModelInfo, ToxicityScorer
 
 LABELS: Final = ("ham", "spam", "toxic")
+AUDIT_SEED: Final = 2026  # the site model's audit samples, drawn alike from run to run
 CHUNK: Final = 64
 
 
@@ -59,12 +61,18 @@ def toxicity_for(settings: Settings) -> ToxicityScorer:
 
 def worker_for(redis: aioredis.Redis, settings: Settings, name: str) -> Worker:
     """A worker that decides as the workers do: detoxify (`toxicity_for`) and the
-    languages' own models of `MODERATOR_LANGUAGE_MODELS`."""
+    languages' own models of `MODERATOR_LANGUAGE_MODELS`; its audit samples drawn from a
+    seeded generator, so that a labelled set gets the same decisions from run to run."""
     language_models = load_language_models(
         settings.language_models, fallback=settings.toxicity_fallback
     )
     return Worker(
-        redis, settings, toxicity=toxicity_for(settings), language_models=language_models, name=name
+        redis,
+        settings,
+        toxicity=toxicity_for(settings),
+        language_models=language_models,
+        name=name,
+        audit_rng=random.Random(AUDIT_SEED),  # noqa: S311 (sampling, not security)
     )
 
 
