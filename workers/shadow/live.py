@@ -91,14 +91,12 @@ async def set_live(redis: aioredis.Redis, keys: Keys, candidate: Candidate | Non
 
 
 def matched(checks: Checks, policy: Policy, text: str) -> Checks:
-    """`checks` with `policy`'s word lists matched again in `text` (name, newline, body),
-    in the comment's language."""
+    """`checks` with `policy`'s banned and suspect lists matched again in `text` (name,
+    newline, body), in the comment's language; a candidate does not edit the sensitive
+    list, whose terms the worker found already."""
     language = checks.language.code
     return dataclasses.replace(
         checks,
         banned=tuple(policy.banned.matches(text, language)),
         suspect=tuple(policy.suspect.matches(text, language)),
-        sensitive=()
-        if language in policy.covered_languages
-        else tuple(policy.sensitive.matches(text, language)),
     )
