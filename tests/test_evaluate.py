@@ -118,3 +118,21 @@ def test_eval_gives_the_same_decisions_every_run(tmp_path: Path) -> None:
     (ham,) = reports[0]["table"]
     assert ham["published"] and ham["held"]  # published, and some drawn for the audit
     assert reports[0]["table"] == reports[1]["table"]
+
+
+def test_the_train_split_is_in_an_order_a_site_decides_in() -> None:
+    """Replayed in file order, the site model's precision is measured on each decision
+    before it learns it: the train split interleaves languages and labels (a file grouped
+    by label would show it a language's toxic comments only after all its ham), and the
+    shipped seed is the same comments in the same order."""
+    root = Path(__file__).resolve().parent.parent
+    train, seed = (
+        [json.loads(line) for line in (root / name).read_text(encoding="utf-8").splitlines()]
+        for name in ("tests/data/comments/train.jsonl", "workers/data/seed_comments.jsonl")
+    )
+    assert [(r["body"], r["label"], r["lang"]) for r in train] == [
+        (r["body"], r["label"], r["lang"]) for r in seed
+    ]
+    first = train[:100]
+    assert {r["label"] for r in first} == {"ham", "spam", "toxic"}
+    assert len({r["lang"] for r in first}) == 6

@@ -98,3 +98,16 @@ def test_an_empty_model_has_no_evidence_either_way() -> None:
     prediction = textmodel.predict(found, _counts([], found))
     assert prediction.evidence == {"spam": 0.0, "toxic": 0.0}
     assert prediction.examples == 0
+
+
+def test_clues_are_what_the_reader_wrote_never_a_skeleton() -> None:
+    """A Darija insult in Arabic letters, taught in Latin letters only: the skeleton
+    carries the evidence across, but the clues quote the comment, not "hmr"."""
+    taught = [("nta wahed l7mar", "toxic"), ("ya l7mar sir fhalek", "toxic")] + [
+        (text, label) for text, label in EXAMPLES if label != "toxic"
+    ]
+    found = textmodel.features("انت حمار")
+    prediction = textmodel.predict(found, _counts(taught, found))
+    assert prediction.evidence["toxic"] > 0
+    skeletons = {n.removeprefix("k:").strip() for n in found.values() if n.startswith("k:")}
+    assert prediction.clues and not skeletons & set(prediction.clues)
