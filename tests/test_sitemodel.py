@@ -13,7 +13,7 @@ from moderator.keys import Keys
 from moderator.settings import Settings
 from moderator.storage import privacy
 from moderator.storage.decisions import Reason
-from moderator.storage.textcounts import TextCounts
+from moderator.storage.textcounts import GROUP_BITS, GROUPS, TextCounts
 from tests.helpers import VALID, submit
 from workers import textmodel
 from workers.language import Language
@@ -39,6 +39,33 @@ async def test_learning_is_idempotent_relabels_and_forgets_exactly(
     assert await counts.summary() == {"ham": 0, "spam": 0, "toxic": 0}
     assert await redis.hlen(keys.text_counts("ham")) == 0
     assert await counts.learned("c1") is None
+
+
+async def test_feature_totals_are_kept_per_group_through_relabels_and_forgetting(
+    redis: aioredis.Redis, keys: Keys
+) -> None:
+    """Each label's feature total per group (Latin, Arabic script, skeletons) is what
+    toxicity evidence is normalised by: it must follow every learn, relabel and forget."""
+    counts = TextCounts(redis, keys)
+    mixed = textmodel.features("هاد الحمار nta l7mar")
+    latin = textmodel.features("bravo l'équipe")
+
+    def per_group(*found: dict[int, str]) -> tuple[int, ...]:
+        groups = [bucket >> GROUP_BITS for features in found for bucket in features]
+        return tuple(groups.count(group) for group in range(GROUPS))
+
+    assert all(per_group(mixed)) and per_group(latin)[textmodel.ARABIC] == 0
+    await counts.learn("c1", "toxic", list(mixed))
+    await counts.learn("c2", "toxic", list(latin))
+    (read,) = await counts.read([list(mixed)])
+    assert read.totals["toxic"] == per_group(mixed, latin)
+    await counts.learn("c1", "ham", list(mixed))  # relabelled
+    (read,) = await counts.read([list(mixed)])
+    assert read.totals["toxic"] == per_group(latin)
+    assert read.totals["ham"] == per_group(mixed)
+    await counts.forget(["c1", "c2"])
+    (read,) = await counts.read([list(mixed)])
+    assert read.totals == {label: (0, 0, 0) for label in textmodel.CLASSES}
 
 
 async def _teach(site: SiteModel, examples: list[tuple[str, str]]) -> None:

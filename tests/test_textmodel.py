@@ -6,19 +6,20 @@ from collections import Counter
 
 import pytest
 
-from moderator.storage.textcounts import Counts
+from moderator.storage.textcounts import GROUP_BITS, GROUPS, Counts
 from workers import darija, textmodel
 from workers.wordlists import normalise as fold
 
 
 def _counts(examples: list[tuple[str, str]], found: dict[int, str]) -> Counts:
     docs: Counter[str] = Counter()
-    totals: Counter[str] = Counter()
+    totals = {label: [0] * GROUPS for label in textmodel.CLASSES}
     per_label: dict[str, Counter[int]] = {label: Counter() for label in textmodel.CLASSES}
     for text, label in examples:
         features = textmodel.features(text)
         docs[label] += 1
-        totals[label] += len(features)
+        for bucket in features:
+            totals[label][bucket >> GROUP_BITS] += 1
         per_label[label].update(features.keys())
     vocabulary = len(set().union(*per_label.values()))
     return Counts(
@@ -71,6 +72,16 @@ def test_darija_in_either_script_shares_its_consonant_skeleton(
     assert f"k:{consonants}" in shared
 
 
+def test_features_are_grouped_by_script_and_skeletons_apart() -> None:
+    """A feature's group is the high bits of its bucket: Latin (and other scripts),
+    Arabic script, consonant skeletons; a bigram with an Arabic word is Arabic."""
+    found = textmodel.features("bravo الفريق")
+    group = {name: bucket >> GROUP_BITS for bucket, name in found.items()}
+    assert group["w:bravo"] == textmodel.LATIN
+    assert group["w:الفريق"] == group["b:bravo الفريق"] == textmodel.ARABIC
+    assert {group[name] for name in group if name.startswith("k:")} == {textmodel.SKELETON}
+
+
 def test_words_with_no_skeleton() -> None:
     assert [darija.skeleton(word) for word in ("2026", "e-mail", "ⵣ", "🙂")] == ["", "", "", ""]
 
@@ -103,9 +114,11 @@ def test_an_empty_model_has_no_evidence_either_way() -> None:
 def test_clues_are_what_the_reader_wrote_never_a_skeleton() -> None:
     """A Darija insult in Arabic letters, taught in Latin letters only: the skeleton
     carries the evidence across, but the clues quote the comment, not "hmr"."""
-    taught = [("nta wahed l7mar", "toxic"), ("ya l7mar sir fhalek", "toxic")] + [
-        (text, label) for text, label in EXAMPLES if label != "toxic"
-    ]
+    taught = [
+        ("nta wahed l7mar", "toxic"),
+        ("ya l7mar sir fhalek", "toxic"),
+        ("ربح المال من الدار، راسلنا على واتساب", "spam"),
+    ] + [(text, label) for text, label in EXAMPLES if label != "toxic"]
     found = textmodel.features("انت حمار")
     prediction = textmodel.predict(found, _counts(taught, found))
     assert prediction.evidence["toxic"] > 0

@@ -23,26 +23,45 @@ import redis.asyncio as aioredis
 from moderator.keys import Keys
 
 LABELS: Final = ("ham", "spam", "toxic")
+# A bucket number's high bits name its feature group (`workers.textmodel`: 0 Latin and
+# other scripts, 1 Arabic script, 2 consonant skeletons): each label's feature total is
+# kept per group, so a feature's likelihood is relative to its group's share of the label.
+GROUP_BITS: Final = 20
+GROUPS: Final = 3
 
 # KEYS: learned, totals, counts:ham, counts:spam, counts:toxic
 # ARGV: comment id, label ("" to forget), buckets as decimal numbers joined by spaces
+# Totals: "features:<label>" over every group (as before groups), "features:<label>:<g>"
+# for groups 1 and 2; group 0's is the difference.
 _LEARN = """
 local slot = {ham = 3, spam = 4, toxic = 5}
+local function group(bucket)  -- 1-based: Lua tables
+  return math.min(math.floor(tonumber(bucket) / GROUP_SIZE), LAST_GROUP) + 1
+end
+local function add_totals(label, n, sign)
+  redis.call('HINCRBY', KEYS[2], 'features:' .. label, sign * (n[1] + n[2] + n[3]))
+  for g = 2, 3 do
+    if n[g] ~= 0 then
+      redis.call('HINCRBY', KEYS[2], 'features:' .. label .. ':' .. (g - 1), sign * n[g])
+    end
+  end
+end
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 if old then
   local sep = string.find(old, ' ', 1, true)
   local old_label = sep and string.sub(old, 1, sep - 1) or old
   if old_label == ARGV[2] then return 0 end
   local key = KEYS[slot[old_label]]
-  local n = 0
+  local n = {0, 0, 0}
   if sep then
     for bucket in string.gmatch(string.sub(old, sep + 1), '%d+') do
       if redis.call('HINCRBY', key, bucket, -1) <= 0 then redis.call('HDEL', key, bucket) end
-      n = n + 1
+      local g = group(bucket)
+      n[g] = n[g] + 1
     end
   end
   redis.call('HINCRBY', KEYS[2], 'docs:' .. old_label, -1)
-  redis.call('HINCRBY', KEYS[2], 'features:' .. old_label, -n)
+  add_totals(old_label, n, -1)
   redis.call('HDEL', KEYS[1], ARGV[1])
 end
 if ARGV[2] == '' then
@@ -50,16 +69,17 @@ if ARGV[2] == '' then
   return 0
 end
 local key = KEYS[slot[ARGV[2]]]
-local n = 0
+local n = {0, 0, 0}
 for bucket in string.gmatch(ARGV[3], '%d+') do
   redis.call('HINCRBY', key, bucket, 1)
-  n = n + 1
+  local g = group(bucket)
+  n[g] = n[g] + 1
 end
 redis.call('HINCRBY', KEYS[2], 'docs:' .. ARGV[2], 1)
-redis.call('HINCRBY', KEYS[2], 'features:' .. ARGV[2], n)
+add_totals(ARGV[2], n, 1)
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. ARGV[3])
 return 1
-"""
+""".replace("GROUP_SIZE", str(1 << GROUP_BITS)).replace("LAST_GROUP", str(GROUPS - 1))
 
 
 # KEYS: totals, counts:ham, counts:spam, counts:toxic
@@ -68,7 +88,9 @@ return 1
 # then toxic, joined by spaces.
 _READ = """
 local totals = redis.call('HMGET', KEYS[1], 'docs:ham', 'docs:spam', 'docs:toxic',
-  'features:ham', 'features:spam', 'features:toxic')
+  'features:ham', 'features:spam', 'features:toxic',
+  'features:ham:1', 'features:spam:1', 'features:toxic:1',
+  'features:ham:2', 'features:spam:2', 'features:toxic:2')
 local vocabulary = redis.call('HLEN', KEYS[2]) + redis.call('HLEN', KEYS[3])
   + redis.call('HLEN', KEYS[4])
 local out = {totals, vocabulary}
@@ -91,10 +113,11 @@ return out
 @dataclass(frozen=True, slots=True)
 class Counts:
     """What the model knows, for one comment: comments learned per label, the total of
-    feature counts per label, and per label the counts of this comment's features."""
+    feature counts per label and feature group, and per label the counts of this
+    comment's features."""
 
     docs: Mapping[str, int]
-    totals: Mapping[str, int]
+    totals: Mapping[str, Sequence[int]]  # label → per group (`GROUPS`)
     features: Mapping[str, Sequence[int]]  # label → counts, in the order of the buckets asked
     vocabulary: int  # distinct features learned, about (the smoothing's denominator)
 
@@ -176,8 +199,12 @@ class TextCounts:
             keys=self._script_keys()[1:], args=args
         )
         numbers = [int(n or 0) for n in totals_raw]
-        docs = dict(zip(LABELS, numbers[: len(LABELS)], strict=True))
-        totals = dict(zip(LABELS, numbers[len(LABELS) :], strict=True))
+        size = len(LABELS)
+        docs = dict(zip(LABELS, numbers[:size], strict=True))
+        totals = {}
+        for index, label in enumerate(LABELS):
+            whole, *rest = numbers[size + index :: size]
+            totals[label] = (whole - sum(rest), *rest)
         counts = []
         for buckets, raw in zip(bucket_lists, per_comment, strict=True):
             found = [int(n) for n in str(raw).split()] if buckets else []
