@@ -112,6 +112,16 @@ def test_arabic_article_is_tried_off() -> None:
     assert found(words, "والقحبة") == ["قحبة"]
 
 
+def test_arabic_sound_plurals_are_tried_as_singulars() -> None:
+    """Modern Standard Arabic's sound plurals (-ون, -ين, -ات), article or not; a stem
+    keeps three letters ("بين", "فات" stay words of their own)."""
+    words = WordList([Term.of("مهاجر", ["ar", "ary"]), Term.of("خائن", ["ar"])])
+    assert found(words, "المهاجرون ليسوا بشرا", "ar") == ["مهاجر"]
+    assert found(words, "هؤلاء خائنون", "ar") == ["خائن"]
+    assert found(words, "الخاينات", "ar") == ["خائن"]
+    assert found(WordList([Term.of("با", ["ar"])]), "بات", "ar") == []
+
+
 def test_arabic_presentation_forms_fold() -> None:
     assert found(WordList(["كلب"]), "\ufedb\ufee0\ufe8f") == ["كلب"]
 

@@ -22,6 +22,7 @@ Arabic article two, as in "الزب").
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Final
 
 MIN_STEM: Final = 3  # letters a word keeps once its article or plural ending is off
@@ -30,7 +31,8 @@ MIN_STEM: Final = 3  # letters a word keeps once its article or plural ending is
 ARABIC_ARTICLES: Final = ("وال", "فال", "بال", "كال", "لل", "ال")
 _LATIN_ARTICLES = ("al", "el", "l")
 # Plural endings, each with the singular endings it replaces ("9a7bat" -> "9a7ba").
-_PLURALS = (("in", ("",)), ("at", ("", "a")), ("s", ("",)), ("ين", ("",)), ("ات", ("", "ه")))
+_ARABIC_PLURALS: Final = (("ين", ("",)), ("ون", ("",)), ("ات", ("", "ه")))  # ون: MSA's
+_PLURALS = (("in", ("",)), ("at", ("", "a")), ("s", ("",)), *_ARABIC_PLURALS)
 # Sounds written in several ways, each read as one; two-letter spellings first, so
 # that "kh" is never read as k then h. Upper case cannot clash with folded text.
 _SOUNDS = (
@@ -84,8 +86,14 @@ def _without_article(word: str) -> list[str]:
     return []
 
 
-def _singulars(word: str) -> list[str]:
-    for plural, endings in _PLURALS:
+def arabic_singulars(word: str) -> list[str]:
+    """The singulars an Arabic-script word may be the sound plural of ("المهاجرون" is
+    tried as "المهاجر"; "مسلمات" as "مسلم" and "مسلمه"), its stem three letters or more."""
+    return _singulars(word, _ARABIC_PLURALS)
+
+
+def _singulars(word: str, plurals: Sequence[tuple[str, tuple[str, ...]]] = _PLURALS) -> list[str]:
+    for plural, endings in plurals:
         stem = word.removesuffix(plural)
         if stem != word and len(stem) >= MIN_STEM:
             return [stem + ending for ending in endings]

@@ -16,7 +16,8 @@ folding in `workers.folding.fold_decomposed`):
 A comment's word that has letters is tried both as written and de-leeted (0 → o,
 1 → i or l, 3 → e, 4 → a, 5 → s, 7 → t, @ → a, $ → s); a number stays a number
 ("455"). An Arabic word is also tried without its article (ال, وال, فال, بال, كال,
-لل). Collapsing runs would make "as" match "ass" and "Niger" a slur, so when a
+لل) and as the singular of a sound plural (-ون, -ين, -ات: "المهاجرون" is "مهاجر").
+Collapsing runs would make "as" match "ass" and "Niger" a slur, so when a
 term's collapsed word has fewer than six characters, each run in the comment's word
 must be as long as in the term or stretched to three or more (`runs_fit`): "asss"
 matches "ass", "as" does not. Longer words match whatever their runs.
@@ -30,7 +31,7 @@ import re
 from collections.abc import Iterable
 from typing import Final
 
-from workers.darija import ARABIC_ARTICLES
+from workers.darija import ARABIC_ARTICLES, arabic_singulars
 from workers.folding import STRETCH, fold_decomposed
 
 # A word and what the caller tags it with (`workers.wordlists`: its languages).
@@ -45,6 +46,7 @@ _EMOJI_MODIFIERS_RE = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f]")  # skin tones,
 _RUN_RE = re.compile(r"(.)\1+")
 _RUN_OR_SINGLE_RE = re.compile(r"(.)\1*")
 _NO_SYMBOLS = str.maketrans("", "", "@$")
+_ARABIC_RE = re.compile("[\u0600-\u06ff]")
 _LEET = str.maketrans({"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
 
 
@@ -82,6 +84,8 @@ def spellings(word: str) -> list[tuple[str, str]]:
         if word.startswith(article) and len(word) - len(article) >= 2:
             found.append(word[len(article) :])
             break
+    if _ARABIC_RE.search(word):  # and as the singular of a sound plural
+        found += [singular for spelling in list(found) for singular in arabic_singulars(spelling)]
     return [(spelling, collapse(spelling)) for spelling in found]
 
 
