@@ -83,6 +83,9 @@ KNOWN_WORST = [
     "lb" + "a" * (MAX_BODY - 3) + "é",
     "a." * (MAX_BODY // 2) + "@",
     "x@" + "a-" * (MAX_BODY // 2 - 2) + "a",
+    "x" + " " * (MAX_BODY - 2) + "(",  # obfuscated "at" and "dot" after a run of spaces
+    "a" + " at" * (MAX_BODY // 3 - 1) + " dot ",
+    "(" + " " * (MAX_BODY - 2) + "x",
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -105,6 +106,36 @@ async def test_links_are_counted_with_their_distinct_hosts(
 
 async def test_an_email_address_is_not_a_link(scorer: SpamScorer) -> None:
     assert await signals_of(scorer, "Écrivez à amina@example.ma") == ("email_in_body",)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Email: privatelender.fast at outlook dot com",
+        "écrivez à amina [at] gmail [dot] com",
+        "contact: ali(at)yahoo.fr",
+        "ali arobase gmail.com",
+        "ali @ gmail.com",
+        "tout sur promo-maroc(.)ma",
+        "visit cheap-pills (dot) com",
+    ],
+)
+async def test_an_address_written_to_get_past_filters_fires(scorer: SpamScorer, body: str) -> None:
+    assert "obfuscated" in await signals_of(scorer, body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "I read it at hespress.com this morning",  # a bare "at" before a real link
+        "la bulle point com des années 2000",
+        "c'est fini . ma fille dit pareil",
+        "rendez-vous (at) 18h",
+        "Je suis à Rabat (point de vue personnel)",
+    ],
+)
+async def test_at_and_dot_in_ordinary_text_hide_no_address(scorer: SpamScorer, body: str) -> None:
+    assert "obfuscated" not in await signals_of(scorer, body)
 
 
 async def test_the_url_field_is_not_a_link_unless_it_is_a_shortener(scorer: SpamScorer) -> None:
@@ -500,3 +531,11 @@ def test_the_punctuation_after_a_link_is_not_its_host() -> None:
     """One site written twice is one host: "https://men.gov.ma, puis men.gov.ma"."""
     text = "Voir https://men.gov.ma, puis men.gov.ma; et https://www.hcp.ma! ou https://cnss.ma،"
     assert link_hosts(text) == ["men.gov.ma", "men.gov.ma", "hcp.ma", "cnss.ma"]
+
+
+def test_every_signal_reads_as_words_on_the_page_in_each_language() -> None:
+    """The moderators' page shows each signal as a sentence (`strings.js`: French,
+    English, Arabic): a new signal without one would show as its code."""
+    strings = (Path(__file__).parent.parent / "moderator/web/static/strings.js").read_text()
+    for name in WEIGHTS:
+        assert strings.count(f"    signal_{name}: ") == 3, name

@@ -43,6 +43,7 @@ WEIGHTS: Final[Mapping[str, float]] = MappingProxyType(
         "telegram": 0.30,  # telegram, t.me, تيليجرام
         "handle": 0.30,  # an @handle next to a Telegram mention
         "email_in_body": 0.20,
+        "obfuscated": 0.50,  # an address written to get past filters: "x at gmail dot com"
         "shouting": 0.15,  # mostly capitals (Latin letters)
         "repeated_chars": 0.10,  # "!!!!!!", "looooool"
         "honeypot": 0.90,  # the field hidden from people was filled
@@ -109,6 +110,19 @@ _HANDLE_RE = re.compile(r"(?<![\w@.])@[a-z][a-z0-9_]{4,31}\b", re.I)
 # possessive: otherwise each position of a long run is a new start (quadratic).
 _EMAIL_RE = re.compile(
     r"(?<![a-z0-9._%+-])[a-z0-9._%+-]++@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}", re.I
+)
+# "at" and "dot" as an address is written to get past filters: "amina [at] gmail [dot]
+# com", "amina at gmail dot com", "site(.)ma", "arobase". A bare " at " is read as @
+# only beside such a dot ("I read it at hespress.com" hides nothing), and a bare
+# " . " or " point " never: sloppy punctuation ("fini . ma fille"), "la bulle point com".
+# Each alternative starts only where a run of spaces starts (or at the bracket), so
+# that a long run is scanned once, not once per position in it.
+_OBFUSCATED_AT_RE = re.compile(
+    r"(?<!\s)\s*[\[({<]\s*(?:at|@|arobase)\s*[\])}>]\s*|(?<!\s)\s+(?:arobase|@)\s+", re.I
+)
+_SPACED_AT_RE = re.compile(r"(?<!\s)\s+at\s+", re.I)
+_OBFUSCATED_DOT_RE = re.compile(
+    r"(?<!\s)\s*[\[({<]\s*(?:dot|point|\.)\s*[\])}>]\s*|(?<!\s)\s+dot\s+", re.I
 )
 # Six of one Latin letter or "!?$€*"; not h ("hhhhhh" is Darija laughter), not Arabic script.
 _REPEATED_RE = re.compile(r"([a-gi-z!?$€*])\1{5,}", re.I)
@@ -190,7 +204,21 @@ def _contact_evidence(body: str) -> list[Evidence]:
             evidence.append(fire("handle"))
     if _EMAIL_RE.search(body):
         evidence.append(fire("email_in_body"))
+    if _has_obfuscated_address(body):
+        evidence.append(fire("obfuscated"))
     return evidence
+
+
+def _has_obfuscated_address(body: str) -> bool:
+    """Whether reading "at" as @ and "dot" as "." finds an address the text hides."""
+    dots = _OBFUSCATED_DOT_RE.search(body) is not None
+    if not dots and not _OBFUSCATED_AT_RE.search(body):
+        return False
+    plain = _OBFUSCATED_AT_RE.sub("@", body)
+    if dots:
+        plain = _OBFUSCATED_DOT_RE.sub(".", _SPACED_AT_RE.sub("@", plain))
+    emails = len(_EMAIL_RE.findall(plain)) > len(_EMAIL_RE.findall(body))
+    return emails or len(link_hosts(plain)) > len(link_hosts(body))
 
 
 def _is_shouting(text: str) -> bool:
