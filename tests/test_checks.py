@@ -48,6 +48,7 @@ TEXT_CHECKS: dict[str, Callable[[str], object]] = {
     "spam_tokens": bayes.tokens,
     # As a mixed comment, matched clause by clause: the most work the lists do.
     "wordlists": lambda body: WORDS.matches(body, language.MIXED),
+    "wordlists_quoted": lambda body: wordlists.quoted_only(WORDS, body, language.MIXED),
 }
 
 
@@ -86,6 +87,9 @@ KNOWN_WORST = [
     "x" + " " * (MAX_BODY - 2) + "(",  # obfuscated "at" and "dot" after a run of spaces
     "a" + " at" * (MAX_BODY // 3 - 1) + " dot ",
     "(" + " " * (MAX_BODY - 2) + "x",
+    "«" * MAX_BODY,  # opening marks with no closing one
+    "« connard " * (MAX_BODY // 10),
+    "'a " * (MAX_BODY // 3),
 ]
 
 

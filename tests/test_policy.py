@@ -75,6 +75,14 @@ def test_word_lists_reject_a_banned_word_and_hold_a_suspect_one() -> None:
     assert suspect == (Status.HELD, (Reason("wordlist.suspect", match="bidule", languages=("*",)),))
 
 
+def test_a_banned_word_only_quoted_holds_as_reported_speech() -> None:
+    """« il m'a traité de zorglub »: about an insult, perhaps not one; a person reads it."""
+    assert policy().decide(checks(quoted=(ZORGLUB,))) == (
+        Status.HELD,
+        (Reason("wordlist.banned", match="zorglub", languages=("*",), detail="quoted"),),
+    )
+
+
 def test_a_word_list_reason_says_where_the_term_insults_and_what_it_means() -> None:
     seven = Term("7mar", ("ary",), "« âne », insulte")
     _, (reason,) = policy().decide(checks(suspect=(seven,)))

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 
 from moderator.keys import Keys
 from moderator.settings import Settings
-from moderator.storage.textcounts import TextCounts
+from moderator.storage.textcounts import GROUP_BITS, GROUPS, TextCounts
 from tests.fakes import FakeToxicity
 from tests.helpers import AMINA, VALID
 from workers import textmodel
@@ -115,6 +115,14 @@ async def test_counts_learned_with_older_features_are_learned_again(
     assert sum((await counts.summary()).values()) == len(examples) + 2
     assert await redis.get(keys.text_features) == str(textmodel.FEATURES_VERSION)
     assert await trainer.relearn() == 0  # once
+    # Each label's feature total per group is what is learned now, older buckets included.
+    expected = {label: [0] * GROUPS for label in textmodel.CLASSES}
+    for value in learned.values():
+        label, *buckets = value.split()
+        for bucket in buckets:
+            expected[label][int(bucket) >> GROUP_BITS] += 1
+    (read,) = await counts.read([[1]])
+    assert {label: list(totals) for label, totals in read.totals.items()} == expected
 
 
 async def test_the_decision_record_carries_the_verdict_and_the_rank(

@@ -9,7 +9,7 @@ import pytest
 
 from moderator.storage.wordlists import Term
 from workers.language import detect
-from workers.wordlists import WORDLIST_KINDS, WordList, normalise, seed_terms
+from workers.wordlists import WORDLIST_KINDS, WordList, normalise, quoted_only, seed_terms
 
 BENIGN_COMMENTS = [
     "Le conseil municipal a voté la classe préparatoire, c'est une bonne nouvelle.",
@@ -411,3 +411,28 @@ def test_seed_lists_leave_everyday_comments_alone(kind: str, text: str) -> None:
 def test_unknown_seed_list() -> None:
     with pytest.raises(ValueError, match="unknown word list"):
         seed_terms("allowed")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Il m'a traité de « connard » devant tout le monde.",
+        'Il m\'a traité de "connard" devant tout le monde.',
+        "Il m'a traité de “connard” devant tout le monde.",
+        "Il m'a traité de 'connard' devant tout le monde.",
+        "Il m'a traité de „connard“ devant tout le monde.",
+    ],
+)
+def test_a_banned_word_only_inside_quotation_marks_is_reported_speech(text: str) -> None:
+    words = WordList([Term.of("connard", ["fr"])])
+    assert quoted_only(words, text, "fr") == ((), (Term.of("connard", ["fr"]),))
+
+
+def test_a_banned_word_outside_quotation_marks_is_not_reported_speech() -> None:
+    words = WordList([Term.of("connard", ["fr"]), Term.of("salaud", ["fr"])])
+    connard, salaud = words.entries
+    # An elision is not a quotation mark: "l'arbitre … c'est" quotes nothing.
+    assert quoted_only(words, "l'arbitre est un connard, c'est tout", "fr") == ((connard,), ())
+    # Quoted once and said once more outside: said.
+    assert quoted_only(words, "« connard » ? oui, connard", "fr") == ((connard,), ())
+    assert quoted_only(words, "« connard », salaud", "fr") == ((salaud,), (connard,))

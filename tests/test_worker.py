@@ -111,6 +111,21 @@ async def test_banned_word_rejects_and_suspect_word_holds(
     assert {"code": "wordlist.suspect", "match": "bidule", "languages": ["*"]} in held["reasons"]
 
 
+async def test_a_banned_word_in_reported_speech_holds(
+    client: TestClient, redis: aioredis.Redis, keys: Keys, make_worker: Callable[..., Worker]
+) -> None:
+    worker = make_worker()
+    await worker.setup()
+    await redis.sadd(keys.wordlist("banned"), "zorglub")
+    reported = await submit(client, body="Il a traité l'arbitre de « zorglub », honteux.")
+    await worker.drain()
+    held = await decision_of(redis, keys, reported)
+    assert held["decision"] == "held"
+    quoted = {"code": "wordlist.banned", "match": "zorglub", "languages": ["*"]}
+    assert {**quoted, "detail": "quoted"} in held["reasons"]
+    assert held["scores"]["toxicity_path"] != "skipped"  # not rejected: the model is asked
+
+
 async def test_word_list_change_applies_to_the_next_comment(
     client: TestClient, redis: aioredis.Redis, keys: Keys, make_worker: Callable[..., Worker]
 ) -> None:

@@ -30,7 +30,7 @@ from moderator.storage.wordlists import Term
 from workers import textmodel
 from workers.language import Language, detect
 from workers.spam.scorer import NO_TEXT_SIGNALS, TextSignals, text_signals
-from workers.wordlists import Lists
+from workers.wordlists import Lists, quoted_only
 
 log = structlog.get_logger()
 
@@ -50,6 +50,7 @@ class TextChecks:
     features: dict[int, str] | None = None  # the site model's n-grams (`workers.textmodel`)
     failed: tuple[str, ...] = ()
     sensitive: tuple[Term, ...] = ()  # the sensitive list's terms found
+    quoted: tuple[Term, ...] = ()  # banned terms found only inside quotation marks
 
 
 def run_text_checks(
@@ -61,10 +62,12 @@ def run_text_checks(
     text = f"{comment.name}\n{comment.body}"
     found["language"] = language = detect(comment.body)
     code = language.code
+    banned, quoted = quoted_only(lists.banned, text, code)
     found["wordlists"] = (  # each term in the languages where it insults
-        tuple(lists.banned.matches(text, code)),
+        banned,
         tuple(lists.suspect.matches(text, code)),
         () if code in read else tuple(lists.sensitive.matches(text, code)),
+        quoted,
     )
     found["spam"] = text_signals(comment)
     found["site_model"] = textmodel.features(comment.body)
@@ -94,7 +97,7 @@ async def text_checks(
         log.exception("check_crashed", comment_id=comment.id, checks=list(failed))
     else:
         failed = ()
-    banned_found, suspect_found, sensitive_found = found.get("wordlists", ((), (), ()))
+    banned_found, suspect_found, sensitive_found, quoted = found.get("wordlists", ((),) * 4)
     return TextChecks(
         language=found.get("language", NOT_CHECKED),
         banned=banned_found,
@@ -103,6 +106,7 @@ async def text_checks(
         features=found.get("site_model"),
         failed=failed,
         sensitive=sensitive_found,
+        quoted=quoted,
     )
 
 

@@ -293,6 +293,7 @@ class Worker:
                 banned=found.banned,
                 suspect=found.suspect,
                 sensitive=found.sensitive,
+                quoted=found.quoted,
                 failed=found.failed,
                 site=verdict,
             )

@@ -1,8 +1,9 @@
 """The policy: from a comment's checks to published, held or rejected, with every reason.
 
 Scores select what a human reviews; the model alone never rejects. Rejected
-outright: a banned word (an emoji alone never rejects: a banned one holds), or
-near-certain spam (still reviewable). Held: a toxicity label at its threshold
+outright: a banned word (an emoji alone never rejects: a banned one holds; nor does a
+word only inside quotation marks, reported speech: that holds), or near-certain spam
+(still reviewable). Held: a toxicity label at its threshold
 (detoxify's, or the language model's of `MODERATOR_LANGUAGE_MODELS`), a suspect word,
 likely spam, a language the model does not read, or a check that failed, or what the
 site model finds toxic (`workers.sitemodel`). A comment in a language no toxicity model
@@ -53,6 +54,7 @@ class Checks:
     banned: tuple[Term, ...] = ()  # the listed terms found (`WordList.matches`)
     suspect: tuple[Term, ...] = ()
     sensitive: tuple[Term, ...] = ()  # the sensitive list's terms found
+    quoted: tuple[Term, ...] = ()  # banned terms found only inside quotation marks
     failed: tuple[str, ...] = ()  # text checks that did not finish (`workers.checks`)
     site: Verdict | None = None  # the site model's verdict, when it is on and could score
     # How the toxicity scores came: "scored" by a model, "reused" for the same body
@@ -128,6 +130,8 @@ class Policy:
             hold.append(Reason("spam.likely", score=spam, threshold=self.spam_hold))
         hold.extend(self._toxicity_reasons(checks.toxicity, checks.toxicity_path))
         hold.extend(_listed("wordlist.banned", t) for t in checks.banned if t.wordless)
+        # Reported speech ("il m'a traité de « connard »"): a person reads it.
+        hold.extend(_listed("wordlist.banned", t, detail="quoted") for t in checks.quoted)
         hold.extend(_listed("wordlist.suspect", term) for term in checks.suspect)
         hold.extend(Reason(f"check_failed.{check}") for check in checks.failed)
         site = checks.site if self.site_model != "off" else None
@@ -180,9 +184,11 @@ class Policy:
         ]
 
 
-def _listed(code: str, term: Term) -> Reason:
+def _listed(code: str, term: Term, *, detail: str | None = None) -> Reason:
     """A word-list reason: the term, where it insults and what it means."""
-    return Reason(code, match=term.term, languages=term.languages, meaning=term.meaning or None)
+    return Reason(
+        code, match=term.term, languages=term.languages, meaning=term.meaning or None, detail=detail
+    )
 
 
 def _clues(site: Verdict) -> str | None:

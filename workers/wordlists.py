@@ -173,6 +173,30 @@ def normalise(text: str) -> str:
     return " ".join(wordforms.collapse(spelling) for spelling in spellings if spelling)
 
 
+# A quoted span: "…", “…”, «…», „…“, ‘…’, or '…' between spaces (not an elision:
+# "l'arbitre c'est" quotes nothing). Bounded, so that a run of opening marks is cheap.
+_QUOTED_RE = re.compile(
+    r"\"[^\"\n]{1,300}\"|“[^”\n]{1,300}”|«[^»\n]{1,300}»|„[^“”\n]{1,300}[“”]|‘[^’\n]{1,300}’"
+    r"|(?<!\w)'[^'\n]{1,300}'(?!\w)"
+)
+
+
+def quoted_only(
+    words: WordList, text: str, language: str
+) -> tuple[tuple[Term, ...], tuple[Term, ...]]:
+    """The terms of `words` found in `text`, apart: those found outside quotation marks,
+    and those found only inside them (reported speech: «il m'a traité de connard» is
+    about an insult, not one)."""
+    found = words.matches(text, language)
+    if not found or not _QUOTED_RE.search(text):
+        return tuple(found), ()
+    outside = set(words.matches(_QUOTED_RE.sub(" ", text), language))
+    return (
+        tuple(term for term in found if term in outside),
+        tuple(term for term in found if term not in outside),
+    )
+
+
 class Lists(NamedTuple):
     """The lists in force, one per kind (`WORDLIST_KINDS`)."""
 

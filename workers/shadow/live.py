@@ -14,6 +14,7 @@ from moderator.keys import Keys
 from moderator.storage.decisions import Reason
 from workers.policy import Checks, Policy
 from workers.shadow.candidate import Candidate
+from workers.wordlists import quoted_only
 
 log = structlog.get_logger()
 
@@ -95,8 +96,10 @@ def matched(checks: Checks, policy: Policy, text: str) -> Checks:
     newline, body), in the comment's language; a candidate does not edit the sensitive
     list, whose terms the worker found already."""
     language = checks.language.code
+    banned, quoted = quoted_only(policy.banned, text, language)
     return dataclasses.replace(
         checks,
-        banned=tuple(policy.banned.matches(text, language)),
+        banned=banned,
+        quoted=quoted,
         suspect=tuple(policy.suspect.matches(text, language)),
     )

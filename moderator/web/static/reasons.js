@@ -55,6 +55,8 @@ function reasonChip(reason) {
       chip.append(" ", userText("span", "chip-meaning", `(${reason.meaning})`));
     }
     if (Array.isArray(reason.languages)) chip.title += ` · ${reason.languages.join(" ")}`;
+    // A banned word only inside quotation marks: reported speech, held for a person.
+    if (reason.detail === "quoted") chip.append(" ", el("span", "chip-quoted", t("reason_quoted")));
   }
   if (reason.detail && LANGUAGE_ONLY.has(reason.code)) {
     chip.append(document.createTextNode(t("detail_separator") + languageName(reason.detail)));
