@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from typing import Any
 
+import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 
@@ -13,7 +15,7 @@ from moderator.settings import Settings
 from moderator.storage.textcounts import GROUP_BITS, GROUPS, TextCounts
 from tests.fakes import FakeToxicity
 from tests.helpers import AMINA, VALID
-from workers import textmodel
+from workers import textmodel, training
 from workers.consumer import Worker
 from workers.sitemodel import SiteModel
 from workers.spam.scorer import SpamScorer
@@ -123,6 +125,35 @@ async def test_counts_learned_with_older_features_are_learned_again(
             expected[label][int(bucket) >> GROUP_BITS] += 1
     (read,) = await counts.read([[1]])
     assert {label: list(totals) for label, totals in read.totals.items()} == expected
+
+
+async def test_a_long_relearn_keeps_its_lock(
+    redis: aioredis.Redis, keys: Keys, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The relearning worker extends its lock after each chunk: a relearn longer than
+    RELEARN_LOCK_S is not started again by another worker meanwhile."""
+    monkeypatch.setattr(training, "RELEARN_CHUNK", 1)
+    site = SiteModel(redis, keys, settings)
+    for n in range(3):
+        await redis.hset(keys.comment(f"c{n}"), mapping={"body": DARIJA})
+        await site.counts.learn(f"c{n}", "ham", [n + 1])
+    lock = f"{keys.text_features}:lock"
+    seen: list[tuple[str | None, int]] = []
+    learn_many = site.counts.learn_many
+
+    async def chunk(*args: Any, **kwargs: Any) -> int:
+        seen.append((await redis.get(lock), await redis.ttl(lock)))
+        await redis.expire(lock, 5)  # as if the relearn had taken almost all its time
+        return await learn_many(*args, **kwargs)
+
+    monkeypatch.setattr(site.counts, "learn_many", chunk)
+    trainer = Trainer(
+        redis, keys, settings, spam=SpamScorer(redis, keys, settings), site=site, name="w"
+    )
+    assert await trainer.relearn() == 3
+    assert [name for name, _ in seen] == ["w"] * 3
+    assert all(ttl > 5 for _, ttl in seen)  # extended after each chunk
+    assert await redis.get(lock) is None  # released at the end
 
 
 async def test_the_decision_record_carries_the_verdict_and_the_rank(

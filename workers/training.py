@@ -35,7 +35,9 @@ log = structlog.get_logger()
 
 SEED_FILE: Final = "seed_comments.jsonl"
 SEED_PREFIX: Final = "seed:"  # the ids of the shipped examples the site model learned
-RELEARN_LOCK_S: Final = 600  # the longest one worker may take relearning the site model
+# How long the relearning worker holds its lock without news: it extends it after each
+# chunk, so a long relearn keeps it, and a worker that died lets another start again.
+RELEARN_LOCK_S: Final = 600
 RELEARN_CHUNK: Final = 500  # comments read from Redis per round trip when relearning
 LEARNED_LABELS: Final = ("ham", "spam", "toxic")
 
@@ -105,7 +107,7 @@ class Trainer:
         text: a moderator's verdict from the stored comment (one whose text is gone, its
         reader forgotten, keeps what it taught), and the shipped examples, if they were
         learned, forgotten and learned again from today's file (which may list them in
-        another order). One worker does it (a lock for RELEARN_LOCK_S); the others go on
+        another order). One worker does it (a lock, extended as it goes); the others go on
         meanwhile, on counts partly relearned. Returns how many comments were relearned."""
         if self._site is None:
             return 0
@@ -130,6 +132,7 @@ class Trainer:
                     bodies = await pipe.execute()
                 examples = await asyncio.to_thread(_featured, chunk, bodies)
                 relearned += await counts.learn_many(examples, replace=True)
+                await self._redis.set(lock, self._name, xx=True, ex=RELEARN_LOCK_S)
             kept = len(verdicts) - relearned
             if seeds:
                 await counts.forget(seeds)
