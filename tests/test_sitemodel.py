@@ -237,7 +237,7 @@ async def test_forgetting_a_reader_removes_what_their_comments_taught(
 
 def test_weak_spam_evidence_holds_only_beside_another_signal(settings: Settings) -> None:
     """Half the evidence of a `content` signal is `content_weak`: under the hold
-    threshold alone, above it beside a phone number."""
+    threshold alone, above it beside a phone number, or beside a single link."""
     from workers.spam.scorer import content_evidence
     from workers.spam.signals import combine, fire
 
@@ -256,6 +256,7 @@ def test_weak_spam_evidence_holds_only_beside_another_signal(settings: Settings)
     assert weak[0] == "content_weak:whatsapp"
     assert combine([weak]).score < settings.spam_hold_threshold
     assert combine([weak, fire("phone")]).score >= settings.spam_hold_threshold
+    assert combine([weak, fire("links", 1)]).score >= settings.spam_hold_threshold
     assert [label for label, _ in content_evidence(verdict(9.0))] == ["content:whatsapp"]
 
 

@@ -55,7 +55,7 @@ WEIGHTS: Final[Mapping[str, float]] = MappingProxyType(
         "content": 0.60,  # the site model reads spam in the text (per piece, two when strong)
         # … at half that evidence: alone under the hold threshold, beside another signal
         # (a number, a link, a repeat) above it.
-        "content_weak": 0.30,
+        "content_weak": 0.45,
     }
 )
 
