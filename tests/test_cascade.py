@@ -18,12 +18,14 @@ from tests.model_factory import SENTENCES, build_spread_model_dir, restored_proc
 from workers.bench.corpus import corpus
 from workers.toxicity.cascade import (
     CASCADE_FILE,
+    FAST_DATA_FILE,
     FAST_FILE,
     CascadeScorer,
     calibration_texts,
     int8_kernel,
 )
 from workers.toxicity.loading import load_scorer
+from workers.toxicity.modeldir import sha256_file
 from workers.toxicity.onnx_runtime import onnx_file
 from workers.toxicity.scorer import DetoxifyScorer
 
@@ -82,6 +84,12 @@ def test_the_margins_are_measured_and_kept_beside_the_int8_copy(
     directory = onnx_file(model_dir / "multilingual").parent
     kept = json.loads((directory / CASCADE_FILE).read_text())
     assert (directory / FAST_FILE).is_file()
+    # Its weights apart, mapped by ONNX Runtime, and checked like the graph.
+    assert kept["int8_data_sha256"] == sha256_file(directory / FAST_DATA_FILE)
+    assert kept["int8_sha256"] == sha256_file(directory / FAST_FILE)
+    graph, weights = (directory / FAST_FILE).stat(), (directory / FAST_DATA_FILE).stat()
+    assert graph.st_size < weights.st_size
+    assert weights.st_mode == graph.st_mode  # readable by whoever may read the graph
     assert kept["calibration"]["comments"] == len(calibration_texts())
     for label, margin in kept["margins"].items():
         measured = kept["calibration"]["max_diff"][label]
@@ -102,7 +110,8 @@ def test_a_directory_moved_to_another_processor_family_is_measured_again(
     kept.write_text(json.dumps(elsewhere))
     with capture_logs() as logs:
         load_scorer("multilingual", str(tmp_path), threads=1, runtime="cascade")
-    assert "cascade_made" in [entry["event"] for entry in logs]
+    # Made again in the export's process, as at a first start: quantising takes gigabytes.
+    assert [entry["event"] for entry in logs] == ["onnx_export_process", "toxicity_model_loaded"]
     assert json.loads(kept.read_text())["int8_kernel"] == int8_kernel()
 
 
@@ -118,6 +127,24 @@ def test_only_comments_near_a_threshold_go_to_fp32(cascade: CascadeScorer) -> No
     assert far.count("fast") >= 8
     assert near == ["fp32"]
     assert all(math.isfinite(m) for m in cascade.margins.values())
+
+
+def test_an_int8_copy_with_damaged_or_missing_weights_is_made_again(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    """A copy made before its weights were kept apart (no `int8_data_sha256`), or whose
+    weights file changed, is quantised and measured again."""
+    shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True)
+    load_scorer("multilingual", str(tmp_path), threads=1, runtime="cascade")
+    directory = onnx_file(tmp_path / "multilingual").parent
+    with (directory / FAST_DATA_FILE).open("r+b") as data:
+        data.write(b"\0\1\2\3")
+    with capture_logs() as logs:
+        load_scorer("multilingual", str(tmp_path), threads=1, runtime="cascade")
+    # Made again in the export's process, as at a first start: quantising takes gigabytes.
+    assert [entry["event"] for entry in logs] == ["onnx_export_process", "toxicity_model_loaded"]
+    kept = json.loads((directory / CASCADE_FILE).read_text())
+    assert kept["int8_data_sha256"] == sha256_file(directory / FAST_DATA_FILE)
 
 
 def test_a_second_start_reuses_the_int8_copy(model_dir: Path, tmp_path: Path) -> None:

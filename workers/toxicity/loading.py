@@ -142,7 +142,11 @@ def _start_from_export(
     """The scorer on the export (made first, in a process of its own, when missing),
     and the runtime it runs; None when the checkpoint must be loaded here. Under `auto`,
     an export that cannot be made means torch, with a warning."""
-    scorer = _from_export(model_type, model_dir, threads, make)
+    scorer = None
+    # A cascade whose int8 copy must be made (first start, another processor family, an
+    # older layout) makes it in the export's process too: quantising takes gigabytes.
+    if not (apart and runtime == "cascade" and not _cascade_ready(model_dir / model_type)):
+        scorer = _from_export(model_type, model_dir, threads, make)
     if scorer is not None or not apart or model_type not in modeldir.MODEL_TYPES:
         return scorer, runtime
     try:
@@ -153,6 +157,12 @@ def _start_from_export(
         log.warning("onnx_unavailable", reason=str(exc), runtime="torch")
         return None, "torch"
     return _from_export(model_type, model_dir, threads, make), runtime
+
+
+def _cascade_ready(model_root: Path) -> bool:
+    from workers.toxicity.cascade import ready
+
+    return ready(model_root / "onnx")
 
 
 def _auto(model_type: str, model_dir: str | None, precision: str) -> str:
