@@ -92,8 +92,10 @@ def _parser() -> argparse.ArgumentParser:
     check_cmd.add_argument(
         "--runtime",
         choices=RUNTIMES,
-        help="default: MODERATOR_TOXICITY_RUNTIME (torch); onnx exports the model into "
-        "<dir>/<model>/onnx/ first if it is not there yet (about a minute, a few GB of memory)",
+        help="default: MODERATOR_TOXICITY_RUNTIME (auto); onnx and cascade (and auto, where "
+        "<dir> is writable) export the model into <dir>/<model>/onnx/ first if it is not there "
+        "yet (about a minute, a few GB of memory, in a process of its own), cascade also its "
+        "int8 copy",
     )
     check_cmd.set_defaults(run=_check)
 
