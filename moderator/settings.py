@@ -21,6 +21,7 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 TOXICITY_MODELS = ("original", "unbiased", "multilingual", "original-small", "unbiased-small")
 SITE_MODEL_MODES = ("off", "rank", "publish")
+SENSITIVE_RANKS = ("likely_fine", "suspect")  # the best a `site_model.sensitive` hold ranks
 TOXICITY_RUNTIMES = ("auto", "torch", "onnx", "cascade")
 LOG_FORMATS = ("auto", "json", "console")
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -111,6 +112,9 @@ class Settings:
     site_model_spam_evidence: float = 4.0  # a spam signal from this evidence of spam
     site_model_clean_evidence: float = -3.5  # would publish at or below this (both labels)
     site_model_likely_fine_evidence: float = 1.0  # ranked "likely fine" at or below this
+    # "suspect": a comment naming a group or violence is never ranked "likely fine", so
+    # never approved in bulk; "likely_fine": ranked as the rest of its language's holds.
+    site_model_sensitive_rank: str = "likely_fine"
     site_model_min_decisions: int = 200  # moderators' decisions that measure precision
     site_model_min_would_publish: int = 100  # of them, comments it would have published
     site_model_precision: float = 0.99  # measured precision needed to publish
@@ -198,6 +202,9 @@ class Settings:
             site_model_clean_evidence=env.number("SITE_MODEL_CLEAN_EVIDENCE", -3.5, -50.0, 50.0),
             site_model_likely_fine_evidence=env.number(
                 "SITE_MODEL_LIKELY_FINE_EVIDENCE", 1.0, -50.0, 50.0
+            ),
+            site_model_sensitive_rank=env.choice(
+                "SITE_MODEL_SENSITIVE_RANK", "likely_fine", SENSITIVE_RANKS
             ),
             site_model_min_decisions=env.integer("SITE_MODEL_MIN_DECISIONS", 200, minimum=1),
             site_model_min_would_publish=env.integer(

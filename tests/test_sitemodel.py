@@ -6,9 +6,11 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 
+from moderator.errors import SettingsError
 from moderator.keys import Keys
 from moderator.settings import Settings
 from moderator.storage import privacy
@@ -221,6 +223,22 @@ def test_held_comments_are_ranked() -> None:
         "suspect"
     )
     assert rank([Reason("language.not_covered")], None) is None
+    # A newsroom may want every comment naming a group or violence read one by one.
+    sensitive = [Reason("site_model.sensitive", match="يهود")]
+    assert rank(sensitive, fine) == "likely_fine"
+    assert rank(sensitive, fine, sensitive_rank="suspect") == "suspect"
+    assert rank([Reason("site_model.unproven")], fine, sensitive_rank="suspect") == "likely_fine"
+
+
+def test_the_sensitive_rank_is_a_setting_and_part_of_the_policy() -> None:
+    settings = Settings.from_env({"MODERATOR_SITE_MODEL_SENSITIVE_RANK": "suspect"})
+    words = WordList(())
+    strict = Policy.from_settings(settings, words, words)
+    default = Policy.from_settings(Settings(), words, words)
+    assert strict.sensitive_rank == "suspect" and default.sensitive_rank == "likely_fine"
+    assert strict.digest() != default.digest()
+    with pytest.raises(SettingsError, match="SITE_MODEL_SENSITIVE_RANK"):
+        Settings.from_env({"MODERATOR_SITE_MODEL_SENSITIVE_RANK": "never"})
 
 
 async def test_forgetting_a_reader_removes_what_their_comments_taught(

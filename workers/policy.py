@@ -76,6 +76,8 @@ class Policy:
     sensitive: WordList = field(default_factory=lambda: WordList(()))
     # Languages a model of their own reads (`Settings.language_models`): covered too.
     model_languages: frozenset[str] = frozenset()
+    # The best rank of a comment held as `site_model.sensitive` (`Settings`).
+    sensitive_rank: str = "likely_fine"
 
     @classmethod
     def from_settings(
@@ -96,6 +98,7 @@ class Policy:
             site_model=settings.site_model,
             sensitive=sensitive if sensitive is not None else WordList(()),
             model_languages=frozenset(language for language, _ in settings.language_models),
+            sensitive_rank=settings.site_model_sensitive_rank,
         )
 
     @property
@@ -115,6 +118,8 @@ class Policy:
             "suspect": [[t.term, list(t.languages)] for t in self.suspect.entries],
             "sensitive": [[t.term, list(t.languages)] for t in self.sensitive.entries],
         }
+        if self.sensitive_rank != "likely_fine":  # likewise
+            rules["sensitive_rank"] = self.sensitive_rank
         if self.model_languages:  # only then: the digests of policies without any stay put
             rules["model_languages"] = sorted(self.model_languages)
         canonical = json.dumps(rules, sort_keys=True, ensure_ascii=False)
@@ -195,13 +200,18 @@ def _clues(site: Verdict) -> str | None:
     return ", ".join(site.prediction.clues) or None
 
 
-def rank(reasons: Sequence[Reason], site: Verdict | None) -> str | None:
+def rank(
+    reasons: Sequence[Reason], site: Verdict | None, *, sensitive_rank: str = "likely_fine"
+) -> str | None:
     """How a held comment ranks in the queue: "likely_fine" when it is held for its
-    language alone and the site model finds it clean enough, else "suspect"; None when
-    the site model did not score it."""
+    language alone and the site model finds it clean enough, else "suspect" (and so,
+    with `sensitive_rank` "suspect", one naming a group of people or violence); None
+    when the site model did not score it."""
     if site is None:
         return None
     language_only = all(reason.code in LANGUAGE_ONLY for reason in reasons)
+    if sensitive_rank == "suspect" and any(r.code == "site_model.sensitive" for r in reasons):
+        return "suspect"
     return "likely_fine" if language_only and site.likely_fine else "suspect"
 
 
@@ -240,7 +250,7 @@ def automatic_decision(
             "would_publish": would_publish(policy, checks, status, reasons),
         }
         if status == Status.HELD:
-            extra["rank"] = rank(reasons, checks.site)
+            extra["rank"] = rank(reasons, checks.site, sensitive_rank=policy.sensitive_rank)
     return Decision(
         decision=status,
         by=AUTO,
