@@ -50,7 +50,7 @@ _SOUNDS = (
     ("3", "a"),
 )
 _RUN_RE = re.compile(r"(.)\1+")
-_ARABIC_RE = re.compile("[\u0600-\u06ff]")
+ARABIC_RE: Final = re.compile("[\u0600-\u06ff]")  # a letter of the Arabic script
 
 
 def keys(word: str) -> frozenset[str]:
@@ -79,7 +79,7 @@ def _once(word: str) -> str:
 
 
 def _without_article(word: str) -> list[str]:
-    arabic = _ARABIC_RE.search(word) is not None
+    arabic = ARABIC_RE.search(word) is not None
     for article in ARABIC_ARTICLES if arabic else _LATIN_ARTICLES:
         if word.startswith(article) and len(word) - len(article) >= (2 if arabic else MIN_STEM):
             return [word[len(article) :]]
@@ -122,7 +122,7 @@ def skeleton(word: str) -> str:
     the letters that write them: alef, waw, ya), the final taa marbuta (folded to ه),
     hamza and runs of a letter are left out. A word that is neither Arabic letters
     nor Latin letters and digits, or only digits, has none ("")."""
-    if _ARABIC_RE.search(word):
+    if ARABIC_RE.search(word):
         return _once(word.removesuffix("ه").translate(_ARABIC_SKELETON))
     if not _LATIN_WORD_RE.fullmatch(word) or word.isdigit():
         return ""

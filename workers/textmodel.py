@@ -48,14 +48,13 @@ from __future__ import annotations
 
 import heapq
 import math
-import re
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
 from moderator.storage.textcounts import GROUP_BITS, GROUPS, LABELS, Counts
-from workers.darija import skeleton
+from workers.darija import ARABIC_RE, skeleton
 from workers.wordlists import normalise as fold_words
 
 CLASSES: Final = LABELS
@@ -72,7 +71,6 @@ FEATURES_VERSION: Final = 3
 MAX_FEATURES: Final = 2000  # a 5,000-character body gives about this many
 ALPHA: Final = 0.1  # Lidstone smoothing of the per-class feature counts
 CLUES: Final = 5
-_ARABIC: Final = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff]")
 
 
 def features(text: str) -> dict[int, str]:
@@ -81,7 +79,7 @@ def features(text: str) -> dict[int, str]:
     found: dict[int, str] = {}
     crc = zlib.crc32
     mask = BUCKETS - 1
-    arabic = [_ARABIC.search(word) is not None for word in words]
+    arabic = [ARABIC_RE.search(word) is not None for word in words]
 
     def add(group: int, grams: list[str]) -> None:
         for gram in grams:

@@ -46,7 +46,6 @@ _EMOJI_MODIFIERS_RE = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f]")  # skin tones,
 _RUN_RE = re.compile(r"(.)\1+")
 _RUN_OR_SINGLE_RE = re.compile(r"(.)\1*")
 _NO_SYMBOLS = str.maketrans("", "", "@$")
-_ARABIC_RE = re.compile("[\u0600-\u06ff]")
 _LEET = str.maketrans({"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
 
 
@@ -84,8 +83,8 @@ def spellings(word: str) -> list[tuple[str, str]]:
         if word.startswith(article) and len(word) - len(article) >= 2:
             found.append(word[len(article) :])
             break
-    if _ARABIC_RE.search(word):  # and as the singular of a sound plural
-        found += [singular for spelling in list(found) for singular in arabic_singulars(spelling)]
+    # and as the singular of a sound plural (its endings are Arabic letters)
+    found += [singular for spelling in list(found) for singular in arabic_singulars(spelling)]
     return [(spelling, collapse(spelling)) for spelling in found]
 
 

@@ -45,7 +45,6 @@ from workers.language import DARIJA, MIXED, UNDETERMINED, clauses, is_darija_spe
 
 WORDLIST_KINDS = KINDS
 
-_ARABIC_RE = re.compile("[\u0600-\u06ff]")
 _EVERY = frozenset(LANGUAGES)
 _ARABIC_SCRIPT = frozenset({"ar", DARIJA})
 _LATIN_SCRIPT = frozenset({"fr", "en", DARIJA})
@@ -257,7 +256,7 @@ def _languages(code: str, otherwise: frozenset[str]) -> frozenset[str]:
 
 def _word_languages(word: str, languages: frozenset[str]) -> frozenset[str]:
     """The languages a word of a clause in `languages` may be in, given its script."""
-    if _ARABIC_RE.search(word):
+    if darija.ARABIC_RE.search(word):
         script = _ARABIC_SCRIPT
     elif any(char.isalpha() for char in word):
         script = _LATIN_SCRIPT
