@@ -32,15 +32,23 @@ GROUPS: Final = 3
 # KEYS: learned, totals, counts:ham, counts:spam, counts:toxic
 # ARGV: comment id, label ("" to forget), buckets as decimal numbers joined by spaces
 # Totals: "features:<label>" over every group (as before groups), "features:<label>:<g>"
-# for groups 1 and 2; group 0's is the difference.
+# for the other groups; group 0's is the difference.
 _LEARN = """
 local slot = {ham = 3, spam = 4, toxic = 5}
+local groups = GROUPS
 local function group(bucket)  -- 1-based: Lua tables
-  return math.min(math.floor(tonumber(bucket) / GROUP_SIZE), LAST_GROUP) + 1
+  return math.min(math.floor(tonumber(bucket) / GROUP_SIZE), groups - 1) + 1
+end
+local function counted()
+  local n = {}
+  for g = 1, groups do n[g] = 0 end
+  return n
 end
 local function add_totals(label, n, sign)
-  redis.call('HINCRBY', KEYS[2], 'features:' .. label, sign * (n[1] + n[2] + n[3]))
-  for g = 2, 3 do
+  local all = 0
+  for g = 1, groups do all = all + n[g] end
+  redis.call('HINCRBY', KEYS[2], 'features:' .. label, sign * all)
+  for g = 2, groups do
     if n[g] ~= 0 then
       redis.call('HINCRBY', KEYS[2], 'features:' .. label .. ':' .. (g - 1), sign * n[g])
     end
@@ -52,7 +60,7 @@ if old then
   local old_label = sep and string.sub(old, 1, sep - 1) or old
   if old_label == ARGV[2] then return 0 end
   local key = KEYS[slot[old_label]]
-  local n = {0, 0, 0}
+  local n = counted()
   if sep then
     for bucket in string.gmatch(string.sub(old, sep + 1), '%d+') do
       if redis.call('HINCRBY', key, bucket, -1) <= 0 then redis.call('HDEL', key, bucket) end
@@ -69,7 +77,7 @@ if ARGV[2] == '' then
   return 0
 end
 local key = KEYS[slot[ARGV[2]]]
-local n = {0, 0, 0}
+local n = counted()
 for bucket in string.gmatch(ARGV[3], '%d+') do
   redis.call('HINCRBY', key, bucket, 1)
   local g = group(bucket)
@@ -79,7 +87,7 @@ redis.call('HINCRBY', KEYS[2], 'docs:' .. ARGV[2], 1)
 add_totals(ARGV[2], n, 1)
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. ARGV[3])
 return 1
-""".replace("GROUP_SIZE", str(1 << GROUP_BITS)).replace("LAST_GROUP", str(GROUPS - 1))
+""".replace("GROUP_SIZE", str(1 << GROUP_BITS)).replace("GROUPS", str(GROUPS))
 
 
 # KEYS: totals, counts:ham, counts:spam, counts:toxic
@@ -87,10 +95,7 @@ return 1
 # Returns the totals, the vocabulary, then per comment its counts for ham, then spam,
 # then toxic, joined by spaces.
 _READ = """
-local totals = redis.call('HMGET', KEYS[1], 'docs:ham', 'docs:spam', 'docs:toxic',
-  'features:ham', 'features:spam', 'features:toxic',
-  'features:ham:1', 'features:spam:1', 'features:toxic:1',
-  'features:ham:2', 'features:spam:2', 'features:toxic:2')
+local totals = redis.call('HMGET', KEYS[1], TOTALS)
 local vocabulary = redis.call('HLEN', KEYS[2]) + redis.call('HLEN', KEYS[3])
   + redis.call('HLEN', KEYS[4])
 local out = {totals, vocabulary}
@@ -107,7 +112,17 @@ for i = 1, #ARGV do
   out[#out + 1] = table.concat(counts, ' ')
 end
 return out
-"""
+""".replace(
+    "TOTALS",
+    ", ".join(
+        f"'{name}'"
+        for name in [
+            *(f"docs:{label}" for label in LABELS),
+            *(f"features:{label}" for label in LABELS),
+            *(f"features:{label}:{g}" for g in range(1, GROUPS) for label in LABELS),
+        ]
+    ),
+)
 
 
 @dataclass(frozen=True, slots=True)
