@@ -16,10 +16,11 @@ from moderator.settings import Settings
 from moderator.storage import privacy
 from moderator.storage.decisions import Reason
 from moderator.storage.textcounts import GROUP_BITS, GROUPS, TextCounts
+from moderator.storage.wordlists import Term
 from tests.helpers import VALID, submit
 from workers import textmodel
 from workers.language import Language
-from workers.policy import Checks, Policy, rank
+from workers.policy import Checks, Policy, automatic_decision, rank
 from workers.sitemodel import SiteModel, Verdict
 from workers.spam.signals import SpamResult
 from workers.wordlists import WordList, seed_terms
@@ -239,6 +240,19 @@ def test_the_sensitive_rank_is_a_setting_and_part_of_the_policy() -> None:
     assert strict.digest() != default.digest()
     with pytest.raises(SettingsError, match="SITE_MODEL_SENSITIVE_RANK"):
         Settings.from_env({"MODERATOR_SITE_MODEL_SENSITIVE_RANK": "never"})
+    # The decision record's rank follows it.
+    checks = Checks(
+        language=Language("ary", "arabic"),
+        toxicity={},
+        spam=SpamResult(0.0, ()),
+        sensitive=(Term.of("يهود", ["ar", "ary"]),),
+        site=_verdict(clean=True, proven=True),
+    )
+    ranks = [
+        automatic_decision(policy, policy.digest(), checks, None).extra["rank"]
+        for policy in (default, strict)
+    ]
+    assert ranks == ["likely_fine", "suspect"]
 
 
 async def test_forgetting_a_reader_removes_what_their_comments_taught(
