@@ -38,7 +38,7 @@ CHECK_SECONDS = 1.0
 # Characters the patterns care about: separators of e-mail addresses, links,
 # phone numbers and clauses; letters that laughter, Darija spellings and word
 # lists match; digits used as letters; Arabic letters and marks; spaces.
-ADVERSARIAL = "@.:/-_+%#!?a1h loxwzé023579AZ(),ماشكيتنوهال\u064e\u0640\u200b\n\t"
+ADVERSARIAL = "@.:/-_+%#!?a1h loxwzé0235679AZ(),ماشكيتنوهال\u064e\u0640\u200b\n\tаο"
 WORDS = wordlists.WordList([*wordlists.seed_terms("banned"), *wordlists.seed_terms("suspect")])
 
 TEXT_CHECKS: dict[str, Callable[[str], object]] = {
@@ -90,6 +90,10 @@ KNOWN_WORST = [
     "«" * MAX_BODY,  # opening marks with no closing one
     "« connard " * (MAX_BODY // 10),
     "'a " * (MAX_BODY // 3),
+    "0 " * (MAX_BODY // 2),  # digits spaced out: one phone-number candidate, not thousands
+    "06 -" * (MAX_BODY // 4),
+    "ـ.ـ" * (MAX_BODY // 3),  # punctuation between tatweels
+    "aа" * (MAX_BODY // 2),  # Latin and Cyrillic a
 ]
 
 

@@ -166,6 +166,14 @@ async def test_url_shorteners_fire(scorer: SpamScorer, link: str) -> None:
         "+33 6 12 34 56 78",
         "+1 (555) 123-4567",
         "٠٦١٢٣٤٥٦٧٨",
+        # spaced out to get past filters: one separator, groups of any size
+        "0 6 1 2 3 4 5 6 7 8",
+        "06/12/34/56/78",
+        "0661-234567",
+        "06 612 345 67",
+        "٠ ٧ ٦ ٢ ٨ ١ ٤ ٩ ٠ ٣",
+        "０６１２３４５６７８",  # full-width digits
+        "+212 6 6 1 2 3 4 5 6 7",
     ],
 )
 async def test_phone_numbers_fire(scorer: SpamScorer, number: str) -> None:
@@ -174,7 +182,11 @@ async def test_phone_numbers_fire(scorer: SpamScorer, number: str) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    ["en 2026", "300 dh", "score 3-1", "1 500 000 dh", "le 05/06/2024", "2019-2026", "+15 000"],
+    [
+        *("en 2026", "300 dh", "score 3-1", "1 500 000 dh", "le 05/06/2024", "2019-2026"),
+        *("+15 000", "le 05/06/2023 07:30", "2023-2024-2025", "7 - 0 - 5 - 3 - 2 - 1 - 8 - 9"),
+        *("10/10/10/10/10/10", "les lois 06-99 et 31-13", "1990 1995 2000 2005 2010"),
+    ],
 )
 async def test_numbers_that_are_not_phones_do_not_fire(scorer: SpamScorer, body: str) -> None:
     assert await signals_of(scorer, body) == ()
@@ -189,6 +201,39 @@ async def test_whatsapp_fires(scorer: SpamScorer, body: str) -> None:
 
 async def test_wa_me_links_are_a_link_whatsapp_and_a_phone(scorer: SpamScorer) -> None:
     assert await signals_of(scorer, "wa.me/212612345678") == ("links:1", "phone", "whatsapp")
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Gagnez au cаsino en ligne", ("disguised",)),  # Cyrillic а
+        ("Gagnez au cαsino en ligne", ("disguised",)),  # Greek alpha
+        ("écrivez sur WhatsАpp", ("whatsapp", "disguised")),  # Cyrillic А
+        ("écrivez sur what\u200bsapp", ("whatsapp", "disguised")),  # zero-width space
+        ("تـ.ـواصـ.ـل مـ.ـعـ.ـنـا لـ.ـلـ.ـحـ.ـصـ.ـول عـ.ـلـى قـ.ـرض", ("disguised",)),
+        ("visitez ｃａｓｉｎｏ．ｃｏｍ", ("links:1",)),  # full-width: what a reader sees
+        ("écrivez sur 𝐰𝐡𝐚𝐭𝐬𝐚𝐩𝐩", ("whatsapp",)),  # mathematical bold
+        ("visitez casino\u200b.com", ("links:1",)),
+    ],
+)
+async def test_words_disguised_to_get_past_filters_are_read_and_named(
+    scorer: SpamScorer, body: str, expected: tuple[str, ...]
+) -> None:
+    assert await signals_of(scorer, body) == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Le mot russe мир veut dire paix, et λόγος parole",  # whole words in their script
+        "مي\u200cخواهم",  # the zero-width non-joiner between Arabic letters is ordinary
+        "جميـــل جدا، شكرا",  # a stretched word
+        "Il a dit « non » ; puis — silence.",
+        "Family 👨\u200d👩\u200d👧 photo",  # the joiner inside an emoji sequence
+    ],
+)
+async def test_ordinary_text_is_not_disguised(scorer: SpamScorer, body: str) -> None:
+    assert "disguised" not in await signals_of(scorer, body)
 
 
 async def test_what_app_is_not_whatsapp(scorer: SpamScorer) -> None:

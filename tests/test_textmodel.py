@@ -52,6 +52,20 @@ def test_features_are_stable_and_shared_by_spellings() -> None:
 
 
 @pytest.mark.parametrize(
+    ("disguised", "plain"),
+    [
+        ("Gagnez au cаsino", "Gagnez au casino"),  # Cyrillic а
+        ("ｇａｇｎｅｚ au casino", "gagnez au casino"),  # full-width
+        ("ca\u200bsino", "casino"),
+        ("قـ.ـرض فـ.ـوري", "قرض فوري"),  # cut between tatweels
+    ],
+)
+def test_a_disguised_word_has_the_features_of_the_word(disguised: str, plain: str) -> None:
+    """The site model learns what moderators teach from the word as a reader reads it."""
+    assert textmodel.features(disguised) == textmodel.features(plain)
+
+
+@pytest.mark.parametrize(
     ("latin", "arabic", "consonants"),
     [
         ("7mar", "حمار", "hmr"),

@@ -126,6 +126,17 @@ def test_arabic_presentation_forms_fold() -> None:
     assert found(WordList(["كلب"]), "\ufedb\ufee0\ufe8f") == ["كلب"]
 
 
+def test_look_alike_letters_in_latin_words_are_read_as_latin() -> None:
+    assert found(WordList(["connard"]), "quel cоnnard") == ["connard"]  # Cyrillic о
+    assert found(WordList(["idiot"]), "ιdiot") == ["idiot"]  # Greek iota
+    assert found(WordList(["mir"]), "мир") == []  # a Russian word stays Russian
+
+
+def test_an_arabic_word_cut_between_tatweels_is_joined() -> None:
+    assert found(WordList(["كلب"]), "يا ابن الكلـ.ـب") == ["كلب"]
+    assert found(WordList(["كلب"]), "كلـ*ـب") == ["كلب"]
+
+
 @pytest.mark.parametrize(
     ("term", "text"),
     [

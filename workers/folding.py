@@ -12,7 +12,14 @@ below, so that a change of folding is a visible change of one check:
   accents and compatibility forms, and folds ؤ ئ by decomposing them;
 - spam (`workers.spam`): `without_harakat` and `fold_alef_ya_taa`, which keep
   Quranic marks and ؤ ئ, so that the Bayesian model's tokens and the
-  repeated-body digests stay those already counted in Redis.
+  repeated-body digests stay those already counted in Redis; its links and
+  contacts are looked for in `readable` text.
+
+Both the word lists and the spam signals read Cyrillic and Greek letters that look
+like Latin ones as those (`unconfuse`) inside a word that has Latin letters:
+"cаsino" with a Cyrillic а is "casino". The site receives no Russian or Greek, a
+word that mixes scripts is written to get past a filter, and a word written wholly
+in Cyrillic or Greek is left as it is.
 """
 
 from __future__ import annotations
@@ -49,10 +56,33 @@ LOOK_ALIKES: Final = {"ک": "ك", "ی": "ي", "ھ": "ه"} | {
     "ı": "i",
 }
 
+# Cyrillic and Greek letters that look like a Latin letter (Unicode's confusables,
+# the ones a reader cannot tell apart in a sans-serif font), both cases.
+HOMOGLYPHS: Final = dict(
+    zip(
+        "аАВвеЕКкМмНнОоРрСсТтуУхХіІјЈѕЅԁһӏԛԝь" + "αΑΒβεΕΖηΗιΙΚκΜΝνΟοΡρΤτυΥχΧω",
+        "aABbeEKkMmHhOoPpCcTtyYxXiIjJsSdhlqwb" + "aABbeEZnHiIKkMNvOoPpTtuYxXw",
+        strict=True,
+    )
+)
+# Invisible characters a word can be cut with: zero-width space, joiners, word joiner, BOM
+# (not the soft hyphen, which word processors leave in ordinary text).
+WORD_CUTTERS: Final = "\u200b-\u200d\u2060\ufeff"
+
 _MARKS_RE = re.compile(f"[{ARABIC_MARKS}]")
+# Punctuation between two tatweels cuts an Arabic word and leaves it readable:
+# "الكلـ.ـب" is "الكلب". The tatweel only ever joins letters of one word.
+_TATWEEL_CUT_RE = re.compile(f"{TATWEEL}+[^\\w\\s{TATWEEL}]{{1,3}}{TATWEEL}+")
+# …as an invisible character cuts a Latin word: "what\u200bsapp" (between Arabic letters
+# the zero-width non-joiner and joiner are ordinary).
+_INVISIBLE_CUT_RE = re.compile(f"[a-zà-ÿ][{WORD_CUTTERS}]+[a-zà-ÿ]", re.IGNORECASE)
 _HARAKAT_RE = re.compile(f"[{HARAKAT}{TATWEEL}]")
 _DECOMPOSED_MARKS_RE = re.compile(f"[{LATIN_ACCENTS}{ARABIC_MARKS}{INVISIBLE}]")
 _STRETCH_RE = re.compile(rf"(.)\1{{{STRETCH - 1},}}")
+_HOMOGLYPHS = str.maketrans(HOMOGLYPHS)
+_HOMOGLYPH_RE = re.compile(f"[{''.join(HOMOGLYPHS)}]")
+_WORD_RE = re.compile(r"[^\W\d_]+")
+_INVISIBLE_RE = re.compile(f"[{INVISIBLE}]")
 _LETTERS = str.maketrans(ALEF_YA_TAA | HAMZA_SEATS)
 _ALEF_YA_TAA = str.maketrans(ALEF_YA_TAA)
 # أ إ آ ؤ ئ never survive decomposition (their hamza or madda is a mark, removed):
@@ -87,8 +117,48 @@ def fold_decomposed(text: str) -> str:
     invisible characters; ٱ → ا, ى → ي, ة → ه and the look-alikes folded."""
     if text.isascii():
         return text
-    decomposed = unicodedata.normalize("NFKD", text)
-    return _DECOMPOSED_MARKS_RE.sub("", decomposed).translate(_DECOMPOSED)
+    decomposed = unicodedata.normalize("NFKD", _TATWEEL_CUT_RE.sub("", text))
+    return unconfuse(_DECOMPOSED_MARKS_RE.sub("", decomposed)).translate(_DECOMPOSED)
+
+
+def unconfuse(text: str) -> str:
+    """`text` with the Cyrillic and Greek look-alikes of Latin letters (`HOMOGLYPHS`) read
+    as those letters, in each word that also has a Latin letter: "Whatsаpp" → "Whatsapp";
+    "мир" and "λόγος" stay as they are."""
+    if _HOMOGLYPH_RE.search(text) is None:
+        return text
+    return _WORD_RE.sub(_unconfused_word, text)
+
+
+def mixes_scripts(text: str) -> bool:
+    """Whether a word of `text` mixes Latin letters with look-alikes (`unconfuse`)."""
+    if _HOMOGLYPH_RE.search(text) is None:
+        return False
+    return any(_unconfused_word(word) != word.group() for word in _WORD_RE.finditer(text))
+
+
+def cuts_words(text: str) -> bool:
+    """Whether `text` cuts a word with an invisible character ("what\u200bsapp") or with
+    punctuation between tatweels ("تـ.ـواصـ.ـل"), as a text written to get past a
+    filter does."""
+    return bool(_INVISIBLE_CUT_RE.search(text) or _TATWEEL_CUT_RE.search(text))
+
+
+def readable(text: str) -> str:
+    """`text` as a reader sees it: compatibility forms unfolded (NFKC: ｗｗｗ, 𝐰𝐰𝐰 → www),
+    invisible characters and punctuation between tatweels removed, look-alikes read as
+    Latin letters (`unconfuse`). Case, accents and Arabic letters are kept."""
+    if text.isascii():
+        return text
+    text = _TATWEEL_CUT_RE.sub("", _INVISIBLE_RE.sub("", unicodedata.normalize("NFKC", text)))
+    return unconfuse(text)
+
+
+def _unconfused_word(word: re.Match[str]) -> str:
+    text = word.group()
+    if not any("a" <= char <= "z" or "A" <= char <= "Z" for char in text):
+        return text
+    return text.translate(_HOMOGLYPHS)
 
 
 def unstretch(text: str, *, keep: int = 1) -> str:

@@ -6,7 +6,8 @@ the same model and a moderator's decision teaches it at once; this module is
 the arithmetic, with no I/O.
 
 - **Features** (`features`): the text folded as the word lists fold it (case,
-  accents, Arabic letter variants, stretched letters), then word unigrams and
+  accents, Arabic letter variants, stretched letters, Cyrillic and Greek look-alikes
+  in Latin words, words cut with invisible characters or between tatweels), then word unigrams and
   bigrams and the character 3- to 5-grams of each word padded with spaces,
   so "l7mar", "lhmar" and "الحمار" share pieces with "7mar", "hmar" and
   "حمار", and a joined article or a doubled letter leaves most n-grams in
@@ -66,8 +67,9 @@ SKELETON_GRAMS: Final = (3, 4)  # of a word's consonant skeleton, padded with sp
 SKELETON_MIN: Final = 2  # consonants a skeleton needs to count
 # The features' version, kept beside the counts (`Keys.text_features`): counts learned
 # with another relearn what they can (`workers.training.Trainer.relearn`). 2: skeletons;
-# 3: feature groups.
-FEATURES_VERSION: Final = 3
+# 3: feature groups; 4: look-alike letters and cut words read as written to be seen
+# (`workers.folding.unconfuse`: "cаsino" with a Cyrillic а, "قـ.ـرض").
+FEATURES_VERSION: Final = 4
 MAX_FEATURES: Final = 2000  # a 5,000-character body gives about this many
 ALPHA: Final = 0.1  # Lidstone smoothing of the per-class feature counts
 CLUES: Final = 5

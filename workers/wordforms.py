@@ -8,6 +8,8 @@ folding in `workers.folding.fold_decomposed`):
   forms → letters); Latin accents removed (é → e, ç → c, œ → oe);
 - Arabic: diacritics (tashkeel, Quranic marks) and the tatweel removed;
   أ إ آ ٱ → ا, ؤ → و, ئ → ي, ى → ي, ة → ه (and the Persian look-alikes ک ی ھ);
+- Cyrillic and Greek look-alikes in a word with Latin letters read as Latin ("cоnnard"
+  with a Cyrillic о); punctuation between tatweels removed ("الكلـ.ـب" is "الكلب");
 - zero-width characters removed; anything but letters, digits, @ and $ splits words;
   an emoji is a word of its own ("🖕🏽" is "🖕": skin tones are dropped);
 - three or more letters written one by one ("c.o.n", "c o n", "c-o-n") rejoined;

@@ -16,6 +16,16 @@ Choices:
   a link; only a URL shortener there fires `shortener`.
 - A bare domain ("example.com/promo") counts as a link when its top-level domain
   is in `BARE_TLDS` and written in lower case ("fini.Ma mère" is a typo, not a link).
+- Links and contacts are looked for in the text as a reader sees it
+  (`workers.folding.readable`): "ｃａｓｉｎｏ．ｃｏｍ", "what\u200bsapp" and "Whatsаpp"
+  with a Cyrillic а are what they look like. Writing them so is a signal of its own
+  (`disguised`): a word that mixes Latin letters with Cyrillic or Greek look-alikes,
+  or that an invisible character or punctuation between tatweels ("تـ.ـواصـ.ـل")
+  cuts.
+- A phone number is also found written with one separator repeated between groups
+  of any size ("0 6 1 2 3 4 5 6 7 8", "06/12/34/56/78", "0661-234567"), as long as
+  its digits make a Moroccan or international number; a date and a time ("05/06/2023
+  07") change separator and are not one.
 """
 
 from __future__ import annotations
@@ -30,7 +40,13 @@ from types import MappingProxyType
 from typing import Final
 
 from moderator.domain import Comment
-from workers.folding import fold_alef_ya_taa, without_harakat
+from workers.folding import (
+    cuts_words,
+    fold_alef_ya_taa,
+    mixes_scripts,
+    readable,
+    without_harakat,
+)
 
 # signal name → weight in the noisy-OR (per piece of evidence for counted signals)
 WEIGHTS: Final[Mapping[str, float]] = MappingProxyType(
@@ -44,6 +60,7 @@ WEIGHTS: Final[Mapping[str, float]] = MappingProxyType(
         "handle": 0.30,  # an @handle next to a Telegram mention
         "email_in_body": 0.20,
         "obfuscated": 0.50,  # an address written to get past filters: "x at gmail dot com"
+        "disguised": 0.50,  # words written to get past filters: "cаsino" (Cyrillic а)
         "shouting": 0.15,  # mostly capitals (Latin letters)
         "repeated_chars": 0.10,  # "!!!!!!", "looooool"
         "honeypot": 0.90,  # the field hidden from people was filled
@@ -102,6 +119,12 @@ _PHONE_RE = re.compile(
     )(?![0-9])""",
     re.VERBOSE,
 )
+# Digits in groups, one separator repeated between them (checked by `_is_phone_number`).
+_SPACED_DIGITS_RE = re.compile(
+    r"(?<![0-9])(?:\+|00)?[0-9]+(?P<sep>[ ./-]|\s?-\s?)[0-9]+(?:(?P=sep)[0-9]+)*"
+)
+# Moroccan numbers: 06…, 212 6…, 212 (0) 6…
+_MOROCCAN_RE = re.compile(r"(?:0|212|2120)[5-7][0-9]{8}")
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _WHATSAPP_RE = re.compile(r"\b(?:wh?ats\s?app?|whatapp|wtsp|wa\.me)\b|واتس|وتساب", re.I)
 _TELEGRAM_RE = re.compile(r"\b(?:telegram|t\.me)\b|تي?لي?[جغك]رام", re.I)
@@ -180,7 +203,7 @@ def _is_shortener(host: str) -> bool:
 
 
 def _link_evidence(body: str, url: str | None) -> list[Evidence]:
-    hosts = link_hosts(body)
+    hosts = link_hosts(readable(body))
     evidence = []
     if hosts:
         evidence.append(fire("links", len(hosts), times=len(hosts)))
@@ -193,8 +216,9 @@ def _link_evidence(body: str, url: str | None) -> list[Evidence]:
 
 
 def _contact_evidence(body: str) -> list[Evidence]:
+    body = readable(body)
     evidence = []
-    if _PHONE_RE.search(body.translate(_DIGITS)):
+    if _has_phone(body.translate(_DIGITS)):
         evidence.append(fire("phone"))
     if _WHATSAPP_RE.search(body):
         evidence.append(fire("whatsapp"))
@@ -207,6 +231,28 @@ def _contact_evidence(body: str) -> list[Evidence]:
     if _has_obfuscated_address(body):
         evidence.append(fire("obfuscated"))
     return evidence
+
+
+def _has_phone(text: str) -> bool:
+    """Whether `text` (ASCII digits) holds a phone number: as `_PHONE_RE` writes one, or
+    spaced out with one separator."""
+    if _PHONE_RE.search(text):
+        return True
+    return any(_is_phone_number(match.group()) for match in _SPACED_DIGITS_RE.finditer(text))
+
+
+def _is_phone_number(written: str) -> bool:
+    digits = re.sub(r"[^0-9]", "", written)
+    if written.startswith(("+", "00")):
+        international = digits[2:] if written.startswith("00") else digits
+        return 9 <= len(international) <= 15 and not international.startswith("0")
+    return _MOROCCAN_RE.fullmatch(digits) is not None
+
+
+def _disguise_evidence(body: str) -> list[Evidence]:
+    if mixes_scripts(unicodedata.normalize("NFKC", body)) or cuts_words(body):
+        return [fire("disguised")]
+    return []
 
 
 def _has_obfuscated_address(body: str) -> bool:
@@ -274,6 +320,7 @@ def text_evidence(comment: Comment) -> list[Evidence]:
     return [
         *_link_evidence(comment.body, comment.url),
         *_contact_evidence(comment.body),
+        *_disguise_evidence(comment.body),
         *_style_evidence(comment.body),
         *_form_evidence(comment),
     ]
