@@ -307,6 +307,13 @@ async def test_the_same_body_on_other_articles_fires_repeated_body(scorer: SpamS
     assert third.score == pytest.approx(1 - (1 - WEIGHTS["repeated_body"]) ** 2)
 
 
+async def test_a_wave_with_look_alike_letters_is_one_body(scorer: SpamScorer) -> None:
+    await scorer.score(make(PROMO, article_id="a-1"))
+    disguised = PROMO.replace("o", "о", 2).replace("argent", "arg\u200bent")  # Cyrillic о
+    second = await scorer.score(make(disguised, article_id="a-2", at=60))
+    assert "repeated_body:1" in second.signals
+
+
 async def test_a_body_outside_the_window_is_not_counted(
     scorer: SpamScorer, settings: Settings
 ) -> None:

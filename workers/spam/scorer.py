@@ -7,7 +7,10 @@ is their noisy-OR (`combine`).
 
 Choices:
 - Repeated bodies count only from `MIN_REPEAT_CHARS` normalised characters: short
-  condolences and "bravo" are repeated by honest readers.
+  condolences and "bravo" are repeated by honest readers. They are compared as a
+  reader sees them (`workers.folding.readable`): a wave that changes one letter for
+  its Cyrillic look-alike, or adds invisible characters, is one body. (The Bayesian
+  model's tokens are not read so: their counts in Redis would no longer match.)
 - Counters are sorted sets of comment ids scored by `created_at` and counted over
   (created_at - window, created_at]: scoring a comment again (a redelivery) neither
   counts it twice nor changes its result. Redis errors propagate unchanged.
@@ -30,6 +33,7 @@ from moderator.domain import Comment
 from moderator.keys import Keys
 from moderator.logs import ip_digest
 from moderator.settings import Settings
+from workers.folding import readable
 from workers.sitemodel import Verdict
 from workers.spam import bayes
 from workers.spam.signals import (
@@ -59,7 +63,7 @@ def text_signals(comment: Comment) -> TextSignals:
     return TextSignals(
         evidence=tuple(text_evidence(comment)),
         tokens=tuple(bayes.tokens(comment.body)),
-        body=normalise(comment.body),
+        body=normalise(readable(comment.body)),
     )
 
 
