@@ -28,7 +28,7 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 LANGUAGES = ("en", "fr", "ar")
 # The languages the workers detect (`workers.language.CODES`) that a model can read:
 # not "und" (no words to read). Keys of `MODERATOR_LANGUAGE_MODELS`.
-DETECTED_LANGUAGES = ("fr", "en", "ar", "ary", "mixed")
+DETECTED_LANGUAGES = ("fr", "en", "ar", "ary", "es", "mixed")
 
 # Starting points from public detoxify deployments (DESIGN.md section 5).
 DEFAULT_THRESHOLDS: dict[str, float] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workers import language
+from workers import language_markers as markers
 from workers.language import (
     ARABIC,
     ARABIC_SCRIPT,
@@ -15,6 +15,7 @@ from workers.language import (
     MIXED,
     MIXED_SCRIPT,
     NO_SCRIPT,
+    SPANISH,
     UNDETERMINED,
     Language,
     detect,
@@ -32,6 +33,31 @@ from workers.language import (
     ],
 )
 def test_french(text: str) -> None:
+    assert detect(text) == Language(FRENCH, LATIN_SCRIPT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Estoy de acuerdo con el gobierno, es una buena noticia para Marruecos.",
+        "Con todo respeto, el árbitro se equivocó.",
+        "Me encanta Marrakech, la gente es muy amable.",  # Marrakech is no Darija negation
+        "Muy buen artículo, gracias por la información.",
+    ],
+)
+def test_spanish(text: str) -> None:
+    """Read as French or Darija before, its "con" ("with") was a French insult."""
+    assert detect(text) == Language(SPANISH, LATIN_SCRIPT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Il a marqué un but de la tête, entre deux défenseurs.",  # "un", "de", "entre", é
+        "Le bilan de Marrakech est bon.",
+    ],
+)
+def test_words_french_shares_with_spanish_still_count_for_french(text: str) -> None:
     assert detect(text) == Language(FRENCH, LATIN_SCRIPT)
 
 
@@ -213,6 +239,13 @@ def test_to_dict() -> None:
 
 def test_marker_lists_share_no_word() -> None:
     """A word in two lists would silently count for only one language."""
-    latin = [language._FRENCH_WORDS, language._ENGLISH_WORDS, language._DARIJA_LATIN_WORDS]
+    latin = [
+        markers.FRENCH_WORDS,
+        markers.ENGLISH_WORDS,
+        markers.DARIJA_LATIN_WORDS,
+        markers.SPANISH_WORDS,
+    ]
     assert sum(map(len, latin)) == len(frozenset().union(*latin))
-    assert language._DARIJA_ARABIC_WORDS.isdisjoint(language._MSA_WORDS)
+    assert markers.DARIJA_ARABIC_WORDS.isdisjoint(markers.MSA_WORDS)
+    # French markers that Spanish shares count for French only without Spanish around
+    assert markers.FRENCH_SPANISH_WORDS <= markers.FRENCH_WORDS

@@ -18,7 +18,7 @@ COLUMNS = ("text", "code", "script", "source")
 FLOOR = 0.90
 MAIN_CLASSES = ("fr", "en", "ar", "ary-arabic", "ary-latin", "mixed")
 MIN_PER_MAIN_CLASS = 40
-CLASS_ORDER = (*MAIN_CLASSES, "ary-mixed", "und")
+CLASS_ORDER = (*MAIN_CLASSES, "ary-mixed", "es", "und")
 WRONG_SCRIPT = "script"  # confusion column: right class, wrong script
 
 _ESCAPE_RE = re.compile(r"\\([nt\\])")

@@ -280,7 +280,7 @@ async def test_word_list_terms_are_checked_one_by_one(api: TestClient) -> None:
         json={
             "terms": [
                 "ok",
-                {"term": "es", "languages": ["es"]},
+                {"term": "de", "languages": ["de"]},
                 {"term": "", "languages": []},
                 {"term": "long", "meaning": "x" * 201},
                 {"term": "typed", "meaning": 3},

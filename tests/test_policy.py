@@ -138,6 +138,9 @@ def test_a_language_the_model_does_not_read_is_held_unless_told_to_score() -> No
     assert english_only.decide(checks())[0] == Status.HELD  # French, read by no English model
     assert english_only.decide(checks(language=Language("en", "latin")))[0] == Status.PUBLISHED
     assert english_only.decide(checks(language=Language("und", "none")))[0] == Status.PUBLISHED
+    spanish = checks(language=Language("es", "latin"))
+    assert policy().decide(spanish) == (Status.PUBLISHED, ())  # the multilingual model reads it
+    assert english_only.decide(spanish)[0] == Status.HELD
 
 
 def test_a_rejected_comment_lists_the_reasons_to_hold_it_too() -> None:

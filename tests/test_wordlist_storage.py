@@ -86,7 +86,8 @@ async def test_a_value_broken_by_hand_reads_as_the_term_in_every_language(
 def test_languages_are_checked_and_put_in_order() -> None:
     assert languages_of(["ary", "fr"]) == ("fr", "ary")
     assert languages_of(["fr", "*"]) == ("*",)
-    for wrong in ([], ["es"], ["fr", 1], "fr"):
+    assert languages_of(["es", "en"]) == ("en", "es")
+    for wrong in ([], ["de"], ["fr", 1], "fr"):
         with pytest.raises(ValueError, match="languages"):
             languages_of(wrong)
 

@@ -197,7 +197,9 @@ def test_a_term_is_found_only_in_its_languages() -> None:
     words = WordList([Term.of("con", ["fr"])])
     assert in_comment(words, "Quel con, ce type.") == ["con"]
     assert in_comment(words, "He is a con man, everybody knows it.") == []
-    assert found(words, "Una idea con sentido, gracias.", "es") == []  # had the detector Spanish
+    assert in_comment(words, "Una idea con sentido, gracias.") == []  # detected as Spanish
+    assert in_comment(words, "Estoy de acuerdo con el gobierno.") == []
+    assert in_comment(WordList([Term.of("con", ["es"])]), "Qué partido, jugó con garra.") == ["con"]
 
 
 def test_a_french_vulgarity_that_is_an_english_word_does_not_hold_english() -> None:

@@ -2,7 +2,10 @@
 
 Comments come in French, English, Modern Standard Arabic and Moroccan Darija,
 which is written in Arabic script or in Latin letters with digits for Arabic
-sounds (3 = ع, 7 = ح, 9 = ق, 2 = ء, 5 = خ: "3afak", "l9anon", "7ta").
+sounds (3 = ع, 7 = ح, 9 = ق, 2 = ء, 5 = خ: "3afak", "l9anon", "7ta"), and a few
+in Spanish (northern Morocco, visitors): those are `es`, so that a French word
+list does not read "con" ("with") as an insult, and a Spanish comment is not
+taken for French or Darija.
 
 `detect` works in three steps (measured on tests/data/languages.tsv):
 
@@ -17,11 +20,14 @@ sounds (3 = ع, 7 = ح, 9 = ق, 2 = ء, 5 = خ: "3afak", "l9anon", "7ta").
    `mixed`, and a part with no clear language (a name, "Bravo") leaves the other.
    An Arabic part with no Modern Standard marker beside Darija in Latin letters
    ("bravo 3likom, تبارك الله عليكم") is read as Darija.
-2. **Latin words** are compared with French, English and Darija markers (common
-   function words; for Darija also words spelt with 3/7/9, the negation "ma…ch",
-   the article joined to a noun, "lwazir", and verbs whose prefix no French or
+2. **Latin words** are compared with French, English, Darija and Spanish markers
+   (common function words; for Darija also words spelt with 3/7/9, the negation
+   "ma…ch", the article joined to a noun, "lwazir", and verbs whose prefix no French or
    English word starts with, "kaydir", "ymchi", "nchriw"); a word with a French
-   accent counts as French. The text is cut into clauses at punctuation: a
+   accent counts as French, one with á í ó ú ñ as Spanish. A word two of these
+   languages share ("la", "que", "y", "se", "es", "con") is no marker; "de",
+   "un", "son", "entre" and words whose only accent is é count as French unless
+   the text has a Spanish marker. The text is cut into clauses at punctuation: a
    language *carries* a clause when it has the most markers there and at least
    `CLAUSE_MIN_MARKERS` of them or the clause has `CLAUSE_MIN_WORDS` words. Two
    languages carrying clauses make the text `mixed`. Otherwise the language with
@@ -49,15 +55,25 @@ from collections import Counter
 from dataclasses import dataclass
 
 from workers.folding import ARABIC_MARKS, fold_letters, unstretch, without_marks
+from workers.language_markers import (
+    DARIJA_ARABIC_WORDS,
+    DARIJA_LATIN_WORDS,
+    ENGLISH_WORDS,
+    FRENCH_SPANISH_WORDS,
+    FRENCH_WORDS,
+    MSA_WORDS,
+    SPANISH_WORDS,
+)
 
 # Language codes (ISO 639: "ary" is Moroccan Arabic) and scripts.
 FRENCH = "fr"
 ENGLISH = "en"
 ARABIC = "ar"
 DARIJA = "ary"
+SPANISH = "es"
 MIXED = "mixed"
 UNDETERMINED = "und"
-CODES = (FRENCH, ENGLISH, ARABIC, DARIJA, MIXED, UNDETERMINED)
+CODES = (FRENCH, ENGLISH, ARABIC, DARIJA, SPANISH, MIXED, UNDETERMINED)
 
 LATIN_SCRIPT = "latin"
 ARABIC_SCRIPT = "arabic"
@@ -96,6 +112,8 @@ _LATIN_WORD_RE = re.compile(f"[0-9{_LATIN_LETTERS}]+")
 # A word with its diacritics (tashkeel, Quranic marks) and tatweel, removed later.
 _ARABIC_WORD_RE = re.compile(f"[{_ARABIC_LETTERS}{ARABIC_MARKS}]+")
 _FRENCH_ACCENT_RE = re.compile("[àâçéèêëîïôûùüÿœæ]")
+_FRENCH_ONLY_ACCENT_RE = re.compile("[àâçèêëîïôûùÿœæ]")  # not é, which Spanish writes too
+_SPANISH_ACCENT_RE = re.compile("[áíóúñ]")
 
 # Not words of any language: links, e-mail addresses, @mentions; laughter.
 # Each pattern runs in time linear in the text: a link's `\S+` and a mention's
@@ -119,6 +137,7 @@ _DARIJA_DIGITS_RE = re.compile(r"[a-z]*(?:[23579][a-z]+)+|[a-z]+(?:[23579][a-z]+
 _ORDINAL_RE = re.compile(r"\d+(?:e|er|ere|eme|em|nd|rd|th|st|h|g|gb|km|kg|mn|min|dh|mad|ans?)")
 # The Darija negation around a verb: "makaynch", "mabghitch", "mafhamtch".
 _DARIJA_NEGATION_RE = re.compile(r"ma[a-z0-9]{3,}ch")
+_NAMES_LIKE_DARIJA = frozenset({"marrakech", "marrakch"})  # the city, in every language
 # Beginnings no French or English word has: the article joined to a noun
 # ("lwazir", "lmochkil"), the verb prefixes y-, n- ("ymchi", "nchriw") and
 # kan-/kat-/kay- before a consonant ("kaydir", "kandi3"); with a vowel after.
@@ -136,85 +155,13 @@ _MSA_LOOKALIKE_STARTS = ("كتاب", "كتيب", "كيفي", "كيلو", "كيا
 _ARABIC_PROCLITICS = "وفبل"  # "and", "so"/"in", "with", "to" written joined
 
 
-def _word_set(words: str) -> frozenset[str]:
-    """The whitespace-separated words of a marker list."""
-    return frozenset(words.split())
-
-
-# Function words and very common words of one language only: a word two of these
-# languages share ("la": French "the", Darija "no") is no marker.
-_FRENCH_WORDS = _word_set(
-    """
-    le les un une des du de au aux et est sont pas ne pour par sur dans avec
-    que qui quoi qu ce cet cette ces il ils elle elles nous vous je tu leur leurs
-    mais ou où donc car très tres tout tous toute toutes aussi comme même meme
-    sans sous entre été être etre avoir fait faire peut doit bien bon bonne trop
-    notre nos votre vos mon ton son ses mes sa ta lui moi toi ont avait était
-    etait sera seront cela ça ca encore toujours jamais rien chez quand alors
-    depuis déjà deja après apres avant parce si merci oui non quel quelle quels
-    quelles j c suis ai va vont faut peu plus moins ici comment pourquoi enfin
-    vraiment beaucoup autre autres chaque contre vers selon ceux celle celui
-    quelqu aucun aucune personne chose choses
-    """
-)
-_ENGLISH_WORDS = _word_set(
-    """
-    the and is are was were you your this that these those not with for have
-    has it its of to in what which who they them their there will would should
-    could can don doesn didn isn aren we our my but from about just very so if
-    do does did because than then thank thanks please yes how why when where he
-    she his her him by at up out good great well said nice one all really
-    another also more most only now still never always every people think know
-    been being had some any much many us i im ive cant wont doesnt into
-    after before nobody anyone someone everyone something nothing
-    """
-)
-_DARIJA_LATIN_WORDS = _word_set(
-    """
-    wach dyal dial diyal dyali dyalo dyalna dyalhom dialna bzaf bezaf bzf hadchi
-    hadshi hada hadi hadak hadik hadou hadok mashi machi wakha yak khoya khouya
-    khti kayn kayna kaynin ghadi ghadin gha daba bghit bghina bghaw bgha bghiti
-    mzyan mzyana mezyan mezyana mzian mziana zwin zwina chi shi walo safi hna rah
-    raha rahom rani rak raki homa howa houwa hiya ana nta nti ntoma bach bash fach
-    kifach kifash walakin walaken kolchi kolshi koulchi kulchi chwiya chwia zaama
-    drari bnadem wld wlad wldi wladi nass lah llah wallah wellah wlah inchallah
-    nchallah yallah mskin meskin hchouma ghir dima chokran choukran shokran
-    ach bhal chno chnou chnu chkoun chkon chkun mnin imta ila dak dik khass
-    khasso khassek khassha khassna khasshom khassni khas li lia lik lih liha
-    lina lihom mn f o w wla wlat wlina khayb khayba ghali ghalya flous sbitar
-    khedma khdma khdam hamdoullah hamdullah hamdolah tbarkallah tbarkellah
-    """
-)
 _LATIN_MARKERS = {
-    **dict.fromkeys(_DARIJA_LATIN_WORDS, DARIJA),
-    **dict.fromkeys(_ENGLISH_WORDS, ENGLISH),
-    **dict.fromkeys(_FRENCH_WORDS, FRENCH),
+    **dict.fromkeys(SPANISH_WORDS, SPANISH),
+    **dict.fromkeys(DARIJA_LATIN_WORDS, DARIJA),
+    **dict.fromkeys(ENGLISH_WORDS, ENGLISH),
+    **dict.fromkeys(FRENCH_WORDS, FRENCH),
 }
-_LATIN_LANGUAGES = (FRENCH, ENGLISH, DARIJA)
-
-# In the folded spelling `_arabic_words` gives: no diacritics, ا for أ إ آ ٱ,
-# ه for ة, ي for ى and ئ, و for ؤ.
-_DARIJA_ARABIC_WORDS = _word_set(
-    """
-    ديال ديالي ديالك ديالو ديالنا ديالهم ديالها ديالكم بزاف واش كنبغي كانبغي
-    بغيت بغينا بغا بغاو بغيتي ماشي هادشي هاد هادا هادي هادو هاداك هاديك هادوك
-    داك ديك دوك دابا غادي غادين غادا مزيان مزيانه زوين زوينه خايب خايبه خويا
-    واخا شي والو علاش كيفاش فين فاش منين امتى ملي حيت راه راهم راها راني راك
-    راكي كاين كاينه كاينين دغيا زعما ديما خاصنا خاصهم خاصك خاصو خاصها خاصني نتا
-    نتي نتوما حنا هوما شنو شكون شحال بشحال عافاك حشومه بنادم دراري الدراري ولاد
-    يالاه اللي باش كلشي كاع ڭاع بحال ماكاين ياك قالو جات جاو ولات ولينا بقا
-    بقات بقينا ليا ليك ليها لينا ليهم معايا معاك عندو شويه فلوس الفلوس سبيطار
-    السبيطار طوبيس الطوبيس الماتش ماتش الخلصه هضره الهضره بلاصه راجل مرا
-    """
-)
-_MSA_WORDS = _word_set(
-    """
-    هذا هذه ذلك تلك هولاء الذي التي الذين ليس ليست لقد ان عن لم لن سوف
-    هناك قد ايضا يجب لكن نحن انتم ماذا لماذا كيف جدا الان يريد اريد حيث
-    هل اين متى كم الى حول خلال منذ عندما بل ثم اذا لكي مثل فقط كذلك نعم لدى
-    لديه لدينا تم يتم سيتم اصبح اصبحت هم فهو فهي انها انه لانه نريد يريدون
-    """
-)
+_LATIN_LANGUAGES = (FRENCH, ENGLISH, DARIJA, SPANISH)
 
 
 def detect(text: str) -> Language:
@@ -278,9 +225,13 @@ def _script(latin: int, arabic: int) -> str:
 def _latin_language(folded: str) -> str:
     total: Counter[str] = Counter()
     carried: set[str] = set()
-    for clause in _CLAUSE_END_RE.split(folded):
-        words = [word for word in _LATIN_WORD_RE.findall(clause) if not word.isdigit()]
-        counts = Counter(filter(None, map(_latin_marker, words)))
+    clauses = [
+        [word for word in _LATIN_WORD_RE.findall(clause) if not word.isdigit()]
+        for clause in _CLAUSE_END_RE.split(folded)
+    ]
+    spanish = any(_latin_marker(word) == SPANISH for words in clauses for word in words)
+    for words in clauses:
+        counts = Counter(filter(None, (_latin_marker(word, spanish=spanish) for word in words)))
         total.update(counts)
         carrier = _clause_carrier(counts, len(words))
         if carrier is not None:
@@ -308,7 +259,11 @@ def _clause_carrier(counts: Counter[str], words: int) -> str | None:
     return code if markers >= CLAUSE_MIN_MARKERS or words >= CLAUSE_MIN_WORDS else None
 
 
-def _latin_marker(word: str) -> str | None:
+def _latin_marker(word: str, *, spanish: bool = False) -> str | None:
+    """The language `word` marks; with `spanish` (the text has a Spanish marker), not
+    French for a word French and Spanish share, or whose only accent is é."""
+    if spanish and (word in FRENCH_SPANISH_WORDS or _is_e_acute_only(word)):
+        return SPANISH if _SPANISH_ACCENT_RE.search(word) else None
     marker = _LATIN_MARKERS.get(word)
     if marker is not None:
         return marker
@@ -316,13 +271,22 @@ def _latin_marker(word: str) -> str | None:
         return DARIJA
     if _FRENCH_ACCENT_RE.search(word):
         return FRENCH
+    if _SPANISH_ACCENT_RE.search(word):
+        return SPANISH
     return None
+
+
+def _is_e_acute_only(word: str) -> bool:
+    return "é" in word and not _FRENCH_ONLY_ACCENT_RE.search(word)
 
 
 def is_darija_spelling(word: str) -> bool:
     """Whether a case-folded Latin word is spelt as only Darija spells words: with
-    digits for Arabic sounds ("l7mar"), the negation ma…ch, or a prefix no French or
-    English word starts with ("lwazir", "kaydir")."""
+    digits for Arabic sounds ("l7mar"), the negation ma…ch (not "marrakech", a name
+    in every language), or a prefix no French or English word starts with ("lwazir",
+    "kaydir")."""
+    if word in _NAMES_LIKE_DARIJA:
+        return False
     if _DARIJA_NEGATION_RE.fullmatch(word) or _DARIJA_PREFIX_RE.fullmatch(word):
         return True
     return (
@@ -346,9 +310,9 @@ class _ArabicScore:
         words = _arabic_words(folded)
         for previous, word in zip(["", *words], words, strict=False):
             forms = {word, _without_proclitic(word)}
-            if forms & _DARIJA_ARABIC_WORDS or _is_darija_negation(previous, word):
+            if forms & DARIJA_ARABIC_WORDS or _is_darija_negation(previous, word):
                 darija += 2
-            elif forms & _MSA_WORDS:
+            elif forms & MSA_WORDS:
                 msa += 1
             elif any(map(_is_darija_verb, forms)):
                 darija += 1

@@ -32,15 +32,16 @@ from workers.spam.signals import SpamResult
 from workers.toxicity.scorer import ModelInfo
 from workers.wordlists import WordList
 
-# Languages each detoxify model was trained to read. "und" (no words to
-# read: emoji, punctuation) counts as covered. Arabic and Darija are read by
-# none of them, so by default a person reads those comments.
+# Languages each detoxify model was trained to read (of those the workers detect:
+# the multilingual model also reads Italian, Portuguese, Turkish and Russian). "und"
+# (no words to read: emoji, punctuation) counts as covered. Arabic and Darija are
+# read by none of them, so by default a person reads those comments.
 MODEL_LANGUAGES: Mapping[str, frozenset[str]] = {
     "original": frozenset({"en"}),
     "unbiased": frozenset({"en"}),
     "original-small": frozenset({"en"}),
     "unbiased-small": frozenset({"en"}),
-    "multilingual": frozenset({"en", "fr"}),
+    "multilingual": frozenset({"en", "fr", "es"}),
 }
 
 

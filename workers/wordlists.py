@@ -47,7 +47,7 @@ WORDLIST_KINDS = KINDS
 
 _EVERY = frozenset(LANGUAGES)
 _ARABIC_SCRIPT = frozenset({"ar", DARIJA})
-_LATIN_SCRIPT = frozenset({"fr", "en", DARIJA})
+_LATIN_SCRIPT = frozenset({"fr", "en", "es", DARIJA})
 
 
 @dataclass(frozen=True, slots=True)

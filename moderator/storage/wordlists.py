@@ -32,7 +32,7 @@ log = structlog.get_logger()
 
 KINDS: Final = ("banned", "suspect", "sensitive")
 ALL: Final = "*"
-LANGUAGES: Final = ("fr", "en", "ar", "ary")  # the languages a term can name, in order
+LANGUAGES: Final = ("fr", "en", "ar", "ary", "es")  # the languages a term can name, in order
 MAX_MEANING_CHARS: Final = 200
 
 # KEYS: (legacy set, hash) for each list read. ARGV[1]: the value of a migrated term.

@@ -79,7 +79,7 @@ _LIMIT = {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}
 _LANGUAGES: dict[str, Any] = {
     "type": "array",
     "minItems": 1,
-    "items": {"enum": ["*", "fr", "en", "ar", "ary"]},
+    "items": {"enum": ["*", "fr", "en", "ar", "ary", "es"]},
     "description": "Where the term is an insult: matched only in comments (or clauses) in "
     "one of these languages; * for all. A comment in no language (und) matches every term.",
 }
@@ -153,7 +153,7 @@ _QUEUE_FILTERS = (
         {"enum": ["held", "rejected", "published"]},
     ),
     _query("article_id", "only this article"),
-    _query("language", "language code: fr, en, ar, ary, mixed, und"),
+    _query("language", "language code: fr, en, ar, ary, es, mixed, und"),
     _query("reason", "reason code or prefix, e.g. toxicity or spam.likely"),
     *_WHY,
 )

@@ -177,7 +177,7 @@ def moderation_bodies(comment_ids: list[str]) -> st.SearchStrategy[dict[str, Any
     )
     objects = [
         {"term": "7mar", "languages": ["ary", "fr"], "meaning": "« âne »"},
-        {"term": "con", "languages": ["es"]},
+        {"term": "con", "languages": ["de"]},
         {"term": "idiot", "meaning": "m" * 201},
     ]
     terms = st.one_of(texts(20), st.sampled_from(["x" * 101, "  Idiot  ", "c0nnard", "", *objects]))
