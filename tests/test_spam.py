@@ -192,11 +192,18 @@ async def test_numbers_that_are_not_phones_do_not_fire(scorer: SpamScorer, body:
     assert await signals_of(scorer, body) == ()
 
 
-@pytest.mark.parametrize(
-    "body", ["Contactez-moi sur WhatsApp", "watsap", "whats app", "راسلني على واتساب", "الواتس"]
-)
+@pytest.mark.parametrize("body", ["Rendez-vous sur WhatsApp", "watsap", "whats app", "الواتس"])
 async def test_whatsapp_fires(scorer: SpamScorer, body: str) -> None:
     assert await signals_of(scorer, body) == ("whatsapp",)
+
+
+@pytest.mark.parametrize("body", ["Contactez-moi sur WhatsApp", "راسلني على واتساب"])
+async def test_asking_for_a_whatsapp_message_is_two_signals_and_holds(
+    scorer: SpamScorer, body: str
+) -> None:
+    result = await scorer.score(make(body))
+    assert result.signals == ("whatsapp", "contact_me")
+    assert result.score >= 0.5
 
 
 async def test_wa_me_links_are_a_link_whatsapp_and_a_phone(scorer: SpamScorer) -> None:
@@ -234,6 +241,37 @@ async def test_words_disguised_to_get_past_filters_are_read_and_named(
 )
 async def test_ordinary_text_is_not_disguised(scorer: SpamScorer, body: str) -> None:
     assert "disguised" not in await signals_of(scorer, body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Vente de numéros VIP, prix à discuter. Appelez-moi.",
+        "Pour plus d'infos écrivez-moi en privé",
+        "Free giveaways every week, link in bio",
+        "DM me for the full list",
+        "je vends des followers, ktb lia",
+        "للمزيد من المعلومات راسلني",
+        "تواصلوا معنا للحصول على قرض",
+        "صيفط ليا ونعطيك الثمن",
+    ],
+)
+async def test_asking_to_be_contacted_elsewhere_fires(scorer: SpamScorer, body: str) -> None:
+    assert "contact_me" in await signals_of(scorer, body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Écrivez au ministère, c'est la seule solution.",
+        "Write to your MP about it.",
+        "Dmitri Medvedev a encore parlé.",
+        "Les inboxes des administrations débordent.",
+        "كتب المقال صحفي محترم",
+    ],
+)
+async def test_ordinary_advice_is_no_contact_request(scorer: SpamScorer, body: str) -> None:
+    assert "contact_me" not in await signals_of(scorer, body)
 
 
 async def test_what_app_is_not_whatsapp(scorer: SpamScorer) -> None:

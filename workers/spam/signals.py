@@ -58,6 +58,7 @@ WEIGHTS: Final[Mapping[str, float]] = MappingProxyType(
         "whatsapp": 0.30,  # whatsapp, wa.me, watsap, واتساب
         "telegram": 0.30,  # telegram, t.me, تيليجرام
         "handle": 0.30,  # an @handle next to a Telegram mention
+        "contact_me": 0.30,  # "écrivez-moi", "DM me", "link in bio", "ktb lia", "راسلني"
         "email_in_body": 0.20,
         "obfuscated": 0.50,  # an address written to get past filters: "x at gmail dot com"
         "disguised": 0.50,  # words written to get past filters: "cаsino" (Cyrillic а)
@@ -129,6 +130,20 @@ _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890
 _WHATSAPP_RE = re.compile(r"\b(?:wh?ats\s?app?|whatapp|wtsp|wa\.me)\b|واتس|وتساب", re.I)
 _TELEGRAM_RE = re.compile(r"\b(?:telegram|t\.me)\b|تي?لي?[جغك]رام", re.I)
 _HANDLE_RE = re.compile(r"(?<![\w@.])@[a-z][a-z0-9_]{4,31}\b", re.I)
+# A reader asked to get in touch elsewhere, in each language the site receives: what
+# a seller writes, not a reader answering another ("write to the ministry").
+_CONTACT_ME_RE = re.compile(
+    r"""\b(?:
+        (?:contacte[zr]?|appele[zr]?|[ée]cri(?:ve)?[zs]?|envoye[zr]?)[- ]moi|mp\s+moi
+      | en\s+(?:mp|priv[ée])|lien\s+en\s+bio
+      | (?:contact|call|text|dm|message|inbox)\s+(?:me|us)|write\s+to\s+(?:me|us|her|him)
+      | link\s+in\s+(?:my\s+)?bio|inbox|dm
+      | (?:ktb|kteb|sift|sayft|3ayet|3iyet)\s*lia|twasel\s*m3a(?:ya|na)
+    )\b
+    | تواصل(?:وا)?\s+(?:معي|معنا|معايا)|راسل(?:ني|ونا|وني)|اتصل(?:وا)?\s+(?:بي|بنا)
+    | (?:صيفط|كتب|عيط)(?:و)?\s+ليا""",
+    re.IGNORECASE | re.VERBOSE,
+)
 # Starts only where a run of address characters starts, and the local part is
 # possessive: otherwise each position of a long run is a new start (quadratic).
 _EMAIL_RE = re.compile(
@@ -226,6 +241,8 @@ def _contact_evidence(body: str) -> list[Evidence]:
         evidence.append(fire("telegram"))
         if _HANDLE_RE.search(body):
             evidence.append(fire("handle"))
+    if _CONTACT_ME_RE.search(body):
+        evidence.append(fire("contact_me"))
     if _EMAIL_RE.search(body):
         evidence.append(fire("email_in_body"))
     if _has_obfuscated_address(body):
