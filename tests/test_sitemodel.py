@@ -90,6 +90,19 @@ async def test_it_needs_examples_before_it_says_anything(
     assert not verdict.toxic and not verdict.clean and not verdict.likely_fine
 
 
+@pytest.mark.parametrize("body", ["👍👍👍", "🇲🇦🇲🇦 ❤️", "ⵣⵣⵣ"])
+async def test_it_says_nothing_of_a_comment_with_nothing_it_has_learned(
+    redis: aioredis.Redis, keys: Keys, settings: Settings, body: str
+) -> None:
+    """Emoji alone have no features: their evidence of 0 once held every one of them as
+    toxic (the hold threshold is below 0), and could have published them as clean."""
+    site = SiteModel(redis, keys, replace(settings, site_model_min_examples=10))
+    await _teach(site, [*((t, "ham") for t in HAM), *((t, "toxic") for t in TOXIC)])
+    (verdict,) = await site.verdicts([textmodel.features(body)], ["ary"])
+    assert verdict is not None and verdict.prediction.known == 0
+    assert not verdict.toxic and not verdict.clean and not verdict.likely_fine
+
+
 async def test_it_publishes_only_once_proven_on_that_language(
     redis: aioredis.Redis, keys: Keys, settings: Settings
 ) -> None:

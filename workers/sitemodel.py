@@ -119,7 +119,9 @@ class SiteModel:
     def _verdict(self, prediction: Prediction, language: str, proven: bool) -> Verdict:
         s = self._settings
         worst = max(prediction.evidence.values())
-        trained = prediction.examples >= s.site_model_min_examples
+        # Nothing it has learned in the comment (emoji alone, another script): it says
+        # nothing, neither toxic nor clean.
+        trained = prediction.examples >= s.site_model_min_examples and prediction.known > 0
         clean = trained and worst <= s.site_model_clean_evidence
         return Verdict(
             prediction=prediction,

@@ -123,6 +123,8 @@ class Prediction:
     evidence: Mapping[str, float]  # spam, toxic → per-feature log likelihood ratio vs ham
     clues: tuple[str, ...]  # n-grams that weighed most towards the highest-scoring class
     examples: int  # comments the model had learned
+    known: int = 1  # the comment's features seen in some learned comment: with none, an
+    # evidence of 0 says nothing (emoji alone, another script), not "as likely toxic"
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -167,7 +169,9 @@ def predict(found: Mapping[int, str], counts: Counts) -> Prediction:
     top = max(FLAGS, key=lambda label: evidence[label])
     towards = top if evidence[top] > 0 else "ham"
     clues = _clues(list(found.values()), groups, logs, shift, towards)
-    return Prediction(evidence, clues, counts.examples)
+    columns = zip(*(counts.features[label] for label in CLASSES), strict=True)
+    known = sum(1 for column in columns if any(column))
+    return Prediction(evidence, clues, counts.examples, known)
 
 
 def _clues(
