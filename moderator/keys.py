@@ -118,7 +118,7 @@ class Keys:
     @property
     def text_totals(self) -> str:
         """The site model's comments and feature totals per label (hash: docs:<label>,
-        features:<label>)."""
+        features:<label>[:<group>]) and its examples per language (examples:<code>)."""
         return f"{self.prefix}:textmodel:v1:totals"
 
     @property
@@ -126,6 +126,12 @@ class Keys:
         """What each comment taught the site model: comment id -> "<label> <buckets…>"
         (hash), so a relabel or a forgotten reader subtracts exactly that."""
         return f"{self.prefix}:textmodel:v1:learned"
+
+    @property
+    def text_languages(self) -> str:
+        """The language each comment that taught the site model was detected in: comment
+        id -> language code (hash); its totals count the examples per language."""
+        return f"{self.prefix}:textmodel:v1:languages"
 
     @property
     def text_features(self) -> str:

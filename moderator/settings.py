@@ -107,7 +107,7 @@ class Settings:
     check_budget_ms: int = 250
     site_model: str = "publish"  # off, rank, or publish once proven per language
     site_model_seed: bool = True  # learn the shipped labelled comments once per Redis
-    site_model_min_examples: int = 50  # comments learned before the model says anything
+    site_model_min_examples: int = 50  # learned in a language before it says anything there
     site_model_toxic_evidence: float = -1.5  # hold at this evidence of toxicity
     site_model_spam_evidence: float = 4.0  # a spam signal from this evidence of spam
     site_model_clean_evidence: float = -3.5  # would publish at or below this (both labels)

@@ -71,9 +71,11 @@ async def test_feature_totals_are_kept_per_group_through_relabels_and_forgetting
     assert read.totals == {label: (0, 0, 0) for label in textmodel.CLASSES}
 
 
-async def _teach(site: SiteModel, examples: list[tuple[str, str]]) -> None:
+async def _teach(site: SiteModel, examples: list[tuple[str, str]], language: str = "ary") -> None:
+    """Teach `examples` as comments in `language` (the model speaks of a language once
+    taught enough comments in it; which words they hold is the tests' business)."""
     for n, (text, label) in enumerate(examples):
-        await site.counts.learn(f"seed:{n}", label, list(textmodel.features(text)))
+        await site.counts.learn(f"seed:{n}", label, list(textmodel.features(text)), language)
 
 
 HAM = [f"Bravo pour cet article numéro {n} sur le tramway, merci beaucoup" for n in range(40)]
@@ -84,10 +86,28 @@ async def test_it_needs_examples_before_it_says_anything(
     redis: aioredis.Redis, keys: Keys, settings: Settings
 ) -> None:
     site = SiteModel(redis, keys, replace(settings, site_model_min_examples=50))
-    await _teach(site, [(text, "ham") for text in HAM[:10]])
+    await _teach(site, [(text, "ham") for text in HAM[:10]], "fr")
     (verdict,) = await site.verdicts([textmodel.features("un âne et un voleur")], ["fr"])
     assert verdict is not None
     assert not verdict.toxic and not verdict.clean and not verdict.likely_fine
+
+
+async def test_it_speaks_only_of_languages_it_was_taught(
+    redis: aioredis.Redis, keys: Keys, settings: Settings
+) -> None:
+    """Taught French and Darija, it says nothing of Spanish: its evidence there is noise
+    (untaught, half of 30 Spanish comments of praise were held as toxic)."""
+    site = SiteModel(redis, keys, replace(settings, site_model_min_examples=20))
+    await _teach(site, [*((t, "ham") for t in HAM[:20]), *((t, "toxic") for t in TOXIC[:20])])
+    toxic = textmodel.features("espèce de chien, tu es un âne et un voleur")
+    in_darija, in_spanish = await site.verdicts([toxic, toxic], ["ary", "es"])
+    assert in_darija is not None and in_darija.toxic
+    assert in_spanish is not None and not (in_spanish.toxic or in_spanish.clean)
+    assert await site.counts.languages() == {"ary": 40}
+    await site.counts.learn("es-1", "ham", list(toxic), "es")
+    await site.counts.learn("seed:0", "toxic", list(toxic), "es")  # relabelled, and moved
+    await site.counts.forget(["seed:1"])
+    assert await site.counts.languages() == {"ary": 38, "es": 2}
 
 
 @pytest.mark.parametrize("body", ["👍👍👍", "🇲🇦🇲🇦 ❤️", "ⵣⵣⵣ"])

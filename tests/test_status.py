@@ -103,7 +103,8 @@ def test_openapi_describes_word_list_terms_with_languages_and_meaning() -> None:
     listed = path["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     term = listed["properties"]["terms"]["items"]
     assert term["required"] == ["term", "languages", "meaning"]
-    assert term["properties"]["languages"]["items"] == {"enum": ["*", "fr", "en", "ar", "ary"]}
+    languages = ["*", "fr", "en", "ar", "ary", "es"]
+    assert term["properties"]["languages"]["items"] == {"enum": languages}
     body = path["put"]["requestBody"]["content"]["application/json"]["schema"]
     string, given = body["properties"]["terms"]["items"]["oneOf"]
     assert string == {"type": "string", "maxLength": 100}

@@ -117,6 +117,11 @@ async def test_counts_learned_with_older_features_are_learned_again(
     assert sum((await counts.summary()).values()) == len(examples) + 2
     assert await redis.get(keys.text_features) == str(textmodel.FEATURES_VERSION)
     assert await trainer.relearn() == 0  # once
+    # Learned before the model counted examples per language, each now counts in the
+    # language it is detected in (the one whose text is gone, in none).
+    taught = await counts.languages()
+    assert sum(taught.values()) == len(examples) + 1
+    assert taught["ary"] >= 1 and (await redis.hget(keys.text_languages, "c1")) == "ary"
     # Each label's feature total per group is what is learned now, older buckets included.
     expected = {label: [0] * GROUPS for label in textmodel.CLASSES}
     for value in learned.values():

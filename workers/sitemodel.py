@@ -2,8 +2,10 @@
 
 It scores every comment (`workers.textmodel`, counts shared in Redis) and:
 
-- **holds** what it finds toxic, in every language (`site_model.toxic`),
-  beside detoxify where detoxify reads the language; it never rejects;
+- **holds** what it finds toxic, in every language it was taught
+  (`site_model.toxic`), beside detoxify where detoxify reads the language; it
+  never rejects. Of a language it was taught fewer than `min_examples` comments
+  in (counted in the language each was detected in), it says nothing;
 - **ranks** what is held for its language alone: "likely fine" apart from
   "suspect", so moderators can clear the first group with one bulk action;
 - **publishes**, in a language no toxicity model reads (Arabic, Darija,
@@ -106,22 +108,26 @@ class SiteModel:
     ) -> list[Verdict | None]:
         """A verdict per comment; None where its features could not be computed."""
         wanted = [list(features) if features is not None else [] for features in found]
-        counts = await self.counts.read(wanted)
+        counts = await self.counts.read(wanted, languages)
         proven = await self.proven(set(languages))
         out: list[Verdict | None] = []
         for features, count, language in zip(found, counts, languages, strict=True):
             if features is None:
                 out.append(None)
                 continue
-            out.append(self._verdict(predict(features, count), language, proven[language]))
+            prediction = predict(features, count)
+            out.append(self._verdict(prediction, language, proven[language], count.in_language))
         return out
 
-    def _verdict(self, prediction: Prediction, language: str, proven: bool) -> Verdict:
+    def _verdict(
+        self, prediction: Prediction, language: str, proven: bool, in_language: int
+    ) -> Verdict:
         s = self._settings
         worst = max(prediction.evidence.values())
-        # Nothing it has learned in the comment (emoji alone, another script): it says
-        # nothing, neither toxic nor clean.
-        trained = prediction.examples >= s.site_model_min_examples and prediction.known > 0
+        # It speaks of a language once taught `min_examples` comments in it: of one it
+        # was never taught (Spanish, on a site whose moderators decided none) its
+        # evidence is noise. Nor of a comment with nothing it has learned (emoji alone).
+        trained = in_language >= s.site_model_min_examples and prediction.known > 0
         clean = trained and worst <= s.site_model_clean_evidence
         return Verdict(
             prediction=prediction,

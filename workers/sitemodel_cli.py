@@ -42,6 +42,7 @@ async def status(settings: Settings) -> dict[str, Any]:
     try:
         site = SiteModel(redis, Keys(settings.key_prefix), settings)
         learned = await site.counts.summary()
+        taught = await site.counts.languages()
         statuses = await site.statuses(LANGUAGES)
         proven = await site.proven(set(LANGUAGES))
     finally:
@@ -50,10 +51,15 @@ async def status(settings: Settings) -> dict[str, Any]:
         "mode": settings.site_model,
         "examples": learned,
         "languages": [
-            {**s.to_dict(), "publishes": settings.site_model == "publish" and proven[s.language]}
+            {
+                **s.to_dict(),
+                "examples": taught.get(s.language, 0),
+                "publishes": settings.site_model == "publish" and proven[s.language],
+            }
             for s in statuses
         ],
         "needs": {
+            "examples": settings.site_model_min_examples,
             "decisions": settings.site_model_min_decisions,
             "would_publish": settings.site_model_min_would_publish,
             "precision": settings.site_model_precision,
@@ -77,15 +83,17 @@ async def replay(settings: Settings, path: Path) -> int:
 def _table(report: dict[str, Any]) -> str:
     examples = ", ".join(f"{label} {n}" for label, n in report["examples"].items())
     lines = [f"site model ({report['mode']}): learned {examples}", ""]
-    lines.append("language  decisions  would publish  approved  precision  publishes")
+    lines.append("language  examples  decisions  would publish  approved  precision  publishes")
     for row in report["languages"]:
         precision = "-" if row["precision"] is None else f"{row['precision']:.3f}"
         lines.append(
-            f"{row['language']:<9} {row['decisions']:>9}  {row['would_publish']:>13}  "
-            f"{row['approved']:>8}  {precision:>9}  {'yes' if row['publishes'] else 'no'}"
+            f"{row['language']:<9} {row['examples']:>8}  {row['decisions']:>9}  "
+            f"{row['would_publish']:>13}  {row['approved']:>8}  {precision:>9}  "
+            f"{'yes' if row['publishes'] else 'no'}"
         )
     needs = report["needs"]
     lines.append(
+        f"\nIt speaks of a language once taught {needs['examples']} comments in it."
         f"\nIt publishes in a language once moderators have decided {needs['decisions']} "
         f"comments it scored there, {needs['would_publish']} of them comments it would "
         f"publish, and approved {needs['precision']:.0%} of those."

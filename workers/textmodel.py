@@ -68,7 +68,8 @@ SKELETON_MIN: Final = 2  # consonants a skeleton needs to count
 # The features' version, kept beside the counts (`Keys.text_features`): counts learned
 # with another relearn what they can (`workers.training.Trainer.relearn`). 2: skeletons;
 # 3: feature groups; 4: look-alike letters and cut words read as written to be seen
-# (`workers.folding.unconfuse`: "cаsino" with a Cyrillic а, "قـ.ـرض").
+# (`workers.folding.unconfuse`: "cаsino" with a Cyrillic а, "قـ.ـرض"), and relearning
+# counts each example in the language it is detected in (`TextCounts.languages`).
 FEATURES_VERSION: Final = 4
 MAX_FEATURES: Final = 2000  # a 5,000-character body gives about this many
 ALPHA: Final = 0.1  # Lidstone smoothing of the per-class feature counts

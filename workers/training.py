@@ -28,6 +28,7 @@ from moderator.records import AUTO, TrainingExample
 from moderator.settings import Settings
 from moderator.storage.textcounts import TextCounts
 from workers import textmodel
+from workers.language import detect
 from workers.sitemodel import SiteModel
 from workers.spam.scorer import SpamScorer
 
@@ -51,10 +52,11 @@ def seed_examples() -> list[tuple[str, str]]:
 
 def _featured(
     verdicts: Sequence[tuple[str, str]], bodies: Sequence[str | None]
-) -> list[tuple[str, str, list[int]]]:
-    """(comment id, label, buckets) of each verdict whose comment still has its body."""
+) -> list[tuple[str, str, list[int], str]]:
+    """(comment id, label, buckets, language) of each verdict whose comment still has
+    its body."""
     return [
-        (comment_id, label, list(textmodel.features(str(body))))
+        (comment_id, label, list(textmodel.features(str(body))), detect(str(body)).code)
         for (comment_id, label), body in zip(verdicts, bodies, strict=True)
         if body
     ]
@@ -67,7 +69,10 @@ def _seed_rows() -> list[tuple[str, str, str]]:
 
 async def learn_texts(counts: TextCounts, examples: Iterable[tuple[str, str, str]]) -> int:
     """Teach the site model's counts (id, text, label) examples; how many changed them."""
-    batch = [(key, label, list(textmodel.features(text))) for key, text, label in examples]
+    batch = [
+        (key, label, list(textmodel.features(text)), detect(text).code)
+        for key, text, label in examples
+    ]
     return await counts.learn_many(batch)
 
 
@@ -179,7 +184,8 @@ class Trainer:
         if self._site is not None:
             if example.label in LEARNED_LABELS:
                 buckets = list(textmodel.features(text))
-                await self._site.counts.learn(example.comment_id, example.label, buckets)
+                language = detect(text).code  # as the worker that decided it found it
+                await self._site.counts.learn(example.comment_id, example.label, buckets, language)
             await self._record_outcome(example)
         log.info("models_trained", comment_id=example.comment_id, label=example.label)
 
