@@ -217,6 +217,7 @@ async def test_wa_me_links_are_a_link_whatsapp_and_a_phone(scorer: SpamScorer) -
         ("Gagnez au cαsino en ligne", ("disguised",)),  # Greek alpha
         ("écrivez sur WhatsАpp", ("whatsapp", "disguised")),  # Cyrillic А
         ("écrivez sur what\u200bsapp", ("whatsapp", "disguised")),  # zero-width space
+        ("écrivez sur whats\u202eppa", ("disguised",)),  # a right-to-left override
         ("تـ.ـواصـ.ـل مـ.ـعـ.ـنـا لـ.ـلـ.ـحـ.ـصـ.ـول عـ.ـلـى قـ.ـرض", ("disguised",)),
         ("visitez ｃａｓｉｎｏ．ｃｏｍ", ("links:1",)),  # full-width: what a reader sees
         ("écrivez sur 𝐰𝐡𝐚𝐭𝐬𝐚𝐩𝐩", ("whatsapp",)),  # mathematical bold

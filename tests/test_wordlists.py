@@ -65,6 +65,7 @@ def in_comment(words: WordList, text: str) -> list[str]:
         "conard",
         "Quel c0nn@rd celui-là",
         "co\u200bnnard",
+        "con\u2066nard",  # a bidirectional isolate
     ],
 )
 def test_obfuscated_spellings_match(text: str) -> None:

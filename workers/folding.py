@@ -35,9 +35,10 @@ TATWEEL: Final = "\u0640"
 ARABIC_MARKS: Final = QURANIC_MARKS + HARAKAT + TATWEEL
 # Combining marks that decomposition separates from Latin letters (é → e + ◌́).
 LATIN_ACCENTS: Final = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
-# Invisible characters: soft hyphen, zero-width space and joiners, LRM and RLM,
-# word joiner, BOM.
-INVISIBLE: Final = "\u00ad\u200b-\u200f\u2060\ufeff"
+# Invisible characters: soft hyphen, zero-width space and joiners, LRM and RLM, the
+# bidirectional embeddings, overrides and isolates (U+202E shows "draCnnoc" reversed),
+# word joiner and invisible operators, BOM.
+INVISIBLE: Final = "\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff"
 
 STRETCH: Final = 3  # a character written this many times in a row is stretched
 
@@ -65,9 +66,10 @@ HOMOGLYPHS: Final = dict(
         strict=True,
     )
 )
-# Invisible characters a word can be cut with: zero-width space, joiners, word joiner, BOM
-# (not the soft hyphen, which word processors leave in ordinary text).
-WORD_CUTTERS: Final = "\u200b-\u200d\u2060\ufeff"
+# Invisible characters a word can be cut with: zero-width space, joiners, bidirectional
+# controls, word joiner, BOM (not the soft hyphen, which word processors leave in
+# ordinary text, nor LRM and RLM, which keyboards put between scripts).
+WORD_CUTTERS: Final = "\u200b-\u200d\u202a-\u202e\u2060-\u2069\ufeff"
 
 _MARKS_RE = re.compile(f"[{ARABIC_MARKS}]")
 # Punctuation between two tatweels cuts an Arabic word and leaves it readable:
