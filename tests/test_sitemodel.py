@@ -100,9 +100,11 @@ async def test_it_speaks_only_of_languages_it_was_taught(
     site = SiteModel(redis, keys, replace(settings, site_model_min_examples=20))
     await _teach(site, [*((t, "ham") for t in HAM[:20]), *((t, "toxic") for t in TOXIC[:20])])
     toxic = textmodel.features("espèce de chien, tu es un âne et un voleur")
-    in_darija, in_spanish = await site.verdicts([toxic, toxic], ["ary", "es"])
+    in_darija, in_spanish, in_none = await site.verdicts([toxic] * 3, ["ary", "es", "und"])
     assert in_darija is not None and in_darija.toxic
     assert in_spanish is not None and not (in_spanish.toxic or in_spanish.clean)
+    # No language (a link, a brand): read with all it learned, as tokens of every language
+    assert in_none is not None and in_none.toxic
     assert await site.counts.languages() == {"ary": 40}
     await site.counts.learn("es-1", "ham", list(toxic), "es")
     await site.counts.learn("seed:0", "toxic", list(toxic), "es")  # relabelled, and moved

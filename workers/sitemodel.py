@@ -35,6 +35,7 @@ import redis.asyncio as aioredis
 from moderator.keys import Keys
 from moderator.settings import Settings
 from moderator.storage.textcounts import TextCounts
+from workers.language import UNDETERMINED
 from workers.textmodel import Prediction, predict
 
 WINDOW: Final = 500  # the latest decisions per language that measure precision
@@ -126,8 +127,11 @@ class SiteModel:
         worst = max(prediction.evidence.values())
         # It speaks of a language once taught `min_examples` comments in it: of one it
         # was never taught (Spanish, on a site whose moderators decided none) its
-        # evidence is noise. Nor of a comment with nothing it has learned (emoji alone).
-        trained = in_language >= s.site_model_min_examples and prediction.known > 0
+        # evidence is noise. A comment in no language (`und`: a link, a brand, a number)
+        # is read by tokens every language teaches: all its examples count. It says
+        # nothing of a comment with nothing it has learned (emoji alone).
+        taught = prediction.examples if language == UNDETERMINED else in_language
+        trained = taught >= s.site_model_min_examples and prediction.known > 0
         clean = trained and worst <= s.site_model_clean_evidence
         return Verdict(
             prediction=prediction,
