@@ -62,6 +62,18 @@ def test_words_french_shares_with_spanish_still_count_for_french(text: str) -> N
 
 
 @pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Morocco, España and Portugal will host the 2030 World Cup, what a moment.", ENGLISH),
+        ("Les prix à Hay Riad et à Tan-Tan ont doublé.", FRENCH),
+        ("I moved from El Jadida to Rabat for work.", ENGLISH),
+    ],
+)
+def test_spanish_names_and_places_do_not_make_a_comment_spanish(text: str, code: str) -> None:
+    assert detect(text).code == code
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "This is a great article, thank you for sharing it with us.",

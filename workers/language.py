@@ -229,7 +229,8 @@ def _latin_language(folded: str) -> str:
         [word for word in _LATIN_WORD_RE.findall(clause) if not word.isdigit()]
         for clause in _CLAUSE_END_RE.split(folded)
     ]
-    spanish = any(_latin_marker(word) == SPANISH for words in clauses for word in words)
+    # Spanish words, not accents alone: "España", "Bouñou" are names in any sentence.
+    spanish = any(word in SPANISH_WORDS for words in clauses for word in words)
     for words in clauses:
         counts = Counter(filter(None, (_latin_marker(word, spanish=spanish) for word in words)))
         total.update(counts)
@@ -260,8 +261,9 @@ def _clause_carrier(counts: Counter[str], words: int) -> str | None:
 
 
 def _latin_marker(word: str, *, spanish: bool = False) -> str | None:
-    """The language `word` marks; with `spanish` (the text has a Spanish marker), not
-    French for a word French and Spanish share, or whose only accent is é."""
+    """The language `word` marks. With `spanish` (the text has a Spanish word), a word
+    with á í ó ú ñ is Spanish, and a word French and Spanish share, or whose only accent
+    is é, is not French; without, an accent of Spanish marks nothing ("España")."""
     if spanish and (word in FRENCH_SPANISH_WORDS or _is_e_acute_only(word)):
         return SPANISH if _SPANISH_ACCENT_RE.search(word) else None
     marker = _LATIN_MARKERS.get(word)
@@ -271,7 +273,7 @@ def _latin_marker(word: str, *, spanish: bool = False) -> str | None:
         return DARIJA
     if _FRENCH_ACCENT_RE.search(word):
         return FRENCH
-    if _SPANISH_ACCENT_RE.search(word):
+    if spanish and _SPANISH_ACCENT_RE.search(word):
         return SPANISH
     return None
 

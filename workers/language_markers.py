@@ -64,16 +64,18 @@ DARIJA_LATIN_WORDS = word_set(
     """
 )
 # Spanish: not the words it shares with French ("de", "la", "que", "en", "se", "es",
-# "y", "son"), English ("no") or Darija ("ya"), nor "con".
+# "y", "son", "mis", "su", "sobre"), English ("no", "sin", "solo", "yo", "lo") or
+# Darija ("ya"), nor "con"; nor "hay" and "tan" of Moroccan places ("Hay Riad",
+# "Tan-Tan"). "el" stays: "El Jadida" in a French or English sentence is one marker
+# among many.
 SPANISH_WORDS = word_set(
     """
     el los las del una unos unas pero porque muy también tambien está esta están
-    estan fue ser estar como cuando donde dónde quien quién por para sin sobre
-    todo todos toda todas esto eso este estos ese esa esos mucho muchos mucha
-    gracias hola nada siempre nunca aquí aqui ahora hoy bueno buena buenos mejor
-    su sus yo usted ustedes nosotros ellos ellas él lo qué cómo hay hace tiene
-    tienen puede pueden hasta desde mi mis tan más solo otro otra otros soy eres
-    somos estoy estamos cada
+    estan fue ser estar como cuando donde dónde quien quién por para todos toda
+    todas esto eso este estos ese esa esos mucho muchos mucha gracias hola
+    siempre nunca aquí aqui ahora hoy bueno buena buenos mejor sus mi usted
+    ustedes nosotros ellos ellas él qué cómo hace tiene tienen puede pueden hasta
+    desde más otro otra otros soy eres somos estoy estamos cada
     """
 )
 
