@@ -251,6 +251,7 @@ async def test_ordinary_text_is_not_disguised(scorer: SpamScorer, body: str) -> 
         "Pour plus d'infos écrivez-moi en privé",
         "Free giveaways every week, link in bio",
         "DM me for the full list",
+        "Envoie ta demande en DM",
         "je vends des followers, ktb lia",
         "للمزيد من المعلومات راسلني",
         "تواصلوا معنا للحصول على قرض",
@@ -268,6 +269,7 @@ async def test_asking_to_be_contacted_elsewhere_fires(scorer: SpamScorer, body: 
         "Write to your MP about it.",
         "Dmitri Medvedev a encore parlé.",
         "Les inboxes des administrations débordent.",
+        "Mon fils a un DM de maths pour lundi.",  # a "devoir maison"
         "كتب المقال صحفي محترم",
     ],
 )

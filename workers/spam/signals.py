@@ -137,7 +137,7 @@ _CONTACT_ME_RE = re.compile(
         (?:contacte[zr]?|appele[zr]?|[ée]cri(?:ve)?[zs]?|envoye[zr]?)[- ]moi|mp\s+moi
       | en\s+(?:mp|priv[ée])|lien\s+en\s+bio
       | (?:contact|call|text|dm|message|inbox)\s+(?:me|us)|write\s+to\s+(?:me|us|her|him)
-      | link\s+in\s+(?:my\s+)?bio|inbox|dm
+      | link\s+in\s+(?:my\s+)?bio|inbox|(?:en|par|in|on|via|f)\s+dm
       | (?:ktb|kteb|sift|sayft|3ayet|3iyet)\s*lia|twasel\s*m3a(?:ya|na)
     )\b
     | تواصل(?:وا)?\s+(?:معي|معنا|معايا)|راسل(?:ني|ونا|وني)|اتصل(?:وا)?\s+(?:بي|بنا)
