@@ -264,7 +264,8 @@ def _latin_marker(word: str, *, spanish: bool = False) -> str | None:
     """The language `word` marks. With `spanish` (the text has a Spanish word), a word
     with á í ó ú ñ is Spanish, and a word French and Spanish share, or whose only accent
     is é, is not French; without, an accent of Spanish marks nothing ("España")."""
-    if spanish and (word in FRENCH_SPANISH_WORDS or _is_e_acute_only(word)):
+    shared = word in FRENCH_SPANISH_WORDS or _is_e_acute_only(word)
+    if spanish and shared and word not in SPANISH_WORDS:
         return SPANISH if _SPANISH_ACCENT_RE.search(word) else None
     marker = _LATIN_MARKERS.get(word)
     if marker is not None:
