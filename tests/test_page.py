@@ -624,7 +624,7 @@ async def test_at_phone_width_a_comment_opens_in_its_own_view_and_back_returns(
     await page.screenshot(path=ARTIFACTS / "moderation-phone.png")
 
 
-NUMBER = "Pour les détails du dossier, écrivez-moi sur WhatsApp au 0612345678, merci."
+NUMBER = "Pour les détails du dossier, je suis sur WhatsApp au 0612345678, merci."
 
 
 async def test_a_policy_is_tried_on_the_last_decisions_then_promoted_from_the_page(

@@ -11,7 +11,7 @@ from tests.helpers import AMINA, submit
 from workers.consumer import Worker
 
 # A phone number and WhatsApp: spam 0.51, held at 0.50.
-NUMBER = "Pour les détails du dossier, écrivez-moi sur WhatsApp au 0612345678, merci."
+NUMBER = "Pour les détails du dossier, je suis sur WhatsApp au 0612345678, merci."
 
 
 async def _trial(api: TestClient, trial_id: str) -> dict[str, object]:
