@@ -157,7 +157,8 @@ async def test_it_publishes_only_once_proven_on_that_language(
 
 
 def _verdict(*, clean: bool, proven: bool, toxic: bool = False, audit: bool = False) -> Verdict:
-    prediction = textmodel.Prediction({"spam": -3.0, "toxic": 2.0 if toxic else -3.0}, (), 500)
+    evidence = {"spam": -3.0, "toxic": 2.0 if toxic else -3.0}
+    prediction = textmodel.Prediction(evidence, (), examples=500, known=20)
     return Verdict(
         prediction=prediction,
         language="ary",
@@ -309,7 +310,8 @@ def test_weak_spam_evidence_holds_only_beside_another_signal(settings: Settings)
     from workers.spam.signals import combine, fire
 
     def verdict(spam: float) -> Verdict:
-        prediction = textmodel.Prediction({"spam": spam, "toxic": -3.0}, ("whatsapp",), 500)
+        evidence = {"spam": spam, "toxic": -3.0}
+        prediction = textmodel.Prediction(evidence, ("whatsapp",), examples=500, known=20)
         return replace(
             _verdict(clean=False, proven=False),
             prediction=prediction,

@@ -124,7 +124,7 @@ class Prediction:
     evidence: Mapping[str, float]  # spam, toxic → per-feature log likelihood ratio vs ham
     clues: tuple[str, ...]  # n-grams that weighed most towards the highest-scoring class
     examples: int  # comments the model had learned
-    known: int = 1  # the comment's features seen in some learned comment: with none, an
+    known: int  # the comment's features seen in some learned comment: with none, an
     # evidence of 0 says nothing (emoji alone, another script), not "as likely toxic"
 
     def to_dict(self) -> dict[str, object]:

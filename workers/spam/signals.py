@@ -218,7 +218,8 @@ def _is_shortener(host: str) -> bool:
 
 
 def _link_evidence(body: str, url: str | None) -> list[Evidence]:
-    hosts = link_hosts(readable(body))
+    """`body` as displayed (`readable`)."""
+    hosts = link_hosts(body)
     evidence = []
     if hosts:
         evidence.append(fire("links", len(hosts), times=len(hosts)))
@@ -231,7 +232,7 @@ def _link_evidence(body: str, url: str | None) -> list[Evidence]:
 
 
 def _contact_evidence(body: str) -> list[Evidence]:
-    body = readable(body)
+    """`body` as displayed (`readable`)."""
     evidence = []
     if _has_phone(body.translate(_DIGITS)):
         evidence.append(fire("phone"))
@@ -334,9 +335,10 @@ def _form_evidence(comment: Comment) -> list[Evidence]:
 
 def text_evidence(comment: Comment) -> list[Evidence]:
     """Every signal that needs nothing but the comment itself."""
+    displayed = readable(comment.body)
     return [
-        *_link_evidence(comment.body, comment.url),
-        *_contact_evidence(comment.body),
+        *_link_evidence(displayed, comment.url),
+        *_contact_evidence(displayed),
         *_disguise_evidence(comment.body),
         *_style_evidence(comment.body),
         *_form_evidence(comment),
