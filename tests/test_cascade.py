@@ -90,13 +90,57 @@ def test_the_margins_are_measured_and_kept_beside_the_int8_copy(
     graph, weights = (directory / FAST_FILE).stat(), (directory / FAST_DATA_FILE).stat()
     assert graph.st_size < weights.st_size
     assert weights.st_mode == graph.st_mode  # readable by whoever may read the graph
-    assert kept["calibration"]["comments"] == len(calibration_texts())
+    assert kept["calibration"]["texts"] == len(calibration_texts())
     for label, margin in kept["margins"].items():
-        measured = kept["calibration"]["max_diff"][label]
-        assert margin == pytest.approx(max(0.05, measured * kept["headroom"]), abs=1e-3)
+        # The band of int8 - fp32 differences measured: centred on the offset.
+        low, high = kept["calibration"]["diff_range"][label]
+        assert low <= high
+        assert kept["offsets"][label] == pytest.approx((low + high) / 2, abs=1e-3)
+        assert margin == pytest.approx(max(0.05, (high - low) / 2 * kept["headroom"]), abs=1e-3)
         assert cascade.margins[label] == margin
+        assert cascade.offsets[label] == kept["offsets"][label]
     assert kept["quantization"]["weights"].startswith("int8, per channel")
     assert kept["int8_kernel"] == int8_kernel()
+
+
+def test_the_calibration_reads_windows_of_every_length(cascade: CascadeScorer) -> None:
+    """int8 errs most on the shortest comments and the longest: both are measured."""
+    texts = calibration_texts()
+    windows, _ = cascade._windows(texts)
+    lengths = sorted(map(len, windows))
+    assert lengths[0] <= 8 and lengths[-1] >= 4 * lengths[len(lengths) // 2]
+    assert len(set(texts)) > 0.95 * len(texts)
+
+
+def test_a_fast_score_is_the_int8_logit_less_its_offset(
+    cascade: CascadeScorer, model_dir: Path
+) -> None:
+    """So a fast score falls on the side of every threshold that fp32's does."""
+    from workers.toxicity.onnx_runtime import open_session
+
+    cascade.thresholds = {label: 0.999999 for label in DEFAULT_THRESHOLDS}
+    scores, paths = cascade.score_with_paths(COMMENTS[:1])
+    cascade.thresholds = dict(DEFAULT_THRESHOLDS)
+    assert paths == ["fast"]
+    fast = open_session(onnx_file(model_dir / "multilingual").parent / FAST_FILE, 1)
+    windows, owners = cascade._windows(COMMENTS[:1])
+    (raw,) = cascade._best(fast, windows, owners, 1)
+    for label, logit in zip(cascade.labels, raw, strict=True):
+        expected = 1 / (1 + math.exp(-(logit - cascade.offsets[label])))
+        assert scores[0][label] == pytest.approx(expected, abs=1e-9)
+
+
+def test_an_int8_copy_without_its_band_is_measured_again(model_dir: Path, tmp_path: Path) -> None:
+    """A copy measured before offsets were kept (margins either way from 0) is made again."""
+    shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True)
+    load_scorer("multilingual", str(tmp_path), threads=1, runtime="cascade")
+    kept = onnx_file(tmp_path / "multilingual").parent / CASCADE_FILE
+    older = {key: value for key, value in json.loads(kept.read_text()).items() if key != "offsets"}
+    kept.write_text(json.dumps(older))
+    with capture_logs() as logs:
+        load_scorer("multilingual", str(tmp_path), threads=1, runtime="cascade")
+    assert [entry["event"] for entry in logs] == ["onnx_export_process", "toxicity_model_loaded"]
+    assert "offsets" in json.loads(kept.read_text())
 
 
 def test_a_directory_moved_to_another_processor_family_is_measured_again(
