@@ -180,3 +180,33 @@ def test_the_random_head_gives_the_score_shape_asked(tiny: Path, shape: str) -> 
         assert 0.0 < found["over_0.9"] <= 0.03
     else:
         assert found["under_0.2"] < 0.5 and found["0.2_to_0.9"] > 0.4
+
+
+def test_realistic_labels_read_how_texts_differ_and_go_together(tiny: Path) -> None:
+    """A trained head reads the directions its features vary along, and a comment's
+    labels go together: each realistic label's weights lie in the span of the texts'
+    centred features, and two labels' logits correlate (straddle's do not, by much)."""
+    import torch
+
+    from workers.bench.random_model import head_inputs, last_layer, spread_head
+    from workers.toxicity.loading import load_detoxify
+
+    texts = corpus(100, seed=7)
+    correlations = {}
+    for shape in ("straddle", "realistic"):
+        detoxify, _ = load_detoxify("multilingual", str(tiny))
+        model, tokenizer = detoxify.model, detoxify.tokenizer
+        spread_head(model, tokenizer, texts, seed=1, shape=shape)
+        head = last_layer(model)
+        features = head_inputs(model, tokenizer, texts)
+        logits = (features @ head.weight.detach().T)[:, :7]
+        pairs = torch.corrcoef(logits.T)[torch.triu_indices(7, 7, 1).unbind()]
+        correlations[shape] = float(pairs.mean())
+        if shape == "realistic":
+            centred = features - features.mean(dim=0)
+            basis = torch.linalg.svd(centred, full_matrices=False).Vh  # the span of the texts
+            weights = head.weight.detach()
+            outside = weights - (weights @ basis.T) @ basis
+            assert float(outside.norm() / weights.norm()) < 1e-3
+    assert correlations["realistic"] > 0.3
+    assert abs(correlations["straddle"]) < 0.3

@@ -84,9 +84,25 @@ HEAD_SPREAD = 2.0  # standard deviation of its logits: scores mostly between 0.1
 # of scores are under 0.2, 4% between 0.2 and 0.9, 1% above 0.9 (in Jigsaw's Civil
 # Comments, from the same kind of news sites, about 8% of comments are rated toxic
 # by at least half their annotators and every other label is rarer: Borkan et al.,
-# "Nuanced Metrics for Measuring Unintended Bias", 2019).
+# "Nuanced Metrics for Measuring Unintended Bias", 2019). And a trained head reads the
+# directions along which its features vary from one text to the next: a classifier's
+# last-layer features gather around its classes' means and its weights line up with
+# those means ("neural collapse", Papyan, Han and Donoho, PNAS 2020), so each
+# "realistic" label reads a random mix of how the calibration texts' features differ,
+# not a random direction (which mostly reads what every text's features share). And the
+# labels of one comment go together: a comment that is not toxic is no insult, threat
+# nor obscenity either. In the Jigsaw Toxic Comment Classification train set (159,571
+# Wikipedia comments), 99.4% of the comments not labelled toxic carry no other label,
+# every severe_toxic one is toxic, and the latent (tetrachoric) correlation of toxic
+# with obscene, insult, identity_hate and threat, computed from its published
+# crosstab, is 0.95, 0.95, 0.82 and 0.77. Independent labels would put about seven
+# times as many comments near some threshold as near one. "realistic" mixes share a
+# part, LABELS_SHARED: on the full-size `multilingual` model, two labels' logits then
+# correlate by 0.36 to 0.98 over the bench corpus (0.69 on average; -0.91 to 0.91,
+# 0.00 on average, with nothing shared): a little less, on average, than the data.
 SCORE_SHAPES = ("straddle", "realistic")
 REALISTIC_QUANTILES = ((0.95, 0.2), (0.99, 0.9))  # (share of scores under, score)
+LABELS_SHARED = 0.5  # the correlation of two "realistic" labels' mixes
 
 
 def build_random_model_dir(
@@ -135,27 +151,26 @@ def spread_head(
 ) -> None:
     """Set the last layer of `model` so that its logits over `texts` spread as a normal
     law of standard deviation HEAD_SPREAD around 0, each label along its own random
-    direction; with `shape` "realistic", moved and scaled per label so that the scores
-    follow REALISTIC_QUANTILES instead. Random weights give nearly the same features to
-    every text, hence nearly the same scores, every comment on the same side of every
-    threshold: agreement would be 100% whatever the arithmetic. Spread, scores depend on
-    the text and straddle the thresholds. A severe test: the numerical error is set
-    against that small variation."""
+    direction; with `shape` "realistic", along a random mix of the texts' centred
+    features (the labels' mixes correlated by LABELS_SHARED), moved and scaled per label
+    so that the scores follow REALISTIC_QUANTILES.
+    Random weights give nearly the same features to every text, hence nearly the same
+    scores, every comment on the same side of every threshold: agreement would be 100%
+    whatever the arithmetic. Spread, scores depend on the text and straddle the
+    thresholds. A severe test: the numerical error is set against that small variation
+    (less so along the directions the features vary in, as a trained head reads)."""
     import torch
 
-    head = getattr(model.classifier, "out_proj", model.classifier)
-    features: list[Any] = []
-    hook = head.register_forward_hook(lambda layer, inputs, output: features.append(inputs[0]))
-    model.eval()
-    try:
-        with torch.inference_mode():
-            for text in texts:
-                model(**tokenizer(text, return_tensors="pt", truncation=True))
-    finally:
-        hook.remove()
-    seen = torch.cat(features)
+    head = last_layer(model)
+    seen = head_inputs(model, tokenizer, texts)
     generator = torch.Generator().manual_seed(seed)
-    directions = torch.randn(seen.shape[1], head.out_features, generator=generator)
+    if shape == "realistic":
+        own = torch.randn(seen.shape[0], head.out_features, generator=generator)
+        shared = torch.randn(seen.shape[0], 1, generator=generator)
+        mix = math.sqrt(LABELS_SHARED) * shared + math.sqrt(1 - LABELS_SHARED) * own
+        directions = (seen - seen.mean(dim=0)).T @ mix
+    else:
+        directions = torch.randn(seen.shape[1], head.out_features, generator=generator)
     projected = seen @ directions
     scale = HEAD_SPREAD / projected.std(dim=0)
     shift = -projected.mean(dim=0) * scale
@@ -169,6 +184,29 @@ def spread_head(
     with torch.no_grad():
         head.weight.copy_((directions * scale).T)
         head.bias.copy_(shift)
+
+
+def last_layer(model: Any) -> Any:
+    """The classifier's last linear layer: the one `spread_head` sets."""
+    return getattr(model.classifier, "out_proj", model.classifier)
+
+
+def head_inputs(model: Any, tokenizer: Any, texts: Sequence[str]) -> Any:
+    """What the last layer reads for each of `texts`: a tensor, a row per text."""
+    import torch
+
+    features: list[Any] = []
+    hook = last_layer(model).register_forward_hook(
+        lambda layer, inputs, output: features.append(inputs[0])
+    )
+    model.eval()
+    try:
+        with torch.inference_mode():
+            for text in texts:
+                model(**tokenizer(text, return_tensors="pt", truncation=True))
+    finally:
+        hook.remove()
+    return torch.cat(features)
 
 
 def _logit(p: float) -> float:

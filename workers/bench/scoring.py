@@ -181,6 +181,15 @@ def bands(scores: Sequence[Mapping[str, float]]) -> dict[str, float]:
     }
 
 
+def comments_between(scores: Sequence[Mapping[str, float]]) -> float:
+    """The share of comments with some label score between 0.2 and 0.9: those a faster
+    path may have to score again (labels go together, so it is not seven times the
+    share of label scores there)."""
+    if not scores:
+        return 0.0
+    return round(sum(any(0.2 <= v <= 0.9 for v in row.values()) for row in scores) / len(scores), 4)
+
+
 def cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -221,6 +230,7 @@ def table(report: Mapping[str, Any]) -> str:
         ),
         "scores (baseline, every label): "
         + ", ".join(f"{band} {share:.1%}" for band, share in report["score_bands"].items())
+        + f"; comments with some label between 0.2 and 0.9: {report['comments_between']:.1%}"
         + (f" [--score-shape {report['score_shape']}]" if report.get("score_shape") else ""),
         "max |score difference|: "
         + ", ".join(f"{label} {diff:.2g}" for label, diff in report["max_abs_diff"].items()),
@@ -347,6 +357,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         "random_weights": args.random_weights,
         "score_shape": args.score_shape if args.random_weights else None,
         "score_bands": bands(baseline_scores),
+        "comments_between": comments_between(baseline_scores),
         "cpu": cpu_name(),
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
