@@ -116,7 +116,7 @@ def test_a_fast_score_is_the_int8_logit_less_its_offset(
     cascade: CascadeScorer, model_dir: Path
 ) -> None:
     """So a fast score falls on the side of every threshold that fp32's does."""
-    from workers.toxicity.onnx_runtime import open_session
+    from workers.toxicity.sessions import open_session
 
     cascade.thresholds = {label: 0.999999 for label in DEFAULT_THRESHOLDS}
     scores, paths = cascade.score_with_paths(COMMENTS[:1])
@@ -141,6 +141,29 @@ def test_an_int8_copy_without_its_band_is_measured_again(model_dir: Path, tmp_pa
         load_scorer("multilingual", str(tmp_path), threads=1, runtime="cascade")
     assert [entry["event"] for entry in logs] == ["onnx_export_process", "toxicity_model_loaded"]
     assert "offsets" in json.loads(kept.read_text())
+
+
+def test_the_embedding_tables_are_mapped_once_for_both_sessions(
+    cascade: CascadeScorer, model_dir: Path
+) -> None:
+    """The int8 copy keeps the embeddings in fp32, as they are in the export: both sessions
+    are given one mapping of them, named in cascade.json once compared value for value."""
+    import numpy as np
+    import onnx
+
+    from workers.toxicity.sessions import mapped_weights
+
+    directory = onnx_file(model_dir / "multilingual").parent
+    shared = json.loads((directory / CASCADE_FILE).read_text())["shared"]
+    assert any("word_embeddings" in name for name in shared)
+    fast = onnx.load(str(directory / FAST_FILE))  # its own copy, with its values
+    own = {t.name: onnx.numpy_helper.to_array(t) for t in fast.graph.initializer}
+    mapped = mapped_weights(directory / "model.onnx", shared)
+    for name in shared:
+        assert np.array_equal(mapped[name].numpy(), own[name])
+    assert set(cascade._shared) == set(shared)
+    with pytest.raises(ValueError, match="no external fp32 weights"):
+        mapped_weights(directory / "model.onnx", ["no.such.weight"])
 
 
 def test_a_directory_moved_to_another_processor_family_is_measured_again(

@@ -61,8 +61,9 @@ import numpy as np
 import structlog
 
 from workers.toxicity.modeldir import sha256_file
-from workers.toxicity.onnx_runtime import DATA_FILE, MODEL_FILE, OnnxScorer, exclusive, open_session
+from workers.toxicity.onnx_runtime import DATA_FILE, MODEL_FILE, OnnxScorer, exclusive
 from workers.toxicity.scorer import padded_batches
+from workers.toxicity.sessions import mapped_weights, open_session
 
 log = structlog.get_logger()
 
@@ -73,6 +74,7 @@ FAST_DATA_FILE: Final = FAST_FILE + ".data"
 CASCADE_FILE: Final = "cascade.json"
 HEADROOM: Final = 1.5  # the margin is this times the half-width of the band measured
 MIN_MARGIN: Final = 0.05  # in logits
+SHARED_MIN_BYTES: Final = 1 << 14  # weights both sessions share: tables, not biases
 CALIBRATION_COMMENTS: Final = 256  # shipped comments; then cuts of half, and joins of 8
 FIRST_WORDS: Final = (2, 3, 4, 5, 6)  # the cuts keep this many words, in turn
 SEED_COMMENTS: Final = Path(__file__).resolve().parent.parent / "data" / "seed_comments.jsonl"
@@ -92,6 +94,9 @@ class CascadeScorer(OnnxScorer):
         threads: int,
         thresholds: Mapping[str, float],
     ) -> None:
+        known = _current(path.parent, _fp32_sha256(path.parent))
+        # The weights both graphs keep in fp32 (the embedding tables), mapped once.
+        self._shared = mapped_weights(path, known.get("shared", ()) if known else ())
         super().__init__(detoxify, info, path, threads=threads)
         self.thresholds = dict(thresholds)
         self.offsets, self.margins, self._fast = self._prepare(path.parent, threads)
@@ -132,6 +137,9 @@ class CascadeScorer(OnnxScorer):
         again_in_fp32 = set(near)
         paths = ["fp32" if i in again_in_fp32 else "fast" for i in range(len(texts))]
         return scores, paths
+
+    def _open(self, path: Path, threads: int) -> Any:
+        return open_session(path, threads, shared=self._shared, shared_arena=True)
 
     def _near(self, logits: Sequence[float]) -> bool:
         """Whether some label's int8 logit (less its offset) is within its margin of its
@@ -184,7 +192,9 @@ class CascadeScorer(OnnxScorer):
                     cascade = self._make(directory, fp32_sha256, threads)
         offsets = {label: float(cascade["offsets"][label]) for label in self.labels}
         margins = {label: float(cascade["margins"][label]) for label in self.labels}
-        return offsets, margins, open_session(directory / FAST_FILE, threads)
+        shared = self._shared or mapped_weights(directory / MODEL_FILE, cascade.get("shared", ()))
+        fast = open_session(directory / FAST_FILE, threads, shared=shared, shared_arena=True)
+        return offsets, margins, fast
 
     def _make(self, directory: Path, fp32_sha256: str, threads: int) -> dict[str, Any]:
         from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -227,6 +237,7 @@ class CascadeScorer(OnnxScorer):
                     for label, lo, hi in zip(self.labels, low, high, strict=True)
                 },
                 "headroom": HEADROOM,
+                "shared": _unchanged(directory / MODEL_FILE, staged),
                 "calibration": {
                     "texts": len(texts),
                     "windows": len(windows),
@@ -259,6 +270,42 @@ class CascadeScorer(OnnxScorer):
             calibration=cascade["calibration"],
         )
         return cascade
+
+
+def _unchanged(fp32: Path, fast: Path) -> list[str]:
+    """The large weights (SHARED_MIN_BYTES) the int8 copy keeps as they are in the fp32
+    export (the embedding tables: ONNX Runtime's quantisation leaves Gather alone),
+    compared value for value: both sessions are given one mapping of them."""
+    import onnx
+    from onnx.external_data_helper import ExternalDataInfo
+
+    def external(path: Path) -> dict[str, tuple[tuple[int, ...], Path, int]]:
+        found = {}
+        for tensor in onnx.load(str(path), load_external_data=False).graph.initializer:
+            if (
+                tensor.data_type == onnx.TensorProto.FLOAT
+                and tensor.data_location == onnx.TensorProto.EXTERNAL
+                and math.prod(tensor.dims) * 4 >= SHARED_MIN_BYTES
+            ):
+                info = ExternalDataInfo(tensor)
+                found[tensor.name] = (
+                    tuple(tensor.dims),
+                    path.parent / info.location,
+                    info.offset or 0,
+                )
+        return found
+
+    def values(dims: tuple[int, ...], data: Path, offset: int) -> Any:
+        return np.memmap(data, dtype=np.float32, mode="r", offset=offset, shape=dims)
+
+    ours, theirs = external(fp32), external(fast)
+    return sorted(
+        name
+        for name, (dims, data, offset) in theirs.items()
+        if name in ours
+        and ours[name][0] == dims
+        and np.array_equal(values(*ours[name]), values(dims, data, offset))
+    )
 
 
 def calibration_texts() -> list[str]:

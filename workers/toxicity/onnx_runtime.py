@@ -60,6 +60,7 @@ import structlog
 from workers.errors import ModelUnavailable
 from workers.toxicity.modeldir import sha256_file
 from workers.toxicity.scorer import BATCH_SIZE, BATCH_TOKENS, STEP_TOKENS, DetoxifyScorer, ModelInfo
+from workers.toxicity.sessions import open_session
 
 log = structlog.get_logger()
 
@@ -103,18 +104,6 @@ def ensure_exported(
     return path
 
 
-def open_session(path: Path, threads: int) -> Any:
-    """An ONNX Runtime session on `path`, on the CPU, running each call on `threads` threads."""
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
 class OnnxScorer(DetoxifyScorer):
     """A `ToxicityScorer` running `path`, the export of `detoxify.model` (`ensure_exported`).
 
@@ -144,7 +133,12 @@ class OnnxScorer(DetoxifyScorer):
         self._model = None
         detoxify.model = None
         gc.collect()
-        self._session = open_session(path, threads)
+        self._session = self._open(path, threads)
+
+    def _open(self, path: Path, threads: int) -> Any:
+        """The session on the export (the cascade shares weights and memory with its
+        int8 copy's)."""
+        return open_session(path, threads)
 
     def _probabilities(self, windows: list[list[int]]) -> list[list[float]]:
         ids = np.full((len(windows), max(map(len, windows))), self._pad_id, dtype=np.int64)
@@ -176,14 +170,27 @@ def load_exported(
     source = json.loads((path.parent / SOURCE_FILE).read_text(encoding="utf-8"))
     if not {"labels", "config", "sha256"} <= source.keys():
         return None
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(str(model_root / "hf"), local_files_only=True)
+    tokenizer = _tokenizer(model_root / "hf")
     shape = _ModelShape(SimpleNamespace(**source["config"]))
     detoxify = SimpleNamespace(class_names=source["labels"], model=shape, tokenizer=tokenizer)
     if make is not None:  # another scorer on the export (the cascade)
         return make(detoxify, info, path, threads)
     return OnnxScorer(detoxify, info, path, threads=threads)
+
+
+def _tokenizer(hf_dir: Path) -> Any:
+    """The model's tokenizer, from `hf_dir`. Read as the fast tokenizer its tokenizer.json
+    describes (what `moderator models import` saves), which gives the same token ids as
+    transformers' AutoTokenizer and does not import torch: importing torch, as
+    AutoTokenizer does through transformers' model configurations, adds about 260 MB to
+    a worker that never runs it (a quarter of the full-size model)."""
+    if (hf_dir / "tokenizer.json").is_file():
+        from transformers import PreTrainedTokenizerFast
+
+        return PreTrainedTokenizerFast.from_pretrained(str(hf_dir), local_files_only=True)
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(hf_dir), local_files_only=True)
 
 
 class _ModelShape:
