@@ -90,7 +90,7 @@ class Settings:
     spam_reject_threshold: float = 0.98
     toxicity_fallback: str = "refuse"
     toxicity_precision: str = "fp32"
-    toxicity_runtime: str = "auto"  # onnx where a model directory can hold its export, else torch
+    toxicity_runtime: str = "auto"  # the cascade where a model directory can hold it (README)
     private_data_days: int = 30
     rate_limit_ip: int = 10
     rate_limit_email: int = 5

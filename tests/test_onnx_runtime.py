@@ -29,8 +29,9 @@ from tests.model_factory import (
 from workers.errors import ModelUnavailable
 from workers.toxicity import modeldir, onnx_runtime
 from workers.toxicity.loading import load_detoxify, load_scorer
-from workers.toxicity.onnx_runtime import OnnxScorer, ensure_exported, onnx_file, open_session
+from workers.toxicity.onnx_runtime import OnnxScorer, ensure_exported, onnx_file
 from workers.toxicity.scorer import DetoxifyScorer
+from workers.toxicity.sessions import open_session
 
 LONG_COMMENT = " ".join((" ".join(SENTENCES).split() * 40)[:3000])  # several windows
 TEXTS = [
@@ -226,6 +227,37 @@ def test_a_start_from_the_export_never_reads_the_checkpoint(
     assert scorer.info == onnx_scorer.info  # the manifest's checkpoint sha256
     assert scorer.labels == onnx_scorer.labels and scorer.window == onnx_scorer.window
     assert scorer.score(TEXTS) == onnx_scorer.score(TEXTS)
+
+
+@pytest.mark.parametrize("runtime", ["onnx", "cascade"])
+def test_a_start_from_the_export_never_imports_torch(
+    model_dir: Path, tmp_path: Path, runtime: str
+) -> None:
+    """torch alone holds about 260 MB once imported: a worker on the export reads the
+    tokenizer from tokenizer.json and never imports it, with the same token ids as
+    transformers' AutoTokenizer (which imports torch through the model configurations)."""
+    import subprocess
+    import sys
+
+    shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True)
+    here = load_scorer("multilingual", str(tmp_path), threads=1, runtime=runtime)  # exports
+    script = (
+        "import json, sys\n"
+        "from workers.toxicity.loading import load_scorer\n"
+        f"scorer = load_scorer('multilingual', {str(tmp_path)!r}, threads=1, runtime={runtime!r})\n"
+        f"windows, _ = scorer._windows({TEXTS!r})\n"
+        "print(json.dumps({'torch': 'torch' in sys.modules, 'windows': windows}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["torch"] is False
+    from transformers import AutoTokenizer
+
+    here._tokenizer = AutoTokenizer.from_pretrained(str(tmp_path / "multilingual" / "hf"))
+    assert seen["windows"] == here._windows(TEXTS)[0]
 
 
 def test_a_changed_export_is_made_again(model_dir: Path, tmp_path: Path) -> None:
@@ -534,18 +566,43 @@ def test_the_export_process_logs_where_its_caller_does(model_dir: Path, tmp_path
     assert any(e["event"] == "onnx_export_process" for e in events)
 
 
-def test_auto_runs_onnx_where_a_model_directory_can_hold_its_export(
+def test_auto_runs_the_cascade_where_a_model_directory_can_hold_it(
     model_dir: Path, tmp_path: Path, onnx_scorer: DetoxifyScorer
 ) -> None:
-    """The default runtime: ONNX Runtime in fp32 (the model's own decisions, faster, less
-    memory) with a writable directory or an export already there."""
+    """The default runtime: the cascade (fp32's decisions, the fastest path measured) with
+    a writable directory or its export and int8 copy already there."""
+    from moderator.settings import DEFAULT_THRESHOLDS
+    from workers.toxicity.cascade import CascadeScorer
+
     shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("onnx"))
     with capture_logs() as logs:
         scorer = load_scorer("multilingual", str(tmp_path), threads=1, runtime="auto")
-    assert isinstance(scorer, OnnxScorer)
+    assert isinstance(scorer, CascadeScorer)
     loaded = logs[-1]
-    assert (loaded["runtime"], loaded["runtime_setting"]) == ("onnx", "auto")
-    assert scorer.score(TEXTS) == onnx_scorer.score(TEXTS)
+    assert (loaded["runtime"], loaded["runtime_setting"]) == ("cascade", "auto")
+
+    def held(scores: list[dict[str, float]]) -> list[bool]:
+        return [any(row[k] >= t for k, t in DEFAULT_THRESHOLDS.items()) for row in scores]
+
+    assert held(scorer.score(TEXTS)) == held(onnx_scorer.score(TEXTS))
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_auto_runs_onnx_where_a_read_only_directory_holds_the_export_alone(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    """Prepared with `moderator models check --runtime onnx`, mounted read-only: the int8
+    copy cannot be made there, the fp32 export runs."""
+    shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True)
+    export = onnx_file(tmp_path / "multilingual").parent
+    for name in ("model.int8.onnx", "model.int8.onnx.data", "cascade.json"):
+        (export / name).unlink(missing_ok=True)
+    export.chmod(0o555)
+    try:
+        scorer = load_scorer("multilingual", str(tmp_path), threads=1, runtime="auto")
+    finally:
+        export.chmod(0o755)
+    assert type(scorer) is OnnxScorer
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
@@ -577,7 +634,7 @@ def test_auto_runs_torch_in_another_precision_or_without_a_directory(model_dir: 
 
     assert _auto("multilingual", str(model_dir), "bf16") == "torch"
     assert _auto("multilingual", None, "fp32") == "torch"
-    assert _auto("multilingual", str(model_dir), "fp32") == "onnx"
+    assert _auto("multilingual", str(model_dir), "fp32") == "cascade"
 
 
 def test_eval_scores_with_the_workers_runtime(model_dir: Path, tmp_path: Path) -> None:

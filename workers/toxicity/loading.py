@@ -166,18 +166,19 @@ def _cascade_ready(model_root: Path) -> bool:
 
 
 def _auto(model_type: str, model_dir: str | None, precision: str) -> str:
-    """The runtime `auto` means here: ONNX Runtime in fp32, the fastest path whose
-    decisions are the model's own and the one that holds the least memory, where it
-    can be had (a model directory of a detoxify model, fp32, and an export there or a
-    directory it can be written to); torch otherwise (a download, another precision,
-    a read-only directory without its export)."""
+    """The runtime `auto` means here: the cascade, the fastest path measured whose
+    decisions are the model's own in fp32 (README, Performance), where the model
+    directory holds its export and int8 copy or can take them; ONNX Runtime in fp32
+    where it holds the export alone and cannot take the copy (read-only, prepared with
+    `moderator models check --runtime onnx`); torch otherwise (a download, another
+    precision, a read-only directory without an export)."""
     if model_dir is None or precision != "fp32" or model_type not in modeldir.MODEL_TYPES:
         return "torch"
     root = Path(model_dir) / model_type
     export = root / "onnx"
-    if (export / "source.json").is_file() or os.access(
-        export if export.is_dir() else root, os.W_OK
-    ):
+    if os.access(export if export.is_dir() else root, os.W_OK) or _cascade_ready(root):
+        return "cascade"
+    if (export / "source.json").is_file():
         return "onnx"
     return "torch"
 
