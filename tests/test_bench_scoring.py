@@ -175,8 +175,10 @@ def test_the_random_head_gives_the_score_shape_asked(tiny: Path, shape: str) -> 
     found = bands(scores)
     assert sum(found.values()) == pytest.approx(1.0, abs=1e-3)  # each rounded
     if shape == "realistic":
-        assert found["under_0.2"] >= 0.93
-        assert 0.02 <= found["0.2_to_0.9"] <= 0.06
+        # Fitted on these texts one at a time, scored in padded batches by a tiny model
+        # built afresh each run: 93-94% under 0.2 measured (the bench prints its own).
+        assert found["under_0.2"] >= 0.92
+        assert 0.02 <= found["0.2_to_0.9"] <= 0.07
         assert 0.0 < found["over_0.9"] <= 0.03
     else:
         assert found["under_0.2"] < 0.5 and found["0.2_to_0.9"] > 0.4
