@@ -63,7 +63,7 @@ import structlog
 from workers.toxicity.modeldir import sha256_file
 from workers.toxicity.onnx_runtime import DATA_FILE, MODEL_FILE, OnnxScorer, exclusive
 from workers.toxicity.scorer import padded_batches
-from workers.toxicity.sessions import mapped_weights, open_session
+from workers.toxicity.sessions import external_weights, mapped_weights, open_session
 
 log = structlog.get_logger()
 
@@ -99,7 +99,7 @@ class CascadeScorer(OnnxScorer):
         self._shared = mapped_weights(path, known.get("shared", ()) if known else ())
         super().__init__(detoxify, info, path, threads=threads)
         self.thresholds = dict(thresholds)
-        self.offsets, self.margins, self._fast = self._prepare(path.parent, threads)
+        self.offsets, self.margins, self._fast = self._prepare(path.parent, threads, known)
         self.rescored = 0  # comments re-scored in fp32, since the start
         self.scored = 0
 
@@ -179,13 +179,13 @@ class CascadeScorer(OnnxScorer):
         return out
 
     def _prepare(
-        self, directory: Path, threads: int
+        self, directory: Path, threads: int, cascade: dict[str, Any] | None
     ) -> tuple[dict[str, float], dict[str, float], Any]:
-        """The offsets, the margins and the int8 session: made (once, under the export's lock) when
+        """The offsets, the margins and the int8 session, from `cascade` (cascade.json as
+        the start found it), or made (once, under the export's lock) when it is None:
         missing or made from another fp32 export."""
-        fp32_sha256 = _fp32_sha256(directory)
-        cascade = _current(directory, fp32_sha256)
         if cascade is None:
+            fp32_sha256 = _fp32_sha256(directory)
             with exclusive(directory / ".lock"):
                 cascade = _current(directory, fp32_sha256)
                 if cascade is None:
@@ -276,35 +276,12 @@ def _unchanged(fp32: Path, fast: Path) -> list[str]:
     """The large weights (SHARED_MIN_BYTES) the int8 copy keeps as they are in the fp32
     export (the embedding tables: ONNX Runtime's quantisation leaves Gather alone),
     compared value for value: both sessions are given one mapping of them."""
-    import onnx
-    from onnx.external_data_helper import ExternalDataInfo
-
-    def external(path: Path) -> dict[str, tuple[tuple[int, ...], Path, int]]:
-        found = {}
-        for tensor in onnx.load(str(path), load_external_data=False).graph.initializer:
-            if (
-                tensor.data_type == onnx.TensorProto.FLOAT
-                and tensor.data_location == onnx.TensorProto.EXTERNAL
-                and math.prod(tensor.dims) * 4 >= SHARED_MIN_BYTES
-            ):
-                info = ExternalDataInfo(tensor)
-                found[tensor.name] = (
-                    tuple(tensor.dims),
-                    path.parent / info.location,
-                    info.offset or 0,
-                )
-        return found
-
-    def values(dims: tuple[int, ...], data: Path, offset: int) -> Any:
-        return np.memmap(data, dtype=np.float32, mode="r", offset=offset, shape=dims)
-
-    ours, theirs = external(fp32), external(fast)
+    ours = external_weights(fp32, SHARED_MIN_BYTES)
+    theirs = external_weights(fast, SHARED_MIN_BYTES)
     return sorted(
         name
-        for name, (dims, data, offset) in theirs.items()
-        if name in ours
-        and ours[name][0] == dims
-        and np.array_equal(values(*ours[name]), values(dims, data, offset))
+        for name, values in theirs.items()
+        if name in ours and ours[name].shape == values.shape and np.array_equal(ours[name], values)
     )
 
 

@@ -13,6 +13,7 @@ onnx and onnxruntime are imported by the functions that need them.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -60,31 +61,42 @@ def _process_arena() -> None:
     onnxruntime.create_and_register_allocator(memory, onnxruntime.OrtArenaCfg(0, -1, -1, -1))
 
 
-def mapped_weights(path: Path, names: Iterable[str]) -> dict[str, Any]:
-    """Initializers `names` of the export `path`, as OrtValues on its weights file mapped
-    read-only: given to two sessions (`open_session(shared=...)`), they are held once."""
+def external_weights(path: Path, min_bytes: int = 0) -> dict[str, Any]:
+    """The fp32 initializers of the export `path` kept in its weights file (of at least
+    `min_bytes`), each as a read-only array mapped on that file: nothing is read until
+    used."""
     import onnx
-    import onnxruntime
     from onnx.external_data_helper import ExternalDataInfo
 
-    wanted = set(names)
-    if not wanted:
-        return {}
-    graph = onnx.load(str(path), load_external_data=False).graph
-    mapped: dict[str, Any] = {}
-    for tensor in graph.initializer:
-        if tensor.name not in wanted or tensor.data_type != onnx.TensorProto.FLOAT:
+    found: dict[str, Any] = {}
+    for tensor in onnx.load(str(path), load_external_data=False).graph.initializer:
+        if (
+            tensor.data_type != onnx.TensorProto.FLOAT
+            or tensor.data_location != onnx.TensorProto.EXTERNAL
+            or math.prod(tensor.dims) * 4 < min_bytes
+        ):
             continue
         info = ExternalDataInfo(tensor)
-        values = np.memmap(
+        found[tensor.name] = np.memmap(
             path.parent / info.location,
             dtype=np.float32,
             mode="r",
             offset=info.offset or 0,
             shape=tuple(tensor.dims),
         )
-        mapped[tensor.name] = onnxruntime.OrtValue.ortvalue_from_numpy(values)
-    missing = wanted - set(mapped)
+    return found
+
+
+def mapped_weights(path: Path, names: Iterable[str]) -> dict[str, Any]:
+    """Initializers `names` of the export `path`, as OrtValues on its weights file mapped
+    read-only: given to two sessions (`open_session(shared=...)`), they are held once."""
+    import onnxruntime
+
+    wanted = set(names)
+    if not wanted:
+        return {}
+    weights = external_weights(path)
+    missing = wanted - weights.keys()
     if missing:
         raise ValueError(f"{path.name} has no external fp32 weights named {sorted(missing)}")
-    return mapped
+    return {name: onnxruntime.OrtValue.ortvalue_from_numpy(weights[name]) for name in wanted}
