@@ -221,3 +221,17 @@ def test_realistic_labels_read_how_texts_differ_and_go_together(tiny: Path) -> N
     # Half of each realistic logit is shared: 0.36-0.46 measured on this tiny model (0.53 on
     # the full-size one), where straddle's random directions gave 0.18-0.34.
     assert correlations["realistic"] > 0.2
+
+
+def test_comments_between_counts_comments_not_label_scores() -> None:
+    """A comment with several labels in the middle band counts once; none at all, 0."""
+    from workers.bench.scoring import comments_between
+
+    rows = [
+        {"toxicity": 0.5, "insult": 0.6},  # two labels between 0.2 and 0.9: one comment
+        {"toxicity": 0.01, "insult": 0.95},
+        {"toxicity": 0.2, "insult": 0.0},  # 0.2 itself is in the band
+        {"toxicity": 0.1, "insult": 0.91},
+    ]
+    assert comments_between(rows) == 0.5
+    assert comments_between([]) == 0.0
