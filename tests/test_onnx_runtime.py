@@ -27,9 +27,10 @@ from tests.model_factory import (
     restored_process_state,
 )
 from workers.errors import ModelUnavailable
-from workers.toxicity import modeldir, onnx_runtime
+from workers.toxicity import exporting, modeldir, onnx_runtime
+from workers.toxicity.exporting import ensure_exported
 from workers.toxicity.loading import load_detoxify, load_scorer
-from workers.toxicity.onnx_runtime import OnnxScorer, ensure_exported, onnx_file
+from workers.toxicity.onnx_runtime import OnnxScorer, onnx_file
 from workers.toxicity.scorer import DetoxifyScorer
 from workers.toxicity.sessions import open_session
 
@@ -96,13 +97,13 @@ def export_copy(exported: Path, tmp_path: Path) -> Path:
 def exports(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The files torch's exporter writes, one per export."""
     written: list[Path] = []
-    export = onnx_runtime._export
+    export = exporting.trace
 
-    def recorded(model: Any, path: Path) -> None:
+    def recorded(model: Any, path: Path, **options: Any) -> None:
         written.append(path)
-        export(model, path)
+        export(model, path, **options)
 
-    monkeypatch.setattr(onnx_runtime, "_export", recorded)
+    monkeypatch.setattr(exporting, "trace", recorded)
     return written
 
 
@@ -206,7 +207,7 @@ def test_a_second_start_reuses_the_export_without_writing(
     def no_lock(lock: Path) -> None:
         raise AssertionError(f"{lock} taken for a current export")
 
-    monkeypatch.setattr(onnx_runtime, "exclusive", no_lock)
+    monkeypatch.setattr(exporting, "exclusive", no_lock)
     assert ensure_exported(object(), export_copy, SHA_A) == onnx_file(export_copy)
     assert exports == []
     assert onnx_file(export_copy).stat().st_mtime_ns == modified
@@ -327,13 +328,13 @@ def test_an_interrupted_export_leaves_nothing_to_trust(
     """Stopped while writing the weights; then, at the next start, the leftovers of a
     worker killed outright (no cleanup) are removed and the export made whole."""
     directory = onnx_file(tmp_path).parent
-    split_weights = onnx_runtime._split_weights
+    split_weights = exporting._split_weights
 
     def stopped(exported: Path, path: Path) -> None:
         (path.parent / "model.onnx.data").write_bytes(b"half the weights")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(onnx_runtime, "_split_weights", stopped)
+    monkeypatch.setattr(exporting, "_split_weights", stopped)
     with pytest.raises(KeyboardInterrupt):
         ensure_exported(torch_model, tmp_path, SHA_A)
     assert sorted(p.name for p in directory.iterdir()) == [".lock"]
@@ -341,7 +342,7 @@ def test_an_interrupted_export_leaves_nothing_to_trust(
     killed = directory / ".partial-killed"
     killed.mkdir()
     (killed / "model.onnx.data").write_bytes(b"half the weights")
-    monkeypatch.setattr(onnx_runtime, "_split_weights", split_weights)
+    monkeypatch.setattr(exporting, "_split_weights", split_weights)
     ensure_exported(torch_model, tmp_path, SHA_A)
     assert len(exports) == 2
     assert sorted(p.name for p in directory.iterdir()) == [".lock", *FILES, "source.json"]
@@ -491,8 +492,10 @@ def test_the_onnx_scorer_lets_the_torch_model_go(
         freed.append(models[0]() is None)
         return open_session(path, threads)
 
-    monkeypatch.setattr(onnx_runtime, "ensure_exported", exported)
+    monkeypatch.setattr(exporting, "ensure_exported", exported)
     monkeypatch.setattr(onnx_runtime, "open_session", session)
+    # The whole model's way, for a checkpoint that cannot be read a weight at a time.
+    monkeypatch.setattr(exporting, "export_checkpoint", lambda *args: None)
     ignore = shutil.ignore_patterns("onnx")
     shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True, ignore=ignore)
     # In the process that exports (`workers.toxicity.export_process`), as a worker did

@@ -86,6 +86,8 @@ def load_scorer(
         scorer, runtime = _start_from_export(
             model_type, Path(model_dir), runtime, threads, make, apart=apart, auto=asked == "auto"
         )
+    if scorer is None and runtime in _EXPORTED and model_dir is not None:
+        scorer = _export_streamed(model_type, Path(model_dir), threads, make)
     from_export = scorer is not None
     if scorer is None:
         detoxify, sha256 = load_detoxify(model_type, model_dir)
@@ -94,11 +96,11 @@ def load_scorer(
         torch.set_num_threads(threads)
         info = ModelInfo(f"detoxify/{model_type}", sha256)
         if runtime in _EXPORTED and model_dir is not None:
-            from workers.toxicity import onnx_runtime
+            from workers.toxicity.exporting import ensure_exported
 
             model_root = Path(model_dir) / model_type
             labels = detoxify.class_names
-            path = onnx_runtime.ensure_exported(detoxify.model, model_root, sha256, labels)
+            path = ensure_exported(detoxify.model, model_root, sha256, labels)
             # Takes the torch model out of `detoxify`, freed before ONNX Runtime loads.
             scorer = make(detoxify, info, path, threads)
         else:
@@ -220,6 +222,23 @@ def _from_export(
     return scorer
 
 
+def _export_streamed(
+    model_type: str, model_dir: Path, threads: int, make: Maker
+) -> DetoxifyScorer | None:
+    """The scorer on an export made from the checkpoint a weight at a time
+    (`exporting.export_checkpoint`), the checkpoint checked against the manifest first;
+    None when the checkpoint cannot be read so (detoxify then loads it whole)."""
+    from workers.toxicity.exporting import export_checkpoint
+
+    if model_type not in modeldir.MODEL_TYPES:
+        return None
+    manifest = modeldir.verify(model_dir, model_type)
+    path = export_checkpoint(
+        manifest.directory, manifest.checkpoint, manifest.hf_dir, manifest.checkpoint_sha256
+    )
+    return None if path is None else _from_export(model_type, model_dir, threads, make)
+
+
 def load_detoxify(model_type: str, model_dir: str | None) -> tuple[Any, str | None]:
     """detoxify's own `Detoxify` object for `model_type`, fp32, and its checkpoint's
     sha256: loaded from `model_dir` (verified, offline) or by download."""
@@ -332,7 +351,26 @@ def _thread_count(threads: int | None) -> int:
 
 def export_apart(model_type: str, model_dir: Path, *, runtime: str, threads: int) -> None:
     """Export `model_type` of `model_dir` for `runtime` in a process of its own, and
-    wait for it. Raises ModelUnavailable when it could not (with its message)."""
+    wait for it. The cascade's int8 copy is made in a second process when the fp32
+    export is made too: the first imports torch to trace the graph (0.3 GB), the second
+    opens both sessions to measure the margins, and together they would hold more than
+    the model. Raises ModelUnavailable when it could not (with its message)."""
+    stages = [runtime]
+    if runtime == "cascade" and not _exported(model_type, model_dir):
+        stages = ["onnx", "cascade"]
+    for stage in stages:
+        _export_process(model_type, model_dir, runtime=stage, threads=threads)
+
+
+def _exported(model_type: str, model_dir: Path) -> bool:
+    """Whether the model directory holds a current fp32 export of its checkpoint."""
+    from workers.toxicity.onnx_runtime import is_current, onnx_file
+
+    manifest = modeldir.verify(model_dir, model_type, checkpoint=False)
+    return is_current(onnx_file(manifest.directory), manifest.checkpoint_sha256)
+
+
+def _export_process(model_type: str, model_dir: Path, *, runtime: str, threads: int) -> None:
     started = time.perf_counter()
     command = [sys.executable, "-m", "workers.toxicity.export_process"]
     command += [model_type, str(model_dir), "--runtime", runtime, "--threads", str(threads)]
