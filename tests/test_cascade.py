@@ -130,6 +130,19 @@ def test_a_fast_score_is_the_int8_logit_less_its_offset(
         assert scores[0][label] == pytest.approx(expected, abs=1e-9)
 
 
+def test_a_first_start_exports_then_quantises_in_two_processes(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    """The export (torch imported to trace the graph) and the int8 copy (both sessions
+    open to measure the band) each in a process of its own: together they would hold
+    more than either."""
+    shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("onnx"))
+    with capture_logs() as logs:
+        load_scorer("multilingual", str(tmp_path), threads=1, runtime="cascade")
+    processes = [e["runtime"] for e in logs if e["event"] == "onnx_export_process"]
+    assert processes == ["onnx", "cascade"]
+
+
 def test_an_int8_copy_without_its_band_is_measured_again(model_dir: Path, tmp_path: Path) -> None:
     """A copy measured before offsets were kept (margins either way from 0) is made again."""
     shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True)

@@ -45,8 +45,8 @@ directory moved to a processor of another family is quantised and measured again
 from __future__ import annotations
 
 import functools
+import gc
 import json
-import logging
 import math
 import os
 import platform
@@ -62,8 +62,8 @@ import structlog
 
 from workers.toxicity.modeldir import sha256_file
 from workers.toxicity.onnx_runtime import DATA_FILE, MODEL_FILE, OnnxScorer, exclusive
-from workers.toxicity.scorer import padded_batches
-from workers.toxicity.sessions import external_weights, mapped_weights, open_session
+from workers.toxicity.scorer import BATCH_ATTENTION, padded_batches
+from workers.toxicity.sessions import mapped_weights, open_session
 
 log = structlog.get_logger()
 
@@ -164,7 +164,10 @@ class CascadeScorer(OnnxScorer):
         out: list[list[float]] = [[] for _ in windows]
         lengths = [len(window) for window in windows]
         for batch in padded_batches(
-            lengths, max_items=self._batch_size, max_tokens=self._batch_tokens
+            lengths,
+            max_items=self._batch_size,
+            max_tokens=self._batch_tokens,
+            max_attention=BATCH_ATTENTION,
         ):
             part = [windows[i] for i in batch]
             ids = np.full((len(part), max(map(len, part))), self._pad_id, dtype=np.int64)
@@ -197,26 +200,24 @@ class CascadeScorer(OnnxScorer):
         return offsets, margins, fast
 
     def _make(self, directory: Path, fp32_sha256: str, threads: int) -> dict[str, Any]:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
+        from workers.toxicity.int8 import quantize
 
         started = time.perf_counter()
         kernel = int8_kernel()
         with tempfile.TemporaryDirectory(prefix=".partial-", dir=directory) as scratch:
             staged = Path(scratch) / FAST_FILE
-            logging.disable(logging.WARNING)  # its advice to pre-process, on the root logger
-            try:
-                quantize_dynamic(
-                    directory / MODEL_FILE,
-                    staged,
-                    per_channel=True,
-                    reduce_range=kernel == "x86-no-vnni",
-                    weight_type=QuantType.QInt8,
-                    op_types_to_quantize=["MatMul"],
-                    use_external_data_format=True,  # beside it, as FAST_DATA_FILE
-                )
-            finally:
-                logging.disable(logging.NOTSET)
-            fast = open_session(staged, threads)
+            unchanged = quantize(
+                directory / MODEL_FILE, staged, reduce_range=kernel == "x86-no-vnni"
+            )
+            shared = sorted(n for n, size in unchanged.items() if size >= SHARED_MIN_BYTES)
+            # Measured as the worker will run them: the fp32 session opened again on the
+            # weights both keep, mapped once (each mapping of the embedding rows read
+            # counts in the process's memory).
+            self._session = None
+            gc.collect()
+            self._shared = mapped_weights(directory / MODEL_FILE, shared)
+            self._session = self._open(directory / MODEL_FILE, threads)
+            fast = open_session(staged, threads, shared=self._shared, shared_arena=True)
             texts = calibration_texts()
             windows, _ = self._windows(texts)
             diffs = np.asarray(self._run_logits(fast, windows)) - np.asarray(
@@ -237,7 +238,7 @@ class CascadeScorer(OnnxScorer):
                     for label, lo, hi in zip(self.labels, low, high, strict=True)
                 },
                 "headroom": HEADROOM,
-                "shared": _unchanged(directory / MODEL_FILE, staged),
+                "shared": shared,
                 "calibration": {
                     "texts": len(texts),
                     "windows": len(windows),
@@ -248,7 +249,7 @@ class CascadeScorer(OnnxScorer):
                     "mean_abs_diff": round(float(np.abs(diffs).mean()), 4),
                 },
                 "quantization": {
-                    "engine": "onnxruntime dynamic",
+                    "engine": "onnxruntime dynamic, a weight at a time (workers.toxicity.int8)",
                     "weights": "int8, per channel"
                     + (", 7 bits" if kernel == "x86-no-vnni" else ""),
                     "operators": ["MatMul"],
@@ -270,19 +271,6 @@ class CascadeScorer(OnnxScorer):
             calibration=cascade["calibration"],
         )
         return cascade
-
-
-def _unchanged(fp32: Path, fast: Path) -> list[str]:
-    """The large weights (SHARED_MIN_BYTES) the int8 copy keeps as they are in the fp32
-    export (the embedding tables: ONNX Runtime's quantisation leaves Gather alone),
-    compared value for value: both sessions are given one mapping of them."""
-    ours = external_weights(fp32, SHARED_MIN_BYTES)
-    theirs = external_weights(fast, SHARED_MIN_BYTES)
-    return sorted(
-        name
-        for name, values in theirs.items()
-        if name in ours and ours[name].shape == values.shape and np.array_equal(ours[name], values)
-    )
 
 
 def calibration_texts() -> list[str]:
