@@ -289,6 +289,19 @@ def test_padded_batches_pay_for_padding_only_when_a_forward_pass_costs_more() ->
     ]
 
 
+def test_padded_batches_bound_the_attention_a_batch_holds() -> None:
+    """Windows times their longest length squared: long windows go by fewer, short ones
+    as many as the other limits allow."""
+    square = 4 * 512 * 512
+    assert padded_batches([512] * 8, max_items=32, max_tokens=8192, max_attention=square) == [
+        [0, 1, 2, 3],
+        [4, 5, 6, 7],
+    ]
+    assert padded_batches([512] * 8, max_items=32, max_tokens=8192) == [list(range(8))]
+    short = padded_batches([100] * 40, max_items=32, max_tokens=8192, max_attention=square)
+    assert short == padded_batches([100] * 40, max_items=32, max_tokens=8192)
+
+
 def test_padded_batches_find_the_cheapest_grouping() -> None:
     """Against every cut of the sorted lengths into runs, on random lengths."""
     import random

@@ -32,6 +32,11 @@ from workers.errors import ModelUnavailable
 OVERLAP_TOKENS = 128  # shared by consecutive windows of a long comment
 BATCH_SIZE = 32  # windows per forward pass at most
 BATCH_TOKENS = 8192  # and at most this many tokens, padding included
+# and at most this many windows times their padded length squared: the attention
+# scores a batch holds grow with the square of its length. 16 windows of 512 tokens
+# (8192) grew ONNX Runtime's working memory by 0.7 GB on XLM-R base; 4 by 0.4 GB, in
+# the same time (measured on the cascade's calibration, full-size model).
+BATCH_ATTENTION = 4 * 512 * 512
 # What one more forward pass costs, in tokens' worth of work (reading every weight
 # once, Python overhead), as measured on base-size models.
 STEP_TOKENS = 24
@@ -76,12 +81,18 @@ def length_batches(lengths: Sequence[int], *, max_items: int, max_tokens: int) -
 
 
 def padded_batches(
-    lengths: Sequence[int], *, max_items: int, max_tokens: int, step_tokens: int = STEP_TOKENS
+    lengths: Sequence[int],
+    *,
+    max_items: int,
+    max_tokens: int,
+    step_tokens: int = STEP_TOKENS,
+    max_attention: int | None = None,
 ) -> list[list[int]]:
     """Indexes into `lengths`, shortest first, grouped into the batches that cost least:
     each costs `step_tokens` plus its size times its longest length (the padded tokens),
-    within `max_items` per batch and `max_tokens` padded tokens (a single longer one
-    goes alone). Sorted lengths make the best grouping a run of neighbours: found
+    within `max_items` per batch, `max_tokens` padded tokens and, when given,
+    `max_attention` windows times longest length squared (a single longer one goes
+    alone). Sorted lengths make the best grouping a run of neighbours: found
     exactly by dynamic programming over where each batch ends."""
     order = sorted(range(len(lengths)), key=lengths.__getitem__)
     best = [0] * (len(order) + 1)  # best[end]: least cost of the first `end` windows
@@ -91,7 +102,9 @@ def padded_batches(
         best[end] = best[end - 1] + step_tokens + longest
         start_of[end] = end - 1
         for start in range(end - 2, max(-1, end - 1 - max_items), -1):
-            if (end - start) * longest > max_tokens:
+            if (end - start) * longest > max_tokens or (
+                max_attention is not None and (end - start) * longest * longest > max_attention
+            ):
                 break
             cost = best[start] + step_tokens + (end - start) * longest
             if cost < best[end]:
@@ -159,6 +172,7 @@ class DetoxifyScorer:
                 max_items=self._batch_size,
                 max_tokens=self._batch_tokens,
                 step_tokens=self._step_tokens,
+                max_attention=BATCH_ATTENTION,
             ):
                 rows = self._probabilities([windows[i] for i in batch])
                 for index, row in zip(batch, rows, strict=True):
