@@ -74,6 +74,9 @@ def test_bench_load_at_half_the_rate_the_worker_sustains(tmp_path: Path) -> None
     )
     assert "x the time per comment" in result.stdout
     assert (model_dir / "multilingual" / "onnx" / "model.onnx").is_file()  # the worker's runtime
+    # Its first start exported the model in a process of its own: that peak is reported.
+    assert report["export_peak_rss_mb"] > 0
+    assert "export processes' peak memory" in result.stdout
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,7 @@ import aiohttp
 
 from moderator.entry import CONFIG_ERROR, fail
 from moderator.errors import ModeratorError
-from moderator.local.instance import HOLD_WITHOUT_MODEL, LocalInstance, ready_with_workers
+from moderator.local.instance import HOLD_WITHOUT_MODEL, LocalInstance, Output, ready_with_workers
 from moderator.local.redis_server import free_port
 from moderator.settings import TOXICITY_RUNTIMES
 
@@ -142,10 +142,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 report = asyncio.run(_run(args, f"http://127.0.0.1:{port}"))
                 report["peak_rss_mb"] = local.peak_rss_mb()
+                report |= _export_peak(local.events("worker"))
             finally:
                 local.stop()
             if args.random_weights:
-                report |= _model_size(Path(scratch), report["peak_rss_mb"])
+                report |= _model_size(Path(scratch), report)
     else:
         report = asyncio.run(_run(args, args.url))
     _print(report)
@@ -322,10 +323,14 @@ def _print(report: dict[str, Any]) -> None:
         )
     if "peak_rss_mb" in report:
         print(f"peak memory, MB: {report['peak_rss_mb']}")
+    if "export_peak_rss_mb" in report:
+        print(f"export processes' peak memory, MB: {report['export_peak_rss_mb']}")
     if "model_mb" in report:
+        included = report.get("peak_over_model_export_included")
         print(
             f"model {report['model_mb']} MB; worker peak "
             f"{report['worker_peak_over_model']}x the model"
+            + (f", {included}x with its export" if included is not None else "")
         )
 
 
@@ -354,13 +359,29 @@ def _worker_env(args: argparse.Namespace, scratch: Path) -> dict[str, str]:
     return env
 
 
-def _model_size(scratch: Path, peaks: dict[str, float]) -> dict[str, Any]:
-    """The model's size (its checkpoint's weights) and the worker's peak against it."""
+def _export_peak(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The largest peak of the processes the worker exported its model in, at its first
+    start (`onnx_export_process`), when it did."""
+    peaks = [
+        float(e["peak_rss_mb"])
+        for e in events
+        if e.get("event") == "onnx_export_process" and "peak_rss_mb" in e
+    ]
+    return {"export_peak_rss_mb": max(peaks)} if peaks else {}
+
+
+def _model_size(scratch: Path, report: dict[str, Any]) -> dict[str, Any]:
+    """The model's size (its checkpoint's weights) and the worker's peak against it, with
+    and without its export processes."""
     checkpoint = scratch / "multilingual" / "checkpoint.ckpt"
     model_mb = round(checkpoint.stat().st_size / 2**20, 1)
-    worker = peaks.get("worker")
+    worker = report["peak_rss_mb"].get("worker")
     ratio = round(worker / model_mb, 2) if worker else None
-    return {"model_mb": model_mb, "worker_peak_over_model": ratio}
+    found = {"model_mb": model_mb, "worker_peak_over_model": ratio}
+    if worker and "export_peak_rss_mb" in report:
+        highest = max(worker, report["export_peak_rss_mb"])
+        found["peak_over_model_export_included"] = round(highest / model_mb, 2)
+    return found
 
 
 def _start_local(port: int, worker_env: dict[str, str]) -> LocalInstance:
@@ -374,7 +395,13 @@ def _start_local(port: int, worker_env: dict[str, str]) -> LocalInstance:
     try:
         local.start()
         local.spawn("service", ["-m", "moderator", "serve"])
-        local.spawn("worker", ["-m", "moderator", "worker"], env=worker_env)
+        # Its log lines kept: the export processes' peaks are in them (`_export_peak`).
+        local.spawn(
+            "worker",
+            ["-m", "moderator", "worker"],
+            env={**worker_env, "MODERATOR_LOG_LEVEL": "info"},
+            output=Output.LOG_ALL,
+        )
         local.wait_until(
             lambda: ready_with_workers(f"http://127.0.0.1:{port}"),
             timeout_s=READY_TIMEOUT_S,

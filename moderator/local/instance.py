@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from moderator.errors import ModeratorError
 from moderator.local.redis_server import PrivateRedis
@@ -36,6 +37,7 @@ class Output(StrEnum):
     TERMINAL = "terminal"  # stdout and stderr as this process's (moderator dev)
     DISCARD = "discard"  # both thrown away
     LOG = "log"  # stdout thrown away, stderr kept in a file (quoted on an early exit)
+    LOG_ALL = "log-all"  # both kept in that file: a worker's log lines (`events`)
 
 
 class LocalInstance:
@@ -81,10 +83,11 @@ class LocalInstance:
         instance's environment."""
         command = [sys.executable, *args]
         environ = {**self._env, **(env or {})}
-        if output is Output.LOG:
+        if output in (Output.LOG, Output.LOG_ALL):
             with self._log(name).open("wb") as stderr:
+                stdout = stderr if output is Output.LOG_ALL else subprocess.DEVNULL
                 process = subprocess.Popen(  # noqa: S603 - our own interpreter and modules
-                    command, env=environ, stdout=subprocess.DEVNULL, stderr=stderr
+                    command, env=environ, stdout=stdout, stderr=stderr
                 )
         elif output is Output.DISCARD:
             process = subprocess.Popen(  # noqa: S603
@@ -154,6 +157,24 @@ class LocalInstance:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        """The JSON log lines of a process spawned with `Output.LOG_ALL`, so far."""
+        if self._logs is None:
+            return []
+        try:
+            lines = (Path(self._logs.name) / f"{name}.log").read_text(errors="replace")
+        except OSError:
+            return []
+        found = []
+        for line in lines.splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(event, dict):
+                found.append(event)
+        return found
 
     def _log(self, name: str) -> Path:
         if self._logs is None:
