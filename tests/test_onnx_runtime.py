@@ -27,7 +27,7 @@ from tests.model_factory import (
     restored_process_state,
 )
 from workers.errors import ModelUnavailable
-from workers.toxicity import exporting, modeldir, onnx_runtime
+from workers.toxicity import export_runner, exporting, modeldir, onnx_runtime, streamed_export
 from workers.toxicity.exporting import ensure_exported
 from workers.toxicity.loading import load_detoxify, load_scorer
 from workers.toxicity.onnx_runtime import OnnxScorer, onnx_file
@@ -103,7 +103,8 @@ def exports(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
         written.append(path)
         export(model, path, **options)
 
-    monkeypatch.setattr(exporting, "trace", recorded)
+    monkeypatch.setattr(exporting, "trace", recorded)  # the whole model's way
+    monkeypatch.setattr(streamed_export, "trace", recorded)  # a weight at a time
     return written
 
 
@@ -535,16 +536,15 @@ def test_an_export_process_that_cannot_write_says_why(
     model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Its ModelUnavailable message reaches the worker whole, not as a traceback."""
-    from workers.toxicity import loading
 
     shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("onnx"))
     (tmp_path / "multilingual" / "onnx").write_text("a file where the export's folder goes")
     with pytest.raises(ModelUnavailable, match="could not be written") as raised:
-        loading.export_apart("multilingual", tmp_path, runtime="onnx", threads=1)
+        export_runner.export_apart("multilingual", tmp_path, runtime="onnx", threads=1)
     assert "Traceback" not in str(raised.value)
-    monkeypatch.setattr(loading, "UNAVAILABLE", 99)  # as if it had crashed
+    monkeypatch.setattr(export_runner, "UNAVAILABLE", 99)  # as if it had crashed
     with pytest.raises(ModelUnavailable, match=r"failed in its own process \(exit 3\)"):
-        loading.export_apart("multilingual", tmp_path, runtime="onnx", threads=1)
+        export_runner.export_apart("multilingual", tmp_path, runtime="onnx", threads=1)
 
 
 def test_the_export_process_logs_where_its_caller_does(model_dir: Path, tmp_path: Path) -> None:

@@ -24,7 +24,6 @@ import asyncio
 import json
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,9 +35,9 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from moderator.bench.local_worker import export_peak, model_size, start_local, worker_env
 from moderator.entry import CONFIG_ERROR, fail
 from moderator.errors import ModeratorError
-from moderator.local.instance import HOLD_WITHOUT_MODEL, LocalInstance, Output, ready_with_workers
 from moderator.local.redis_server import free_port
 from moderator.settings import TOXICITY_RUNTIMES
 
@@ -58,16 +57,9 @@ WORDS = {
 }
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 PROG = "moderator bench load"
+
+
 # The local instance: quiet, and no rate limits (one synthetic commenter posts everything).
-LOCAL_ENV = {
-    "MODERATOR_LOG_LEVEL": "warning",
-    "MODERATOR_RATE_LIMIT_EMAIL": "0",
-    "MODERATOR_RATE_LIMIT_ARTICLE": "0",
-    "MODERATOR_RATE_LIMIT_IP": "0",
-}
-READY_TIMEOUT_S = 300.0  # a worker exporting its model to ONNX first takes a while
-
-
 def synthetic_comment(rng: random.Random, index: int) -> dict[str, str]:
     """A reader's comment of 20 to 200 words in French, Arabic or English."""
     language = rng.choice(("fr", "fr", "ar", "en"))
@@ -134,19 +126,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.local:
         with tempfile.TemporaryDirectory(prefix="moderator-bench-") as scratch:
             try:
-                worker_env = _worker_env(args, Path(scratch))
+                environ = worker_env(args, Path(scratch))
                 port = free_port()
-                local = _start_local(port, worker_env)
+                local = start_local(port, environ)
             except ModeratorError as exc:
                 return fail(PROG, exc)
             try:
                 report = asyncio.run(_run(args, f"http://127.0.0.1:{port}"))
                 report["peak_rss_mb"] = local.peak_rss_mb()
-                report |= _export_peak(local.events("worker"))
+                report |= export_peak(local.events("worker"))
             finally:
                 local.stop()
             if args.random_weights:
-                report |= _model_size(Path(scratch), report)
+                report |= model_size(Path(scratch), report)
     else:
         report = asyncio.run(_run(args, args.url))
     _print(report)
@@ -332,85 +324,6 @@ def _print(report: dict[str, Any]) -> None:
             f"{report['worker_peak_over_model']}x the model"
             + (f", {included}x with its export" if included is not None else "")
         )
-
-
-def _worker_env(args: argparse.Namespace, scratch: Path) -> dict[str, str]:
-    """The local worker's model settings: a random-weights model built in `scratch`
-    (by the workers' package, in a process of its own) and the runtime asked for."""
-    env = {}
-    if args.runtime:
-        env["MODERATOR_TOXICITY_RUNTIME"] = args.runtime
-    if args.random_weights:
-        shape = args.score_shape or "straddle"
-        print(f"bench: building a random-weights multilingual model ({shape})", file=sys.stderr)
-        built = subprocess.run(  # noqa: S603 - our own interpreter and module
-            [
-                *(sys.executable, "-m", "workers.bench.random_model", str(scratch)),
-                *("--score-shape", shape, "--seed", str(args.seed)),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=False,
-        )
-        if built.returncode != 0:
-            raise ModeratorError(f"the random-weights model was not built: {built.stderr[-2000:]}")
-        env |= {"MODERATOR_MODEL_DIR": str(scratch), "MODERATOR_TOXICITY_MODEL": "multilingual"}
-    return env
-
-
-def _export_peak(events: list[dict[str, Any]]) -> dict[str, Any]:
-    """The largest peak of the processes the worker exported its model in, at its first
-    start (`onnx_export_process`), when it did."""
-    peaks = [
-        float(e["peak_rss_mb"])
-        for e in events
-        if e.get("event") == "onnx_export_process" and "peak_rss_mb" in e
-    ]
-    return {"export_peak_rss_mb": max(peaks)} if peaks else {}
-
-
-def _model_size(scratch: Path, report: dict[str, Any]) -> dict[str, Any]:
-    """The model's size (its checkpoint's weights) and the worker's peak against it, with
-    and without its export processes."""
-    checkpoint = scratch / "multilingual" / "checkpoint.ckpt"
-    model_mb = round(checkpoint.stat().st_size / 2**20, 1)
-    worker = report["peak_rss_mb"].get("worker")
-    ratio = round(worker / model_mb, 2) if worker else None
-    found = {"model_mb": model_mb, "worker_peak_over_model": ratio}
-    if worker and "export_peak_rss_mb" in report:
-        highest = max(worker, report["export_peak_rss_mb"])
-        found["peak_over_model_export_included"] = round(highest / model_mb, 2)
-    return found
-
-
-def _start_local(port: int, worker_env: dict[str, str]) -> LocalInstance:
-    """A private Redis, `moderator serve` on `port` and one `moderator worker` (with
-    `worker_env` on top), ready (the service answers and sees the worker);
-    `ModeratorError` with what a process that exited said, or when they are not ready
-    within READY_TIMEOUT_S."""
-    local = LocalInstance(
-        env={**LOCAL_ENV, "MODERATOR_PORT": str(port)}, defaults=HOLD_WITHOUT_MODEL
-    )
-    try:
-        local.start()
-        local.spawn("service", ["-m", "moderator", "serve"])
-        # Its log lines kept: the export processes' peaks are in them (`_export_peak`).
-        local.spawn(
-            "worker",
-            ["-m", "moderator", "worker"],
-            env={**worker_env, "MODERATOR_LOG_LEVEL": "info"},
-            output=Output.LOG_ALL,
-        )
-        local.wait_until(
-            lambda: ready_with_workers(f"http://127.0.0.1:{port}"),
-            timeout_s=READY_TIMEOUT_S,
-            failure="the local instance did not become ready (service and a worker)",
-        )
-    except BaseException:
-        local.stop()
-        raise
-    return local
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """A cascade that keeps fp32's decisions at int8's speed (`MODERATOR_TOXICITY_RUNTIME=cascade`).
 
 Every comment is scored by an int8 copy of the ONNX export (ONNX Runtime's dynamic
-quantisation, weights per channel); a comment is scored again in fp32 only when,
+quantisation, weights per channel, made a weight at a time: `workers.toxicity.int8`);
+a comment is scored again in fp32 only when,
 for some label, its int8 logit lies within that label's margin of the threshold's
 logit. The comparison is in logit space, before the sigmoid, where quantisation
 moves every value by about the same amount; in probability space the same error

@@ -2,16 +2,16 @@
 
 A worker on `MODERATOR_TOXICITY_RUNTIME=onnx` or `cascade` whose model directory has
 no current export runs `python -m workers.toxicity.export_process` and waits for it
-(`workers.toxicity.loading.export_apart`):
-that process reads the torch checkpoint, exports it (`onnx_runtime.ensure_exported`)
-and, for the cascade, makes the int8 copy and measures its margins; then it exits.
-Measured on the full-size `multilingual` model (1.06 GB), the export holds the
-checkpoint, the traced graph and the weights being moved into their own file at
-once: 4.7 GB at its peak. In a process of its own, that memory goes back to the
-system when it ends, and the worker, which then starts from the export like any
-later start, never reads the checkpoint nor builds the torch model (0.80 GB). The
-export process's peak is logged (`onnx_export_process`), so it is not hidden from
-whoever sizes the machine.
+(`workers.toxicity.export_runner.export_apart`): that process exports the checkpoint
+(`workers.toxicity.exporting`, a weight at a time) and opens the export; for the
+cascade, a second one makes the int8 copy and measures its margins. Then each
+exits. The export imports torch to trace the graph (0.3 GB) and the int8 copy's
+measure opens both sessions: in processes of their own, neither holds the other's
+memory, and the worker, which then starts from the export like any later start,
+never imports torch. Measured on the full-size `multilingual` model (1.06 GB): 0.79
+and 0.85 GB at their peaks (the export of the whole loaded model, for a checkpoint
+that cannot be read a weight at a time, took 4.7 GB). The processes' peak is logged
+(`onnx_export_process`), so it is not hidden from whoever sizes the machine.
 
 Its log lines (`onnx_exported`, `cascade_made`; service `moderator-export`) go where
 the caller's go: stdout, or stderr for a command that logs there. Its exit
@@ -29,7 +29,8 @@ from typing import Final
 
 from moderator import entry
 from workers.errors import ModelUnavailable
-from workers.toxicity.loading import UNAVAILABLE, load_scorer
+from workers.toxicity.export_runner import UNAVAILABLE
+from workers.toxicity.loading import load_scorer
 
 PROG: Final = "python -m workers.toxicity.export_process"
 

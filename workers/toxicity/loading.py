@@ -13,23 +13,20 @@ imported by the functions that need them.
 
 from __future__ import annotations
 
-import logging
 import os
-import resource
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Final, TextIO
+from typing import Any
 
 import structlog
 
 from moderator.settings import DEFAULT_THRESHOLDS
 from workers.errors import ModelUnavailable
 from workers.toxicity import modeldir
+from workers.toxicity.export_runner import export_apart
 from workers.toxicity.scorer import PRECISIONS, DetoxifyScorer, ModelInfo
 
 log = structlog.get_logger()
@@ -39,8 +36,6 @@ log = structlog.get_logger()
 # Runtime where it can be had, torch elsewhere (`_auto`).
 RUNTIMES = ("auto", "torch", "onnx", "cascade")
 _EXPORTED = ("onnx", "cascade")
-UNAVAILABLE: Final = 3  # the export process's exit code that carries ModelUnavailable's message
-STDERR_TAIL: Final = 2000  # characters of a failed export process's stderr, quoted
 
 
 def load_scorer(
@@ -146,7 +141,8 @@ def _start_from_export(
     an export that cannot be made means torch, with a warning."""
     scorer = None
     # A cascade whose int8 copy must be made (first start, another processor family, an
-    # older layout) makes it in the export's process too: quantising takes gigabytes.
+    # older layout) makes it in a process of its own too: measuring its band opens both
+    # sessions and runs windows of every length, memory the worker would keep.
     if not (apart and runtime == "cascade" and not _cascade_ready(model_dir / model_type)):
         scorer = _from_export(model_type, model_dir, threads, make)
     if scorer is not None or not apart or model_type not in modeldir.MODEL_TYPES:
@@ -347,66 +343,3 @@ def _thread_count(threads: int | None) -> int:
     if threads < 1:
         raise ValueError(f"threads must be at least 1, not {threads}")
     return threads
-
-
-def export_apart(model_type: str, model_dir: Path, *, runtime: str, threads: int) -> None:
-    """Export `model_type` of `model_dir` for `runtime` in a process of its own, and
-    wait for it. The cascade's int8 copy is made in a second process when the fp32
-    export is made too: the first imports torch to trace the graph (0.3 GB), the second
-    opens both sessions to measure the margins, and together they would hold more than
-    the model. Raises ModelUnavailable when it could not (with its message)."""
-    stages = [runtime]
-    if runtime == "cascade" and not _exported(model_type, model_dir):
-        stages = ["onnx", "cascade"]
-    for stage in stages:
-        _export_process(model_type, model_dir, runtime=stage, threads=threads)
-
-
-def _exported(model_type: str, model_dir: Path) -> bool:
-    """Whether the model directory holds a current fp32 export of its checkpoint."""
-    from workers.toxicity.onnx_runtime import is_current, onnx_file
-
-    manifest = modeldir.verify(model_dir, model_type, checkpoint=False)
-    return is_current(onnx_file(manifest.directory), manifest.checkpoint_sha256)
-
-
-def _export_process(model_type: str, model_dir: Path, *, runtime: str, threads: int) -> None:
-    started = time.perf_counter()
-    command = [sys.executable, "-m", "workers.toxicity.export_process"]
-    command += [model_type, str(model_dir), "--runtime", runtime, "--threads", str(threads)]
-    done = subprocess.run(  # noqa: S603 - our own interpreter and module
-        command, stdout=_log_stream(), stderr=subprocess.PIPE, text=True, check=False
-    )
-    # The largest of the children waited for: a worker has no other.
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KB on Linux
-    if done.returncode == UNAVAILABLE:
-        said = done.stderr.strip().splitlines() or ["the export process gave no reason"]
-        raise ModelUnavailable(said[-1])
-    if done.returncode != 0:
-        raise ModelUnavailable(
-            f"the ONNX export of {model_type} failed in its own process (exit "
-            f"{done.returncode}): {done.stderr[-STDERR_TAIL:].strip()}; set "
-            f"MODERATOR_TOXICITY_RUNTIME=torch to score without it"
-        )
-    log.info(
-        "onnx_export_process",
-        model=f"detoxify/{model_type}",
-        runtime=runtime,
-        peak_rss_mb=round(peak_kb / 1024, 1),
-        duration_ms=round((time.perf_counter() - started) * 1000),
-    )
-
-
-def _log_stream() -> TextIO | None:
-    """Where the export process writes its log lines (its stdout): this process's log
-    stream when that is stderr (`moderator models check`, whose stdout is its report),
-    else inherited."""
-    handlers = logging.getLogger().handlers
-    stream = getattr(handlers[0], "stream", None) if handlers else None
-    if stream is None or stream is not sys.stderr:
-        return None
-    try:
-        stream.fileno()
-    except (AttributeError, OSError, ValueError):  # replaced by an object without one
-        return None
-    return stream

@@ -50,13 +50,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
-import structlog
 
 from workers.toxicity.modeldir import sha256_file
 from workers.toxicity.scorer import BATCH_SIZE, BATCH_TOKENS, STEP_TOKENS, DetoxifyScorer, ModelInfo
 from workers.toxicity.sessions import open_session
-
-log = structlog.get_logger()
 
 ONNX_DIR = "onnx"
 MODEL_FILE = "model.onnx"

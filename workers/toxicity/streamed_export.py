@@ -38,6 +38,7 @@ from typing import Any, Final
 import numpy as np
 
 from workers.toxicity.checkpoint import Index, Unsupported, index
+from workers.toxicity.tracing import trace
 
 INLINE_BYTES: Final = 1024  # smaller weights stay in the graph, as onnx.save_model keeps them
 ALIGN: Final = 4096  # each weight starts on a page of the weights file: mapped as it is
@@ -75,8 +76,6 @@ def export_graph_and_weights(
     model = skeleton(model_name, hf_dir)
     sources = _sources(model, found.tensors.keys())
     graph = model_file.with_name(model_file.name + ".graph")
-    from workers.toxicity.exporting import trace
-
     trace(model, graph, weights=False)
     config = model.config
     del model
