@@ -24,8 +24,8 @@ from typing import Any, Final
 
 import numpy as np
 
-INLINE_BYTES: Final = 1024  # smaller tensors stay in the graph (onnx.save_model's default)
-ALIGN: Final = 4096  # each weight starts on a page of its file
+from workers.toxicity.weights_file import INLINE_BYTES, append
+
 CHUNK: Final = 1 << 24
 
 
@@ -225,7 +225,7 @@ def _copied(tensor: Any, base: Path, data: Any, data_name: str) -> Any:
         return tensor
     info = ExternalDataInfo(tensor)
     chunks = _read(base / info.location, info.offset or 0, info.length)
-    return _external(tensor, data, data_name, chunks)
+    return append(tensor, data, data_name, chunks)
 
 
 def _placed(tensor: Any, data: Any, data_name: str) -> Any:
@@ -234,26 +234,7 @@ def _placed(tensor: Any, data: Any, data_name: str) -> Any:
         return tensor
     chunks = iter([bytes(tensor.raw_data)])
     tensor.ClearField("raw_data")
-    return _external(tensor, data, data_name, chunks)
-
-
-def _external(tensor: Any, data: Any, data_name: str, chunks: Iterator[bytes]) -> Any:
-    import onnx
-
-    data.write(b"\0" * (-data.tell() % ALIGN))
-    offset = data.tell()
-    for chunk in chunks:
-        data.write(chunk)
-    del tensor.external_data[:]
-    for key, value in (
-        ("location", data_name),
-        ("offset", offset),
-        ("length", data.tell() - offset),
-    ):
-        entry = tensor.external_data.add()
-        entry.key, entry.value = key, str(value)
-    tensor.data_location = onnx.TensorProto.EXTERNAL
-    return tensor
+    return append(tensor, data, data_name, chunks)
 
 
 def _read(path: Path, offset: int, length: int | None) -> Iterator[bytes]:

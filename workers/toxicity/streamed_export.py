@@ -39,10 +39,8 @@ import numpy as np
 
 from workers.toxicity.checkpoint import Index, Unsupported, index
 from workers.toxicity.tracing import trace
+from workers.toxicity.weights_file import INLINE_BYTES, append
 
-INLINE_BYTES: Final = 1024  # smaller weights stay in the graph, as onnx.save_model keeps them
-ALIGN: Final = 4096  # each weight starts on a page of the weights file: mapped as it is
-GRAPH_INPUTS: Final = ("input_ids", "attention_mask")
 # detoxify's own renames of the training sets' label names (detoxify.load_checkpoint).
 _LABEL_NAMES: Final = {
     "toxic": "toxicity",
@@ -223,12 +221,4 @@ def _write(
         chunks: Any = [raw.tobytes()]
     else:
         chunks = found.chunks(source)
-    data.write(b"\0" * (-data.tell() % ALIGN))
-    offset = data.tell()
-    for chunk in chunks:
-        data.write(chunk)
-    for key, value in (("location", data_file), ("offset", offset), ("length", size)):
-        entry = tensor.external_data.add()
-        entry.key, entry.value = key, str(value)
-    tensor.data_location = onnx.TensorProto.EXTERNAL
-    return tensor
+    return append(tensor, data, data_file, chunks)
