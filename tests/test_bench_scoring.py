@@ -172,7 +172,7 @@ def test_the_random_head_gives_the_score_shape_asked(tiny: Path, shape: str) -> 
     """straddle: scores around every threshold; realistic: most near 0, about 4% between
     0.2 and 0.9, 1% above (REALISTIC_QUANTILES), on the texts it was shaped on."""
     from workers.bench.random_model import spread_head
-    from workers.bench.scoring import bands
+    from workers.bench.shapes import bands
     from workers.toxicity.loading import load_detoxify
     from workers.toxicity.scorer import DetoxifyScorer, ModelInfo
 
@@ -225,7 +225,7 @@ def test_realistic_labels_read_how_texts_differ_and_go_together(tiny: Path) -> N
 
 def test_comments_between_counts_comments_not_label_scores() -> None:
     """A comment with several labels in the middle band counts once; none at all, 0."""
-    from workers.bench.scoring import comments_between
+    from workers.bench.shapes import comments_between
 
     rows = [
         {"toxicity": 0.5, "insult": 0.6},  # two labels between 0.2 and 0.9: one comment

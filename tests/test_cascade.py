@@ -27,6 +27,7 @@ from workers.toxicity.cascade import (
 from workers.toxicity.loading import load_scorer
 from workers.toxicity.modeldir import sha256_file
 from workers.toxicity.onnx_runtime import onnx_file
+from workers.toxicity.payoff import Payoff
 from workers.toxicity.scorer import DetoxifyScorer
 
 COMMENTS = [*corpus(60, seed=11), *SENTENCES]
@@ -128,6 +129,34 @@ def test_a_fast_score_is_the_int8_logit_less_its_offset(
     for label, logit in zip(cascade.labels, raw, strict=True):
         expected = 1 / (1 + math.exp(-(logit - cascade.offsets[label])))
         assert scores[0][label] == pytest.approx(expected, abs=1e-9)
+
+
+def test_when_most_comments_go_back_int8_is_skipped_and_decisions_stay_fp32s(
+    cascade: CascadeScorer, fp32: DetoxifyScorer
+) -> None:
+    """Every comment near a threshold (margins wider than any logit): int8 first costs
+    more than fp32 alone, so batches go to fp32 alone, with a probe through int8 now
+    and then; the scores are fp32's and their path says so."""
+    calls: list[int] = []
+    fast, margins = cascade._fast, dict(cascade.margins)
+
+    class Counted:
+        def run(self, *args: object, **kwargs: object) -> object:
+            calls.append(1)
+            return fast.run(*args, **kwargs)
+
+    cascade._fast, cascade.margins = Counted(), dict.fromkeys(margins, 1e9)
+    cascade.payoff = Payoff()
+    try:
+        batches = [COMMENTS[i : i + 4] for i in range(0, 40, 4)]
+        for batch in batches:
+            scores, paths = cascade.score_with_paths(batch)
+            assert paths == ["fp32"] * len(batch)
+            assert scores == pytest.approx(fp32.score(batch), abs=1e-6)
+        assert 0 < len(calls) < len(batches)  # skipped once both passes were timed
+        assert cascade.alone > 0
+    finally:
+        cascade._fast, cascade.margins, cascade.payoff = fast, margins, Payoff()
 
 
 def test_a_first_start_exports_then_quantises_in_two_processes(

@@ -43,6 +43,7 @@ from moderator import entry
 from moderator.settings import TOXICITY_MODELS, Settings
 from workers.bench.corpus import corpus
 from workers.bench.random_model import SCORE_SHAPES, build_random_model_dir
+from workers.bench.shapes import bands, comments_between
 from workers.errors import ModelUnavailable
 from workers.language import Language
 from workers.policy import Checks, Policy
@@ -161,33 +162,16 @@ def describe(comments: Sequence[str], scorer: DetoxifyScorer) -> dict[str, Any]:
     }
 
 
-def _rescored(scorer: Any) -> float | None:
-    """The cascade's share of comments scored again in fp32 (None for other runtimes)."""
+def _rescored(scorer: Any) -> dict[str, float | None]:
+    """The cascade's shares of comments scored in fp32, again or alone (int8 first not
+    paying: `workers.toxicity.payoff`); None for other runtimes."""
     scored = getattr(scorer, "scored", 0)
-    return round(scorer.rescored / scored, 4) if scored else None
-
-
-def bands(scores: Sequence[Mapping[str, float]]) -> dict[str, float]:
-    """The share of label scores under 0.2, between 0.2 and 0.9, and above: the shape
-    the decisions are taken on (a random model's follows `--score-shape`)."""
-    values = [value for row in scores for value in row.values()]
-    if not values:
-        return {}
-    count = len(values)
+    if not scored:
+        return {"rescored_fp32": None, "fp32_alone": None}
     return {
-        "under_0.2": round(sum(v < 0.2 for v in values) / count, 4),
-        "0.2_to_0.9": round(sum(0.2 <= v <= 0.9 for v in values) / count, 4),
-        "over_0.9": round(sum(v > 0.9 for v in values) / count, 4),
+        "rescored_fp32": round(scorer.rescored / scored, 4),
+        "fp32_alone": round(scorer.alone / scored, 4),
     }
-
-
-def comments_between(scores: Sequence[Mapping[str, float]]) -> float:
-    """The share of comments with some label score between 0.2 and 0.9: those a faster
-    path may have to score again (labels go together, so it is not seven times the
-    share of label scores there)."""
-    if not scores:
-        return 0.0
-    return round(sum(any(0.2 <= v <= 0.9 for v in row.values()) for row in scores) / len(scores), 4)
 
 
 def cpu_name() -> str:
@@ -224,7 +208,7 @@ def table(report: Mapping[str, Any]) -> str:
         "",
         f"ratio: {report['ratio']:.2f}x (CPU time: {report['cpu_ratio']:.2f}x)"
         + (
-            f"; re-scored in fp32: {report['rescored_fp32']:.1%}"
+            f"; re-scored in fp32: {report['rescored_fp32']:.1%} ({report['fp32_alone']:.1%} alone)"
             if report.get("rescored_fp32") is not None
             else ""
         ),
@@ -372,7 +356,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         "worker": worker.to_dict(len(comments)),
         "ratio": round(baseline.wall_s / worker.wall_s, 2),
         "cpu_ratio": round(baseline.cpu_s / worker.cpu_s, 2),
-        "rescored_fp32": _rescored(scorer),
+        **_rescored(scorer),
         **compare(baseline_scores, worker_scores, policy),
     }
 

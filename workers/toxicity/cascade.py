@@ -63,6 +63,7 @@ import structlog
 
 from workers.toxicity.modeldir import sha256_file
 from workers.toxicity.onnx_runtime import DATA_FILE, MODEL_FILE, OnnxScorer, exclusive
+from workers.toxicity.payoff import Payoff
 from workers.toxicity.scorer import BATCH_ATTENTION, padded_batches
 from workers.toxicity.sessions import mapped_weights, open_session
 
@@ -101,34 +102,27 @@ class CascadeScorer(OnnxScorer):
         super().__init__(detoxify, info, path, threads=threads)
         self.thresholds = dict(thresholds)
         self.offsets, self.margins, self._fast = self._prepare(path.parent, threads, known)
-        self.rescored = 0  # comments re-scored in fp32, since the start
+        self.rescored = 0  # comments scored in fp32 (again, or alone), since the start
         self.scored = 0
+        self.alone = 0  # of them, scored in fp32 alone (`payoff`)
+        self.payoff = Payoff()  # whether int8 first pays, on the comments seen
 
     def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
         return self.score_with_paths(texts)[0]
 
     def score_with_paths(self, texts: Sequence[str]) -> tuple[list[dict[str, float]], list[str]]:
-        """The scores (fp32's wherever int8 could change a decision) and each one's path."""
+        """The scores (fp32's wherever int8 could change a decision) and each one's path:
+        `fast`, or `fp32` when scored again in fp32 or in fp32 alone (`payoff`)."""
         if not texts:
             return [], []
         with self._lock:
             windows, owners = self._windows(texts)
-            best = [
-                [logit - self.offsets[label] for label, logit in zip(self.labels, row, strict=True)]
-                for row in self._best(self._fast, windows, owners, len(texts))
-            ]
-            near = [i for i, row in enumerate(best) if self._near(row)]
-            if near:
-                slot = {index: position for position, index in enumerate(near)}
-                picked = [w for w, owner in enumerate(owners) if owner in slot]
-                again = self._best(
-                    self._session,
-                    [windows[w] for w in picked],
-                    [slot[owners[w]] for w in picked],
-                    len(near),
-                )
-                for index, position in slot.items():
-                    best[index] = again[position]
+            if self.payoff.through_int8():
+                best, near = self._cascaded(windows, owners, len(texts))
+            else:
+                best = self._timed_fp32(windows, owners, len(texts))
+                near = list(range(len(texts)))
+                self.alone += len(texts)
             self.scored += len(texts)
             self.rescored += len(near)
         scores = [
@@ -138,6 +132,37 @@ class CascadeScorer(OnnxScorer):
         again_in_fp32 = set(near)
         paths = ["fp32" if i in again_in_fp32 else "fast" for i in range(len(texts))]
         return scores, paths
+
+    def _cascaded(
+        self, windows: list[list[int]], owners: list[int], count: int
+    ) -> tuple[list[list[float]], list[int]]:
+        """Per comment, its logits (int8's less the offsets, fp32's where near a
+        threshold), and which comments went back to fp32."""
+        started = time.perf_counter()
+        best = [
+            [logit - self.offsets[label] for label, logit in zip(self.labels, row, strict=True)]
+            for row in self._best(self._fast, windows, owners, count)
+        ]
+        took = time.perf_counter() - started
+        near = [i for i, row in enumerate(best) if self._near(row)]
+        self.payoff.saw_int8(took, sum(map(len, windows)), len(near) / count)
+        if near:
+            slot = {index: position for position, index in enumerate(near)}
+            picked = [w for w, owner in enumerate(owners) if owner in slot]
+            again = self._timed_fp32(
+                [windows[w] for w in picked], [slot[owners[w]] for w in picked], len(near)
+            )
+            for index, position in slot.items():
+                best[index] = again[position]
+        return best, near
+
+    def _timed_fp32(
+        self, windows: list[list[int]], owners: Sequence[int], count: int
+    ) -> list[list[float]]:
+        started = time.perf_counter()
+        best = self._best(self._session, windows, owners, count)
+        self.payoff.saw_fp32(time.perf_counter() - started, sum(map(len, windows)))
+        return best
 
     def _open(self, path: Path, threads: int) -> Any:
         return open_session(path, threads, shared=self._shared, shared_arena=True)
