@@ -18,6 +18,7 @@ through detoxify as before.
 from __future__ import annotations
 
 import collections
+import math
 import pickle
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -65,10 +66,7 @@ class StoredTensor:
 
     @property
     def size(self) -> int:
-        count = 1
-        for dim in self.shape:
-            count *= dim
-        return count
+        return math.prod(self.shape)
 
     @property
     def contiguous(self) -> bool:
