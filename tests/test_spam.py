@@ -256,6 +256,9 @@ async def test_ordinary_text_is_not_disguised(scorer: SpamScorer, body: str) -> 
         "للمزيد من المعلومات راسلني",
         "تواصلوا معنا للحصول على قرض",
         "صيفط ليا ونعطيك الثمن",
+        "كريدي بلا كفيل، صيفط الاسم والمبلغ فالخاص",  # "in private"
+        "الثمن في الخاص",
+        "chi wa7ed bgha l'prix, f lkhas",
     ],
 )
 async def test_asking_to_be_contacted_elsewhere_fires(scorer: SpamScorer, body: str) -> None:

@@ -131,7 +131,8 @@ _WHATSAPP_RE = re.compile(r"\b(?:wh?ats\s?app?|whatapp|wtsp|wa\.me)\b|واتس|�
 _TELEGRAM_RE = re.compile(r"\b(?:telegram|t\.me)\b|تي?لي?[جغك]رام", re.I)
 _HANDLE_RE = re.compile(r"(?<![\w@.])@[a-z][a-z0-9_]{4,31}\b", re.I)
 # A reader asked to get in touch elsewhere, in each language the site receives: what
-# a seller writes, not a reader answering another ("write to the ministry").
+# a seller writes, not a reader answering another ("write to the ministry"), and "in
+# private" ("فالخاص", "f lkhas": the price, the details, "send your name in private").
 _CONTACT_ME_RE = re.compile(
     r"""\b(?:
         (?:contacte[zr]?|appele[zr]?|[ée]cri(?:ve)?[zs]?|envoye[zr]?)[- ]moi|mp\s+moi
@@ -139,9 +140,10 @@ _CONTACT_ME_RE = re.compile(
       | (?:contact|call|text|dm|message|inbox)\s+(?:me|us)|write\s+to\s+(?:me|us|her|him)
       | link\s+in\s+(?:my\s+)?bio|inbox|(?:en|par|in|on|via|f)\s+dm
       | (?:ktb|kteb|sift|sayft|3ayet|3iyet)\s*lia|twasel\s*m3a(?:ya|na)
+      | f\s?l?(?:kh|5)ass?
     )\b
     | تواصل(?:وا)?\s+(?:معي|معنا|معايا)|راسل(?:ني|ونا|وني)|اتصل(?:وا)?\s+(?:بي|بنا)
-    | (?:صيفط|كتب|عيط)(?:و)?\s+ليا""",
+    | (?:صيفط|كتب|عيط)(?:و)?\s+ليا|(?:في\s+|ف\s?)الخاص\b""",
     re.IGNORECASE | re.VERBOSE,
 )
 # Starts only where a run of address characters starts, and the local part is
