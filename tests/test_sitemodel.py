@@ -246,6 +246,16 @@ def test_it_never_publishes_alone_a_link_or_what_names_a_group_or_violence(
     assert reasons[0].meaning and rank(reasons, proven) == "likely_fine"
     status, reasons = decide("ila chftou f Marrakech ghadi ndb7ou", "ary")  # a threat
     assert status == "held" and reasons[0].code == "site_model.sensitive"
+    # A veiled threat has no violent word: the target's family, address or way home.
+    for body, code, term in (
+        ("li kteb had l'commentaire ydir balo melli ykhrej mn l'khdma", "ary", "ydir balo"),
+        ("نعرف عنوانك جيدا، وسنرى من سيضحك في النهاية", "ar", "عنوانك"),
+        ("برلمانيونا قطيع يرفعون أيديهم عند الطلب", "ar", "قطيع"),  # people called a herd
+    ):
+        status, reasons = decide(body, code)
+        assert status == "held" and [(r.code, r.match) for r in reasons] == [
+            ("site_model.sensitive", term)
+        ], body
     assert decide("الله يرحم الوالدين، مقال زوين بزاف", "ary") == ("published", [])
     # A language a toxicity model reads is not held for the word.
     assert decide("Les Juifs du Maroc fêtent la Mimouna", "fr") == ("published", [])
