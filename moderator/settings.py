@@ -108,7 +108,7 @@ class Settings:
     site_model: str = "publish"  # off, rank, or publish once proven per language
     site_model_seed: bool = True  # learn the shipped labelled comments once per Redis
     site_model_min_examples: int = 50  # learned in a language before it says anything there
-    site_model_toxic_evidence: float = -1.5  # hold at this evidence of toxicity
+    site_model_toxic_evidence: float = -1.0  # hold at this evidence of toxicity
     site_model_spam_evidence: float = 4.0  # a spam signal from this evidence of spam
     site_model_clean_evidence: float = -3.5  # would publish at or below this (both labels)
     site_model_likely_fine_evidence: float = 1.0  # ranked "likely fine" at or below this
@@ -197,7 +197,7 @@ class Settings:
             site_model=env.choice("SITE_MODEL", "publish", SITE_MODEL_MODES),
             site_model_seed=env.boolean("SITE_MODEL_SEED", True),
             site_model_min_examples=env.integer("SITE_MODEL_MIN_EXAMPLES", 50, minimum=1),
-            site_model_toxic_evidence=env.number("SITE_MODEL_TOXIC_EVIDENCE", -1.5, -50.0, 50.0),
+            site_model_toxic_evidence=env.number("SITE_MODEL_TOXIC_EVIDENCE", -1.0, -50.0, 50.0),
             site_model_spam_evidence=env.number("SITE_MODEL_SPAM_EVIDENCE", 4.0, -50.0, 50.0),
             site_model_clean_evidence=env.number("SITE_MODEL_CLEAN_EVIDENCE", -3.5, -50.0, 50.0),
             site_model_likely_fine_evidence=env.number(
