@@ -156,6 +156,54 @@ async def test_it_publishes_only_once_proven_on_that_language(
     assert not (await site.proven({"ary"}))["ary"]  # 95% < 99%
 
 
+async def test_it_is_proven_per_language_at_the_confidence_its_decisions_show(
+    redis: aioredis.Redis, keys: Keys, settings: Settings
+) -> None:
+    """A model that errs on the comments it is least sure of is proven on those it is
+    surest of: per language, the loosest evidence at which the moderators approved 99% of
+    what it would have published (at least `min_would_publish` of them). What it is
+    less sure of is held as unproven; the level opens as it learns."""
+    settings = replace(
+        settings,
+        site_model_min_examples=10,
+        site_model_min_decisions=30,
+        site_model_min_would_publish=20,
+    )
+    site = SiteModel(redis, keys, settings, rng=random.Random(0))
+    # 24 it was sure of (evidence -6), all approved; 6 it was less sure of (-4), 2 wrong
+    for _ in range(24):
+        await site.record_outcome("ary", would_publish=True, approved=True, evidence=-6.0)
+    for n in range(6):
+        await site.record_outcome("ary", would_publish=True, approved=n > 1, evidence=-4.0)
+    (status,) = await site.statuses(["ary"])
+    assert (status.would_publish, status.approved) == (30, 28)  # 93% at the clean threshold
+    assert status.publish_below == -4.5 and status.proven_would_publish == 24
+    assert status.to_dict()["publish_below"] == -4.5
+
+    await _teach(site, [*((t, "ham") for t in HAM), *((t, "toxic") for t in TOXIC)])
+    clean = textmodel.features("Bravo pour cet article sur le tramway, merci")
+    (verdict,) = await site.verdicts([clean], ["ary"])
+    assert verdict is not None and verdict.clean and verdict.publish_below == -4.5
+    worst = max(verdict.prediction.evidence.values())
+    assert worst <= -4.5 and verdict.proven
+    assert verdict.to_dict()["publish_below"] == -4.5
+
+    # Entries written before evidence was recorded: an approval counts at the clean
+    # threshold only, a mistake at every level.
+    await redis.delete(keys.site_model_outcomes("ar"))
+    for n in range(30):
+        await redis.lpush(keys.site_model_outcomes("ar"), "p1" if n else "p0")
+    for _ in range(20):
+        await site.record_outcome("ar", would_publish=True, approved=True, evidence=-9.0)
+    (ar,) = await site.statuses(["ar"])
+    assert ar.publish_below is None  # 50 of 51 at -3.5 (98%), 20 of 21 surer (95%)
+    await site.record_outcome("ar", would_publish=True, approved=True, evidence=-9.0)
+    for _ in range(80):
+        await site.record_outcome("ar", would_publish=True, approved=True, evidence=-8.0)
+    (ar,) = await site.statuses(["ar"])
+    assert (ar.publish_below, ar.proven_would_publish, ar.proven_approved) == (-3.5, 131, 130)
+
+
 def _verdict(*, clean: bool, proven: bool, toxic: bool = False, audit: bool = False) -> Verdict:
     evidence = {"spam": -3.0, "toxic": 2.0 if toxic else -3.0}
     prediction = textmodel.Prediction(evidence, (), examples=500, known=20)

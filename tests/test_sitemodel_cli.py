@@ -55,4 +55,5 @@ def test_replay_teaches_it_and_status_shows_it(settings: Settings, tmp_path: Pat
         "decisions": 200,
         "would_publish": 100,
         "precision": 0.99,
+        "clean_evidence": -3.5,
     }

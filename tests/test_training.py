@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -61,6 +62,8 @@ async def test_approvals_and_rejections_teach_the_site_model(
     # Each verdict on a comment it scored is an outcome for its language.
     outcomes = await redis.lrange(keys.site_model_outcomes("ary"), 0, -1)
     assert len(outcomes) == 4
+    # One it would have published carries how sure it was (its largest evidence).
+    assert all(o == "n" or re.fullmatch(r"p[01]:-\d+\.\d\d", o) for o in outcomes), outcomes
     # What a rejection taught is in the audit and in the comment's decision record.
     audit = await (await api.get("/v1/moderation/audit?limit=10", headers=AMINA)).json()
     taught = {

@@ -165,6 +165,12 @@ class Report:
         lines += [
             f"  {s['language']:<6} decisions {s['decisions']:>4}, would publish "
             f"{s['would_publish']:>4}, approved {s['approved']:>4}, precision {s['precision']}"
+            + (
+                f"; publishes below evidence {s['publish_below']} "
+                f"({s['proven_approved']} of {s['proven_would_publish']} approved there)"
+                if s.get("publish_below") is not None
+                else ""
+            )
             for s in self.site_model
         ]
         lines += ["", "Targets:"]

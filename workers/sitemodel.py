@@ -10,13 +10,18 @@ It scores every comment (`workers.textmodel`, counts shared in Redis) and:
   "suspect", so moderators can clear the first group with one bulk action;
 - **publishes**, in a language no toxicity model reads (Arabic, Darija,
   mixed), a comment it is confident is clean, once it has *proven* itself
-  on that language: the moderators have decided at least `min_decisions`
-  comments it scored there (the last `WINDOW` count), and of those, the ones
-  it would have published (at least `min_would_publish`) were approved at
-  least `precision` of the time (99% cannot be told from 100% on fewer than 100).
-  Until then such comments are held as `site_model.unproven`. Once it
-  publishes, a random `audit_share` of what it would publish is held anyway
-  (`site_model.audit_sample`), so its precision keeps being measured.
+  on that language at that confidence: the moderators have decided at least
+  `min_decisions` comments it scored there (the last `WINDOW` count), and of
+  those it would have published at that confidence (at least
+  `min_would_publish`), they approved at least `precision` (99% cannot be told
+  from 100% on fewer than 100). The confidence is found per language
+  (`publish_below`): the loosest evidence, from the clean threshold down in
+  steps of `LEVEL_STEP`, at which the decisions show that precision. A model
+  that errs on the comments it is least sure of is proven on the ones it is
+  surest of, and opens further as it learns. Until then such comments are held
+  as `site_model.unproven`. Once it publishes, a random `audit_share` of what
+  it would publish is held anyway (`site_model.audit_sample`), so its
+  precision keeps being measured.
 
 Outcomes are recorded per language code (`ar`, `ary`, `mixed`, …) as
 moderators decide comments (`record_outcome`, from the workers' training
@@ -25,6 +30,8 @@ stream); `status` reports them (`moderator site-model status`).
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,9 +46,14 @@ from workers.language import UNDETERMINED
 from workers.textmodel import Prediction, predict
 
 WINDOW: Final = 500  # the latest decisions per language that measure precision
+# A window entry: a comment it would not publish, or one it would (clean at the
+# clean threshold), approved or not, with its evidence ("p1:-7.3"): the largest of
+# its spam and toxicity evidence, which says how sure it was.
 WOULD_PUBLISH_APPROVED: Final = "p1"
 WOULD_PUBLISH_REJECTED: Final = "p0"
 WOULD_HOLD: Final = "n"
+LEVEL_STEP: Final = 0.5  # the confidences tried, from the clean threshold down
+LEVELS: Final = 17  # so down to 8 below it
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,14 +68,16 @@ class Verdict:
     spam_weak: bool  # at half of it: a weaker signal, that holds only beside another
     clean: bool  # confident the comment is clean: it would publish it
     likely_fine: bool  # clean enough to be ranked "likely fine" when held
-    proven: bool  # its precision on this language is measured and high enough
+    proven: bool  # its precision here is measured and high enough, as sure as it is of this
     audit_sample: bool  # drawn to be held anyway, to keep measuring precision
+    publish_below: float | None = None  # the evidence its language is proven at, if any
 
     def to_dict(self) -> dict[str, Any]:
         return {
             **self.prediction.to_dict(),
             "language": self.language,
             "proven": self.proven,
+            "publish_below": self.publish_below,
         }
 
 
@@ -71,8 +85,11 @@ class Verdict:
 class LanguageStatus:
     language: str
     decisions: int  # in the window
-    would_publish: int
+    would_publish: int  # at the clean threshold
     approved: int  # of those it would publish
+    publish_below: float | None = None  # the evidence it is proven at, if any
+    proven_would_publish: int = 0  # at that evidence
+    proven_approved: int = 0
 
     @property
     def precision(self) -> float | None:
@@ -86,6 +103,9 @@ class LanguageStatus:
             "would_publish": self.would_publish,
             "approved": self.approved,
             "precision": None if precision is None else round(precision, 4),
+            "publish_below": self.publish_below,
+            "proven_would_publish": self.proven_would_publish,
+            "proven_approved": self.proven_approved,
         }
 
 
@@ -110,18 +130,18 @@ class SiteModel:
         """A verdict per comment; None where its features could not be computed."""
         wanted = [list(features) if features is not None else [] for features in found]
         counts = await self.counts.read(wanted, languages)
-        proven = await self.proven(set(languages))
+        levels = {s.language: s.publish_below for s in await self.statuses(sorted(set(languages)))}
         out: list[Verdict | None] = []
         for features, count, language in zip(found, counts, languages, strict=True):
             if features is None:
                 out.append(None)
                 continue
             prediction = predict(features, count)
-            out.append(self._verdict(prediction, language, proven[language], count.in_language))
+            out.append(self._verdict(prediction, language, levels[language], count.in_language))
         return out
 
     def _verdict(
-        self, prediction: Prediction, language: str, proven: bool, in_language: int
+        self, prediction: Prediction, language: str, level: float | None, in_language: int
     ) -> Verdict:
         s = self._settings
         worst = max(prediction.evidence.values())
@@ -133,6 +153,9 @@ class SiteModel:
         taught = prediction.examples if language == UNDETERMINED else in_language
         trained = taught >= s.site_model_min_examples and prediction.known > 0
         clean = trained and worst <= s.site_model_clean_evidence
+        # Proven for this comment: the language's decisions show the precision at an
+        # evidence at least as sure as this comment's.
+        proven = clean and level is not None and worst <= level
         return Verdict(
             prediction=prediction,
             language=language,
@@ -143,41 +166,79 @@ class SiteModel:
             clean=clean,
             likely_fine=trained and worst <= s.site_model_likely_fine_evidence,
             proven=proven,
-            audit_sample=clean and proven and self._rng.random() < s.site_model_audit_share,
+            audit_sample=proven and self._rng.random() < s.site_model_audit_share,
+            publish_below=level,
         )
 
     async def proven(self, languages: set[str]) -> dict[str, bool]:
+        """Whether it publishes in each language (at some confidence)."""
         statuses = await self.statuses(sorted(languages))
-        s = self._settings
-        # Precision on a handful proves nothing: it counts once the moderators have
-        # decided `min_decisions` comments it scored there, `min_would_publish` of them
-        # comments it would have published.
-        return {
-            status.language: (
-                status.decisions >= s.site_model_min_decisions
-                and status.would_publish >= s.site_model_min_would_publish
-                and (status.precision or 0.0) >= s.site_model_precision
-            )
-            for status in statuses
-        }
+        return {status.language: status.publish_below is not None for status in statuses}
 
     async def statuses(self, languages: Sequence[str]) -> list[LanguageStatus]:
         async with self._redis.pipeline(transaction=False) as pipe:
             for language in languages:
                 pipe.lrange(self._keys.site_model_outcomes(language), 0, WINDOW - 1)
             windows = await pipe.execute()
-        out = []
-        for language, window in zip(languages, windows, strict=True):
-            entries = [str(entry) for entry in window]
-            approved = entries.count(WOULD_PUBLISH_APPROVED)
-            would = approved + entries.count(WOULD_PUBLISH_REJECTED)
-            out.append(LanguageStatus(language, len(entries), would, approved))
-        return out
+        return [
+            self._status(language, [_entry(str(raw)) for raw in window])
+            for language, window in zip(languages, windows, strict=True)
+        ]
 
-    async def record_outcome(self, language: str, *, would_publish: bool, approved: bool) -> None:
-        """A moderator decided a comment the model had scored in `language`."""
+    def _status(self, language: str, entries: list[tuple[str, float | None]]) -> LanguageStatus:
+        """Where it stands in `language`, and the loosest evidence it is proven at.
+        Precision on a handful proves nothing: a level counts once the moderators have
+        decided `min_decisions` comments it scored there, `min_would_publish` of them
+        comments it would have published at that level."""
+        s = self._settings
+        # An entry with no evidence (written before it was recorded) counts, approved, at
+        # the clean threshold only, and, not approved, at every level: it never makes a
+        # surer level look better than it was.
+        would = [
+            (
+                evidence
+                if evidence is not None
+                else s.site_model_clean_evidence
+                if kind == WOULD_PUBLISH_APPROVED
+                else -math.inf,
+                kind == WOULD_PUBLISH_APPROVED,
+            )
+            for kind, evidence in entries
+            if kind
+        ]
+        status = LanguageStatus(
+            language, len(entries), len(would), sum(approved for _, approved in would)
+        )
+        if len(entries) < s.site_model_min_decisions:
+            return status
+        for step in range(LEVELS):
+            level = s.site_model_clean_evidence - step * LEVEL_STEP
+            kept = [approved for evidence, approved in would if evidence <= level]
+            if len(kept) < s.site_model_min_would_publish:
+                break  # fewer still at the next, surer level
+            if sum(kept) >= s.site_model_precision * len(kept):
+                return dataclasses.replace(
+                    status,
+                    publish_below=level,
+                    proven_would_publish=len(kept),
+                    proven_approved=sum(kept),
+                )
+        return status
+
+    async def record_outcome(
+        self,
+        language: str,
+        *,
+        would_publish: bool,
+        approved: bool,
+        evidence: float | None = None,
+    ) -> None:
+        """A moderator decided a comment the model had scored in `language`; `evidence`,
+        the largest of its spam and toxicity evidence, says how sure it was."""
         if would_publish:
             entry = WOULD_PUBLISH_APPROVED if approved else WOULD_PUBLISH_REJECTED
+            if evidence is not None and math.isfinite(evidence):
+                entry = f"{entry}:{evidence:.2f}"
         else:
             entry = WOULD_HOLD
         key = self._keys.site_model_outcomes(language)
@@ -185,3 +246,16 @@ class SiteModel:
             pipe.lpush(key, entry)
             pipe.ltrim(key, 0, WINDOW - 1)
             await pipe.execute()
+
+
+def _entry(raw: str) -> tuple[str, float | None]:
+    """A window entry as (kind, evidence): kind "" for a comment it would not publish,
+    evidence None where the entry has none (written before it was recorded)."""
+    kind, _, value = raw.partition(":")
+    if kind not in (WOULD_PUBLISH_APPROVED, WOULD_PUBLISH_REJECTED):
+        return "", None
+    try:
+        evidence = float(value)
+    except ValueError:
+        return kind, None
+    return kind, evidence if math.isfinite(evidence) else None

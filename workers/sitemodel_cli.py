@@ -44,7 +44,6 @@ async def status(settings: Settings) -> dict[str, Any]:
         learned = await site.counts.summary()
         taught = await site.counts.languages()
         statuses = await site.statuses(LANGUAGES)
-        proven = await site.proven(set(LANGUAGES))
     finally:
         await redis.aclose()
     return {
@@ -54,7 +53,7 @@ async def status(settings: Settings) -> dict[str, Any]:
             {
                 **s.to_dict(),
                 "examples": taught.get(s.language, 0),
-                "publishes": settings.site_model == "publish" and proven[s.language],
+                "publishes": settings.site_model == "publish" and s.publish_below is not None,
             }
             for s in statuses
         ],
@@ -63,6 +62,7 @@ async def status(settings: Settings) -> dict[str, Any]:
             "decisions": settings.site_model_min_decisions,
             "would_publish": settings.site_model_min_would_publish,
             "precision": settings.site_model_precision,
+            "clean_evidence": settings.site_model_clean_evidence,
         },
     }
 
@@ -86,17 +86,23 @@ def _table(report: dict[str, Any]) -> str:
     lines.append("language  examples  decisions  would publish  approved  precision  publishes")
     for row in report["languages"]:
         precision = "-" if row["precision"] is None else f"{row['precision']:.3f}"
+        publishes = (
+            f"below {row['publish_below']} ({row['proven_approved']}/{row['proven_would_publish']})"
+            if row["publishes"]
+            else "no"
+        )
         lines.append(
             f"{row['language']:<9} {row['examples']:>8}  {row['decisions']:>9}  "
-            f"{row['would_publish']:>13}  {row['approved']:>8}  {precision:>9}  "
-            f"{'yes' if row['publishes'] else 'no'}"
+            f"{row['would_publish']:>13}  {row['approved']:>8}  {precision:>9}  {publishes}"
         )
     needs = report["needs"]
     lines.append(
         f"\nIt speaks of a language once taught {needs['examples']} comments in it."
         f"\nIt publishes in a language once moderators have decided {needs['decisions']} "
         f"comments it scored there, {needs['would_publish']} of them comments it would "
-        f"publish, and approved {needs['precision']:.0%} of those."
+        f"publish at some confidence (evidence at or below {needs['clean_evidence']}, "
+        f"or surer), and approved {needs['precision']:.0%} of those: it then publishes "
+        "what it is that sure of."
     )
     return "\n".join(lines)
 

@@ -195,10 +195,12 @@ class Trainer:
         verdict = await self._automatic_verdict(example.comment_id)
         if verdict is None:
             return
+        evidence = verdict.get("evidence")
         await self._site.record_outcome(
             str(verdict.get("language", "und")),
             would_publish=bool(verdict.get("would_publish")),
             approved=example.label == "ham",
+            evidence=max(map(float, evidence.values())) if isinstance(evidence, dict) else None,
         )
 
     async def _automatic_verdict(self, comment_id: str) -> dict[str, Any] | None:
