@@ -125,16 +125,24 @@ async def test_it_says_nothing_of_a_comment_with_nothing_it_has_learned(
     assert not verdict.toxic and not verdict.clean and not verdict.likely_fine
 
 
+def _small_site(
+    redis: aioredis.Redis, keys: Keys, settings: Settings, *, decisions: int
+) -> SiteModel:
+    """A site model that speaks after 10 examples and is proven on `decisions` decisions,
+    20 of them comments it would publish."""
+    small = replace(
+        settings,
+        site_model_min_examples=10,
+        site_model_min_decisions=decisions,
+        site_model_min_would_publish=20,
+    )
+    return SiteModel(redis, keys, small, rng=random.Random(0))
+
+
 async def test_it_publishes_only_once_proven_on_that_language(
     redis: aioredis.Redis, keys: Keys, settings: Settings
 ) -> None:
-    settings = replace(
-        settings,
-        site_model_min_examples=10,
-        site_model_min_decisions=25,
-        site_model_min_would_publish=20,
-    )
-    site = SiteModel(redis, keys, settings, rng=random.Random(0))
+    site = _small_site(redis, keys, settings, decisions=25)
     await _teach(site, [*((t, "ham") for t in HAM), *((t, "toxic") for t in TOXIC)])
     clean = textmodel.features("Bravo pour cet article sur le tramway, merci")
     (verdict,) = await site.verdicts([clean], ["ary"])
@@ -163,13 +171,7 @@ async def test_it_is_proven_per_language_at_the_confidence_its_decisions_show(
     surest of: per language, the loosest evidence at which the moderators approved 99% of
     what it would have published (at least `min_would_publish` of them). What it is
     less sure of is held as unproven; the level opens as it learns."""
-    settings = replace(
-        settings,
-        site_model_min_examples=10,
-        site_model_min_decisions=30,
-        site_model_min_would_publish=20,
-    )
-    site = SiteModel(redis, keys, settings, rng=random.Random(0))
+    site = _small_site(redis, keys, settings, decisions=30)
     # 24 it was sure of (evidence -6), all approved; 6 it was less sure of (-4), 2 wrong
     for _ in range(24):
         await site.record_outcome("ary", would_publish=True, approved=True, evidence=-6.0)

@@ -47,7 +47,7 @@ from workers.textmodel import Prediction, predict
 
 WINDOW: Final = 500  # the latest decisions per language that measure precision
 # A window entry: a comment it would not publish, or one it would (clean at the
-# clean threshold), approved or not, with its evidence ("p1:-7.3"): the largest of
+# clean threshold), approved or not, with its evidence ("p1:-7.30"): the largest of
 # its spam and toxicity evidence, which says how sure it was.
 WOULD_PUBLISH_APPROVED: Final = "p1"
 WOULD_PUBLISH_REJECTED: Final = "p0"
@@ -216,7 +216,7 @@ class SiteModel:
             kept = [approved for evidence, approved in would if evidence <= level]
             if len(kept) < s.site_model_min_would_publish:
                 break  # fewer still at the next, surer level
-            if sum(kept) >= s.site_model_precision * len(kept):
+            if sum(kept) / len(kept) >= s.site_model_precision:
                 return dataclasses.replace(
                     status,
                     publish_below=level,
