@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from tests.helpers import clean_env
+from workers.evaluate import folds
+from workers.labelled import load
 
 ROWS = [
     {"body": "Bravo à l'équipe nationale, quel match magnifique !", "label": "ham", "lang": "fr"},
@@ -136,3 +138,31 @@ def test_the_train_split_is_in_an_order_a_site_decides_in() -> None:
     first = train[:100]
     assert {r["label"] for r in first} == {"ham", "spam", "toxic"}
     assert len({r["lang"] for r in first}) == 6
+
+
+def test_folds_measure_a_set_on_itself_without_learning_what_they_judge(
+    tmp_path: Path,
+) -> None:
+    """`--folds K`: each comment decided by a site model taught the other folds only
+    (seeded, or replayed as decisions with `--warmed`), the tables pooled."""
+    rows = [*ROWS, *({**row, "body": row["body"] + " (bis)"} for row in ROWS)]
+    for extra in ((), ("--warmed",)):
+        out_json = tmp_path / "folds.json"
+        code, _, err = _eval(tmp_path, "--folds", "2", *extra, "--json", str(out_json), rows=rows)
+        assert code == 0, err
+        report = json.loads(out_json.read_text())
+        assert sum(row["n"] for row in report["table"]) == len(rows)
+        assert report["warmed"] is bool(extra)
+        assert ("Arabic and Darija ham published" in report["targets"]) is bool(extra)
+
+    # The cut is by each body's sha256 within its language and label: the same every run.
+    labelled = tmp_path / "set.jsonl"
+    cut = folds(load(labelled), 2)
+    assert cut == folds(load(labelled), 2) and set(cut) == {0, 1}
+
+
+def test_folds_are_checked_and_go_alone(tmp_path: Path) -> None:
+    for args in (("--folds", "1"), ("--warmed",), ("--folds", "3", "--replay", "x.jsonl")):
+        code, _, err = _eval(tmp_path, *args)
+        assert code == 2, args
+        assert "--folds" in err or "--warmed" in err

@@ -17,6 +17,13 @@ Two situations, as a site meets them:
   measures the site model's precision per language; the shipped seed is not
   used then (the replayed set is the training). `--seed FILE` seeds from FILE
   instead of the shipped examples (to measure on data the seed did not see).
+
+`--folds K` measures a set on itself without learning what it judges (how the
+thresholds and word lists were set on the train split, never on the held-out one):
+the set is cut into K folds within each language × label (by the sha256 of each
+body, so the cut is the same every run), and each fold is decided by a site model
+seeded from the other folds, or, with `--warmed`, after replaying them as
+moderators' decisions in file order. The tables and targets pool the K folds.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import hashlib
 import json
 import sys
 import time
@@ -87,6 +95,43 @@ async def evaluate(
     )
 
 
+def folds(rows: Sequence[Labelled], count: int) -> list[int]:
+    """Each row's fold, 0 to `count` - 1: within each language × label, rows in the order
+    of their body's sha256 go to the folds in turn."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for index, row in enumerate(rows):
+        groups.setdefault((row.lang, row.label), []).append(index)
+    fold = [0] * len(rows)
+    for indices in groups.values():
+        indices.sort(key=lambda i: hashlib.sha256(rows[i].body.encode()).hexdigest())
+        for position, index in enumerate(indices):
+            fold[index] = position % count
+    return fold
+
+
+async def cross_validate(
+    settings: Settings, rows: Sequence[Labelled], count: int, *, warmed: bool
+) -> Report:
+    """Each fold decided as `evaluate` decides a set, the site model taught the other
+    folds (seeded, or replayed as decisions with `warmed`); the outcomes pooled."""
+    fold = folds(rows, count)
+    outcomes: list[Outcome] = []
+    replayed, seconds = 0, 0.0
+    for k in range(count):
+        judged = [row for row, f in zip(rows, fold, strict=True) if f == k]
+        taught = [row for row, f in zip(rows, fold, strict=True) if f != k]
+        report = await evaluate(
+            settings,
+            judged,
+            replay=taught if warmed else (),
+            seed=None if warmed else taught,
+        )
+        outcomes += report.outcomes
+        replayed += report.replayed
+        seconds += report.seconds
+    return Report(outcomes, warmed=warmed, replayed=replayed, seconds=seconds)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     parser.add_argument("--set", required=True, type=Path, help="labelled JSON-lines file")
@@ -94,7 +139,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=Path, help="seed the site model from this set instead")
     parser.add_argument("--json", type=Path, help="also write the report as JSON here")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--folds", type=int, help="cross-validate the set on itself in this many folds (2-10)"
+    )
+    parser.add_argument(
+        "--warmed", action="store_true", help="with --folds: replay the other folds first"
+    )
     args = parser.parse_args(argv)
+    if args.folds is not None and not 2 <= args.folds <= 10:
+        parser.error("--folds takes 2 to 10")
+    if args.folds is not None and (args.replay or args.seed):
+        parser.error("--folds teaches each fold the others: not with --replay or --seed")
+    if args.warmed and args.folds is None:
+        parser.error("--warmed goes with --folds (else use --replay FILE)")
     settings = entry.start(PROG, service="moderator-eval", stream=sys.stderr, level="warning")
     if settings is None:
         return entry.CONFIG_ERROR
@@ -106,7 +163,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return entry.fail(PROG, exc, entry.CONFIG_ERROR)
     with PrivateRedis() as server:
         settings = dataclasses.replace(settings, redis_url=server.url)
-        report = asyncio.run(evaluate(settings, rows, replay=replay, seed=seed))
+        if args.folds:
+            report = asyncio.run(cross_validate(settings, rows, args.folds, warmed=args.warmed))
+        else:
+            report = asyncio.run(evaluate(settings, rows, replay=replay, seed=seed))
     print(report.text())
     if args.json:
         args.json.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
