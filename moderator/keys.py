@@ -141,7 +141,8 @@ class Keys:
 
     @property
     def text_seeded(self) -> str:
-        """Set once the site model was seeded from the shipped labelled comments."""
+        """The sha256 of the shipped labelled comments the site model was seeded from
+        ("1" before it was recorded)."""
         return f"{self.prefix}:textmodel:v1:seeded"
 
     def site_model_outcomes(self, language: str) -> str:

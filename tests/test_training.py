@@ -1,4 +1,5 @@
-"""Moderators' verdicts teach the models and measure the site model; the seed is learned once."""
+"""Moderators' verdicts teach the models and measure the site model; the seed is learned once
+per version of the shipped examples."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from workers import textmodel, training
 from workers.consumer import Worker
 from workers.sitemodel import SiteModel
 from workers.spam.scorer import SpamScorer
-from workers.training import Trainer, seed_examples
+from workers.training import Trainer, learn_texts, seed_digest, seed_examples
 
 DARIJA = "hadchi zwin bzaf, tbarkellah 3likom 3la had lkhedma"
 
@@ -90,6 +91,34 @@ async def test_the_model_is_seeded_once_per_redis(
     learned = await site.counts.summary()
     assert sum(learned.values()) == len(examples)
     assert set(learned) == {"ham", "spam", "toxic"}
+    assert await redis.get(keys.text_seeded) == seed_digest()
+
+
+async def test_an_upgrade_that_ships_more_examples_teaches_them_once(
+    redis: aioredis.Redis, keys: Keys, settings: Settings
+) -> None:
+    """An install seeded from an older file (here its first example only, and "1" for
+    the version, as older releases wrote it) learns today's examples at the next
+    start, once: the older ones forgotten (an id may name another comment now), the
+    moderators' verdicts kept."""
+    settings = replace(settings, site_model_seed=True)
+    site = SiteModel(redis, keys, settings)
+    counts = site.counts
+    examples = seed_examples()
+    await learn_texts(counts, [("seed:0", "an older first example", "toxic")])
+    await learn_texts(counts, [("c1", DARIJA, "ham")])
+    await redis.set(keys.text_seeded, "1")
+    await redis.set(keys.text_features, str(textmodel.FEATURES_VERSION))  # no relearning
+    trainer = Trainer(
+        redis, keys, settings, spam=SpamScorer(redis, keys, settings), site=site, name="w"
+    )
+
+    assert await trainer.seed() == len(examples)
+    assert await trainer.seed() == 0
+    assert await redis.get(keys.text_seeded) == seed_digest()
+    labels = await counts.labels()
+    assert labels["seed:0"] == examples[0][1] and labels["c1"] == "ham"
+    assert sum((await counts.summary()).values()) == len(examples) + 1
 
 
 async def test_counts_learned_with_older_features_are_learned_again(

@@ -6,14 +6,17 @@ consumer group the workers share, so each verdict is learned once): `ham` (a
 held comment approved), `spam` or `toxic` (rejected or taken down as spam or
 as abusive), or `rejected` (no reason given: it teaches nothing, but it still
 counts against the site model's precision when the model would have
-published the comment). The model is seeded once per Redis from the shipped
-labelled comments (`workers/data/seed_comments.jsonl`, the train split of
-`tests/data/comments/`), so a fresh install ranks the held queue from the start.
+published the comment). The model is seeded from the shipped labelled comments
+(`workers/data/seed_comments.jsonl`, the train split of `tests/data/comments/`), so a
+fresh install ranks the held queue from the start: once per Redis and per version of
+that file (its sha256 is kept in `Keys.text_seeded`), so an upgrade that ships more
+examples teaches them to an existing install too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import time
 from collections.abc import Iterable, Sequence
@@ -43,11 +46,19 @@ RELEARN_CHUNK: Final = 500  # comments read from Redis per round trip when relea
 LEARNED_LABELS: Final = ("ham", "spam", "toxic")
 
 
+def _seed_text() -> str:
+    return (resources.files("workers") / "data" / SEED_FILE).read_text(encoding="utf-8")
+
+
 def seed_examples() -> list[tuple[str, str]]:
     """The shipped labelled comments: (body, label)."""
-    text = (resources.files("workers") / "data" / SEED_FILE).read_text(encoding="utf-8")
-    rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    rows = [json.loads(line) for line in _seed_text().splitlines() if line.strip()]
     return [(str(row["body"]), str(row["label"])) for row in rows]
+
+
+def seed_digest() -> str:
+    """The sha256 of the shipped examples' file: which version of them was learned."""
+    return hashlib.sha256(_seed_text().encode("utf-8")).hexdigest()
 
 
 def _featured(
@@ -95,15 +106,42 @@ class Trainer:
         self._name = name
 
     async def seed(self) -> int:
-        """Teach the site model the shipped examples, once per Redis; how many it learned.
-        Counts learned with features of another version are relearned first."""
+        """Teach the site model the shipped examples, once per Redis and version of them;
+        how many it learned. Counts learned with features of another version are
+        relearned first. Examples of an older version (an upgrade that ships more, or
+        other ones) are forgotten and today's learned, by one worker (a lock)."""
         if self._site is None:
             return 0
         await self.relearn()
         if not self._settings.site_model_seed:
             return 0
-        if not await self._redis.set(self._keys.text_seeded, "1", nx=True):
+        digest = seed_digest()
+        seeded = await self._redis.get(self._keys.text_seeded)
+        if seeded == digest:
             return 0
+        if seeded is None:
+            if not await self._redis.set(self._keys.text_seeded, digest, nx=True):
+                return 0  # another worker seeds
+            return await self.learn_texts(_seed_rows())
+        lock = f"{self._keys.text_seeded}:lock"
+        if not await self._redis.set(lock, self._name, nx=True, ex=RELEARN_LOCK_S):
+            return 0
+        try:
+            learned = await self._reseed()
+            await self._redis.set(self._keys.text_seeded, digest)
+            log.info("site_model_seed_updated", learned=learned, seed_sha256=digest)
+            return learned
+        finally:
+            await self._redis.delete(lock)
+
+    async def _reseed(self) -> int:
+        """Forget the shipped examples learned from another version of the file and
+        learn today's: "seed:<n>" may name another comment in another version."""
+        assert self._site is not None
+        counts = self._site.counts
+        seeds = [c for c in await counts.labels() if c.startswith(SEED_PREFIX)]
+        if seeds:
+            await counts.forget(seeds)
         return await self.learn_texts(_seed_rows())
 
     async def relearn(self) -> int:
@@ -140,8 +178,8 @@ class Trainer:
                 await self._redis.set(lock, self._name, xx=True, ex=RELEARN_LOCK_S)
             kept = len(verdicts) - relearned
             if seeds:
-                await counts.forget(seeds)
-                relearned += await self.learn_texts(_seed_rows())
+                relearned += await self._reseed()
+                await self._redis.set(self._keys.text_seeded, seed_digest())
             await self._redis.set(self._keys.text_features, version)
             log.info(
                 "site_model_relearned",
