@@ -112,13 +112,17 @@ def test_eval_gives_the_same_decisions_every_run(tmp_path: Path) -> None:
     reports = []
     for run in range(2):
         out_json = tmp_path / f"report{run}.json"
-        code, _, err = _eval(
+        code, out, err = _eval(
             tmp_path, "--replay", str(replay), "--json", str(out_json), rows=last_day, env=env
         )
         assert code == 0, err
         reports.append(json.loads(out_json.read_text()))
     (ham,) = reports[0]["table"]
     assert ham["published"] and ham["held"]  # published, and some drawn for the audit
+    # The confidence it publishes at is printed and in the report.
+    (ary,) = [s for s in reports[0]["site_model"] if s["language"] == "ary"]
+    assert ary["publish_below"] is not None
+    assert f"publishes below evidence {ary['publish_below']}" in out
     assert reports[0]["table"] == reports[1]["table"]
 
 

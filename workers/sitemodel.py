@@ -95,6 +95,11 @@ class LanguageStatus:
     def precision(self) -> float | None:
         return self.approved / self.would_publish if self.would_publish else None
 
+    @property
+    def proven(self) -> bool:
+        """Whether it publishes in this language (at some confidence)."""
+        return self.publish_below is not None
+
     def to_dict(self) -> dict[str, Any]:
         precision = self.precision
         return {
@@ -169,11 +174,6 @@ class SiteModel:
             audit_sample=proven and self._rng.random() < s.site_model_audit_share,
             publish_below=level,
         )
-
-    async def proven(self, languages: set[str]) -> dict[str, bool]:
-        """Whether it publishes in each language (at some confidence)."""
-        statuses = await self.statuses(sorted(languages))
-        return {status.language: status.publish_below is not None for status in statuses}
 
     async def statuses(self, languages: Sequence[str]) -> list[LanguageStatus]:
         async with self._redis.pipeline(transaction=False) as pipe:

@@ -53,7 +53,7 @@ async def status(settings: Settings) -> dict[str, Any]:
             {
                 **s.to_dict(),
                 "examples": taught.get(s.language, 0),
-                "publishes": settings.site_model == "publish" and s.publish_below is not None,
+                "publishes": settings.site_model == "publish" and s.proven,
             }
             for s in statuses
         ],

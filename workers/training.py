@@ -134,12 +134,14 @@ class Trainer:
         finally:
             await self._redis.delete(lock)
 
-    async def _reseed(self) -> int:
-        """Forget the shipped examples learned from another version of the file and
-        learn today's: "seed:<n>" may name another comment in another version."""
+    async def _reseed(self, seeds: Sequence[str] | None = None) -> int:
+        """Forget the shipped examples learned from another version of the file (`seeds`,
+        their ids, when already read) and learn today's: "seed:<n>" may name another
+        comment in another version."""
         assert self._site is not None
         counts = self._site.counts
-        seeds = [c for c in await counts.labels() if c.startswith(SEED_PREFIX)]
+        if seeds is None:
+            seeds = [c for c in await counts.labels() if c.startswith(SEED_PREFIX)]
         if seeds:
             await counts.forget(seeds)
         return await self.learn_texts(_seed_rows())
@@ -178,7 +180,7 @@ class Trainer:
                 await self._redis.set(lock, self._name, xx=True, ex=RELEARN_LOCK_S)
             kept = len(verdicts) - relearned
             if seeds:
-                relearned += await self._reseed()
+                relearned += await self._reseed(seeds)
                 await self._redis.set(self._keys.text_seeded, seed_digest())
             await self._redis.set(self._keys.text_features, version)
             log.info(
