@@ -14,7 +14,7 @@ from moderator.settings import Settings
 from moderator.storage.decisions import Reason
 from moderator.storage.wordlists import Term
 from workers.language import Language
-from workers.policy import Checks, Policy
+from workers.policy import Checks, Policy, automatic_decision
 from workers.spam.signals import SpamResult
 from workers.wordlists import WordList
 
@@ -75,12 +75,31 @@ def test_word_lists_reject_a_banned_word_and_hold_a_suspect_one() -> None:
     assert suspect == (Status.HELD, (Reason("wordlist.suspect", match="bidule", languages=("*",)),))
 
 
-def test_a_banned_word_only_quoted_holds_as_reported_speech() -> None:
-    """« il m'a traité de zorglub »: about an insult, perhaps not one; a person reads it."""
-    assert policy().decide(checks(quoted=(ZORGLUB,))) == (
+def test_a_listed_word_only_quoted_is_reported_speech_and_the_models_decide() -> None:
+    """« il m'a traité de zorglub »: about an insult, not one. Neither list holds it for
+    the word; the toxicity model reads the whole comment, and the record keeps the term."""
+    for quoted in ((ZORGLUB,), (BIDULE,), (ZORGLUB, BIDULE)):
+        assert policy().decide(checks(quoted=quoted)) == (Status.PUBLISHED, ())
+    insulting = {"toxicity": 0.9, "insult": 0.95}
+    assert policy().decide(checks(quoted=(ZORGLUB,), toxicity=insulting)) == (
         Status.HELD,
-        (Reason("wordlist.banned", match="zorglub", languages=("*",), detail="quoted"),),
+        (
+            Reason("toxicity.insult", score=0.95, threshold=0.6),
+            Reason("toxicity.toxicity", score=0.9, threshold=0.8),
+        ),
     )
+    # Outside quotation marks as well ("« zorglub », oui, zorglub"), it is the speaker's.
+    assert policy().decide(checks(banned=(ZORGLUB,)))[0] == Status.REJECTED
+
+
+def test_the_record_names_the_quoted_terms() -> None:
+    meaning = Term("zorglub", ("fr",), "insulte")
+    record = automatic_decision(policy(), "digest", checks(quoted=(meaning,)), None)
+    assert record.decision == Status.PUBLISHED and record.reasons == ()
+    assert record.scores["quoted"] == [
+        {"match": "zorglub", "languages": ["fr"], "meaning": "insulte"}
+    ]
+    assert "quoted" not in automatic_decision(policy(), "digest", checks(), None).scores
 
 
 def test_a_word_list_reason_says_where_the_term_insults_and_what_it_means() -> None:

@@ -311,6 +311,20 @@ def test_it_never_publishes_alone_a_link_or_what_names_a_group_or_violence(
             ("site_model.sensitive", term)
         ], body
     assert decide("الله يرحم الوالدين، مقال زوين بزاف", "ary") == ("published", [])
+    # Nor one that quotes an insult (reported speech): not held for the word, it is
+    # not published alone either, the quoted term in the reason.
+    quoting = Checks(
+        language=Language("ary", "arabic"),
+        toxicity={},
+        spam=SpamResult(0.0, ()),
+        site=proven,
+        quoted=(Term.of("حمار", ["ar", "ary"], "« âne »"),),
+    )
+    status, reasons = policy.decide(quoting)
+    assert status.value == "held"
+    assert [(r.code, r.match, r.detail) for r in reasons] == [
+        ("site_model.sensitive", "حمار", "quoted")
+    ]
     # A language a toxicity model reads is not held for the word.
     assert decide("Les Juifs du Maroc fêtent la Mimouna", "fr") == ("published", [])
 

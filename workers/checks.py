@@ -50,7 +50,7 @@ class TextChecks:
     features: dict[int, str] | None = None  # the site model's n-grams (`workers.textmodel`)
     failed: tuple[str, ...] = ()
     sensitive: tuple[Term, ...] = ()  # the sensitive list's terms found
-    quoted: tuple[Term, ...] = ()  # banned terms found only inside quotation marks
+    quoted: tuple[Term, ...] = ()  # banned or suspect terms found only inside quotation marks
 
 
 def run_text_checks(
@@ -62,12 +62,13 @@ def run_text_checks(
     text = f"{comment.name}\n{comment.body}"
     found["language"] = language = detect(comment.body)
     code = language.code
-    banned, quoted = quoted_only(lists.banned, text, code)
+    banned, quoted_banned = quoted_only(lists.banned, text, code)
+    suspect, quoted_suspect = quoted_only(lists.suspect, text, code)
     found["wordlists"] = (  # each term in the languages where it insults
         banned,
-        tuple(lists.suspect.matches(text, code)),
+        suspect,
         () if code in read else tuple(lists.sensitive.matches(text, code)),
-        quoted,
+        quoted_banned + quoted_suspect,
     )
     found["spam"] = text_signals(comment)
     found["site_model"] = textmodel.features(comment.body)

@@ -55,7 +55,8 @@ class Checks:
     banned: tuple[Term, ...] = ()  # the listed terms found (`WordList.matches`)
     suspect: tuple[Term, ...] = ()
     sensitive: tuple[Term, ...] = ()  # the sensitive list's terms found
-    quoted: tuple[Term, ...] = ()  # banned terms found only inside quotation marks
+    # Banned or suspect terms found only inside quotation marks: reported speech.
+    quoted: tuple[Term, ...] = ()
     failed: tuple[str, ...] = ()  # text checks that did not finish (`workers.checks`)
     site: Verdict | None = None  # the site model's verdict, when it is on and could score
     # How the toxicity scores came: "scored" by a model, "reused" for the same body
@@ -136,8 +137,9 @@ class Policy:
             hold.append(Reason("spam.likely", score=spam, threshold=self.spam_hold))
         hold.extend(self._toxicity_reasons(checks.toxicity, checks.toxicity_path))
         hold.extend(_listed("wordlist.banned", t) for t in checks.banned if t.wordless)
-        # Reported speech ("il m'a traité de « connard »"): a person reads it.
-        hold.extend(_listed("wordlist.banned", t, detail="quoted") for t in checks.quoted)
+        # A term found only inside quotation marks is reported speech ("il m'a traité de
+        # « connard »"), about an insult, not one: the models read the comment, and where
+        # none reads its language the site model does not publish it alone.
         hold.extend(_listed("wordlist.suspect", term) for term in checks.suspect)
         hold.extend(Reason(f"check_failed.{check}") for check in checks.failed)
         site = checks.site if self.site_model != "off" else None
@@ -161,12 +163,15 @@ class Policy:
         """Held for its language, unless the site model, proven here, finds it clean, no
         spam signal fired (a link, a number, a repeat: below the hold threshold, still
         not the text model's call) and it names no group of people and no violence
-        (`checks.sensitive`): those a person reads."""
+        (`checks.sensitive`) nor quotes a listed term (`checks.quoted`): those a person
+        reads."""
         code = checks.language.code
         if site is None or not site.clean or other or checks.spam.signals:
             return [Reason("language.not_covered", detail=code)]
-        if checks.sensitive:
-            return [_listed("site_model.sensitive", term) for term in checks.sensitive]
+        if checks.sensitive or checks.quoted:
+            return [_listed("site_model.sensitive", term) for term in checks.sensitive] + [
+                _listed("site_model.sensitive", term, detail="quoted") for term in checks.quoted
+            ]
         if self.site_model != "publish" or not site.proven:
             return [Reason("site_model.unproven", detail=code)]
         if site.audit_sample:
@@ -240,6 +245,11 @@ def automatic_decision(
     shows no toxicity bars otherwise), the model, the site model's ranking."""
     status, reasons = policy.decide(checks)
     scores: dict[str, Any] = {"spam": checks.spam.to_dict()}
+    if checks.quoted:  # reported speech: not held for it, said in the record all the same
+        scores["quoted"] = [
+            {"match": t.term, "languages": list(t.languages), "meaning": t.meaning or None}
+            for t in checks.quoted
+        ]
     if checks.toxicity is not None:
         scores["toxicity"] = {k: round(v, 4) for k, v in checks.toxicity.items()}
     if checks.toxicity is not None or checks.toxicity_path == "skipped":

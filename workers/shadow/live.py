@@ -96,10 +96,8 @@ def matched(checks: Checks, policy: Policy, text: str) -> Checks:
     newline, body), in the comment's language; a candidate does not edit the sensitive
     list, whose terms the worker found already."""
     language = checks.language.code
-    banned, quoted = quoted_only(policy.banned, text, language)
+    banned, quoted_banned = quoted_only(policy.banned, text, language)
+    suspect, quoted_suspect = quoted_only(policy.suspect, text, language)
     return dataclasses.replace(
-        checks,
-        banned=banned,
-        quoted=quoted,
-        suspect=tuple(policy.suspect.matches(text, language)),
+        checks, banned=banned, suspect=suspect, quoted=quoted_banned + quoted_suspect
     )
