@@ -144,6 +144,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     _handed_over(
         bench_commands,
+        "checks",
+        "workers.bench.checks",
+        "what the worker's text checks (word lists, site model, spam) cost per comment",
+    )
+    _handed_over(
+        bench_commands,
         "scoring",
         "workers.bench.scoring",
         "the worker's scoring path against detoxify's predict() one at a time",
