@@ -450,3 +450,7 @@ def test_a_banned_word_outside_quotation_marks_is_not_reported_speech() -> None:
     # Quoted once and said once more outside: said.
     assert quoted_only(words, "« connard » ? oui, connard", "fr") == ((connard,), ())
     assert quoted_only(words, "« connard », salaud", "fr") == ((salaud,), (connard,))
+    # A term that holds quotation marks itself is not cut out as reported speech.
+    markup = Term.of('<img onerror="x">')
+    listed = WordList([markup])
+    assert quoted_only(listed, 'voici <img onerror="x"> ici', "fr") == ((markup,), ())

@@ -181,6 +181,9 @@ _QUOTED_RE = re.compile(
 )
 
 
+_QUOTE_MARKS = frozenset('"“”«»„')  # not the apostrophe: "fils d'…" elides
+
+
 def quoted_only(
     words: WordList, text: str, language: str
 ) -> tuple[tuple[Term, ...], tuple[Term, ...]]:
@@ -191,6 +194,9 @@ def quoted_only(
     if not found or not _QUOTED_RE.search(text):
         return tuple(found), ()
     outside = set(words.matches(_QUOTED_RE.sub(" ", text), language))
+    # A term that holds a quotation mark itself (markup, `onerror="…"`) is cut by taking
+    # the quoted spans out, not reported: it stays the speaker's.
+    outside.update(term for term in found if _QUOTE_MARKS.intersection(term.term))
     return (
         tuple(term for term in found if term in outside),
         tuple(term for term in found if term not in outside),
