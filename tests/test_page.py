@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
 
+from moderator.keys import Keys
 from moderator.local.redis_server import free_port
 from moderator.operations.report import CSV_COLUMNS
 from moderator.settings import Settings
@@ -290,6 +291,32 @@ async def test_a_matched_word_is_shown_with_its_meaning(page: Page, site: Site) 
     await expect(chip).to_contain_text("suspect word · machintruc (mot inventé pour le test)")
     await expect(chip).to_have_attribute("title", "wordlist.suspect · fr")
     await expect(item(page, comment_id).locator(".body mark")).to_have_text("machintruc")
+
+
+async def test_a_quoted_term_is_shown_as_reported_speech(
+    page: Page, site: Site, redis: aioredis.Redis, keys: Keys
+) -> None:
+    """A term quoted to report it, in a language no model reads: the site model did not
+    publish the comment alone, and the chip says the term was in quotation marks (the
+    record as a proven site model writes it)."""
+    (comment_id,) = await site.seed({"body": "واحد گال للاعب «حمار» قدام الناس، حشومة"})
+    key = keys.comment(comment_id)
+    decision = json.loads(await redis.hget(key, "decision"))
+    decision["reasons"] = [
+        {
+            "code": "site_model.sensitive",
+            "match": "حمار",
+            "languages": ["ar", "ary"],
+            "meaning": "« âne »",
+            "detail": "quoted",
+        }
+    ]
+    await redis.hset(key, "decision", json.dumps(decision))
+    await sign_in(page)
+    chip = item(page, comment_id).locator(".chip-site_model")
+    await expect(chip.locator(".chip-match")).to_have_text("حمار")
+    await expect(chip.locator(".chip-quoted")).to_have_text("in quotation marks: reported speech?")
+    await expect(chip).not_to_contain_text("quoted")  # not shown as a language
 
 
 async def test_arabic_comments_read_right_to_left(page: Page, site: Site) -> None:

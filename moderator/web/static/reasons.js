@@ -55,10 +55,10 @@ function reasonChip(reason) {
       chip.append(" ", userText("span", "chip-meaning", `(${reason.meaning})`));
     }
     if (Array.isArray(reason.languages)) chip.title += ` · ${reason.languages.join(" ")}`;
-    // A banned word only inside quotation marks: reported speech, held for a person.
+    // A listed term only inside quotation marks: reported speech, read by a person.
     if (reason.detail === "quoted") chip.append(" ", el("span", "chip-quoted", t("reason_quoted")));
   }
-  if (reason.detail && LANGUAGE_ONLY.has(reason.code)) {
+  if (reason.detail && reason.detail !== "quoted" && LANGUAGE_ONLY.has(reason.code)) {
     chip.append(document.createTextNode(t("detail_separator") + languageName(reason.detail)));
   }
   return chip;
