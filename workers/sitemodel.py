@@ -30,7 +30,9 @@ stream); `status` reports them (`moderator site-model status`).
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import itertools
 import math
 import random
 from collections.abc import Sequence
@@ -211,17 +213,21 @@ class SiteModel:
         )
         if len(entries) < s.site_model_min_decisions:
             return status
+        # Surest first: the comments kept at a level are a prefix, counted once.
+        would.sort(key=lambda entry: entry[0])
+        evidences = [evidence for evidence, _ in would]
+        approved_before = list(itertools.accumulate((a for _, a in would), initial=0))
         for step in range(LEVELS):
             level = s.site_model_clean_evidence - step * LEVEL_STEP
-            kept = [approved for evidence, approved in would if evidence <= level]
-            if len(kept) < s.site_model_min_would_publish:
+            kept = bisect.bisect_right(evidences, level)
+            if kept < s.site_model_min_would_publish:
                 break  # fewer still at the next, surer level
-            if sum(kept) / len(kept) >= s.site_model_precision:
+            if approved_before[kept] / kept >= s.site_model_precision:
                 return dataclasses.replace(
                     status,
                     publish_below=level,
-                    proven_would_publish=len(kept),
-                    proven_approved=sum(kept),
+                    proven_would_publish=kept,
+                    proven_approved=approved_before[kept],
                 )
         return status
 

@@ -10,7 +10,8 @@ a seeded install is:
   suspect in the comment's languages, apart inside quotation marks; the sensitive
   list), the spam signals of the text, the site model's features;
 - per batch of `MODERATOR_WORKER_BATCH_SIZE`, as the worker calls them: the site
-  model's verdicts (its counts and its windows read from Redis in one call, the
+  model's verdicts (its counts read from Redis in one script call, its precision
+  windows, full as on a site whose moderators have decided for a while, the
   arithmetic) and the spam score (the learned tokens and counters in one round
   trip, combined with the site model's evidence).
 
@@ -45,13 +46,14 @@ from workers import textmodel
 from workers.labelled import LabelledSetError, load
 from workers.language import detect
 from workers.policy import Policy
-from workers.sitemodel import SiteModel
+from workers.sitemodel import WINDOW, SiteModel
 from workers.spam.scorer import SpamScorer, content_evidence, text_signals
 from workers.training import SEED_FILE, learn_texts
 from workers.wordlists import Lists, WordList, quoted_only, seed_terms
 
 PROG = "moderator bench checks"
 DEFAULT_SET: Final = Path(__file__).resolve().parent.parent / "data" / SEED_FILE
+WINDOW_LANGUAGES: Final = ("ar", "ary", "mixed", "fr", "en", "und")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -160,6 +162,14 @@ async def _teach(redis: aioredis.Redis, settings: Settings, rows: Sequence[Any])
     for row in rows:
         if row.label in ("ham", "spam"):
             await spam.learn(row.body, spam=row.label == "spam")
+    # Full precision windows, as on a site whose moderators have decided for a while:
+    # each verdict reads them.
+    site = SiteModel(redis, keys, settings)
+    for language in WINDOW_LANGUAGES:
+        for n in range(WINDOW):
+            await site.record_outcome(
+                language, would_publish=n % 3 == 0, approved=n % 97 != 0, evidence=-3.5 - n % 9
+            )
 
 
 async def run(settings: Settings, rows: Sequence[Any], repeat: int) -> dict[str, Any]:
