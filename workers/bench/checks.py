@@ -30,7 +30,8 @@ import json
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
@@ -66,15 +67,28 @@ class Stage:
         return {"stage": self.name, "wall_ms": self.wall_ms, "cpu_ms": self.cpu_ms}
 
 
+@contextmanager
+def _sample(samples: list[tuple[float, float]]) -> Iterator[None]:
+    """Add the block's wall and CPU seconds to `samples`."""
+    started, started_cpu = time.perf_counter(), time.process_time()
+    yield
+    samples.append((time.perf_counter() - started, time.process_time() - started_cpu))
+
+
+def _fastest(samples: Sequence[tuple[float, float]], count: int) -> tuple[float, float]:
+    """The fastest of the runs, in ms per comment (wall, CPU)."""
+    return (
+        min(wall for wall, _ in samples) * 1000 / count,
+        min(cpu for _, cpu in samples) * 1000 / count,
+    )
+
+
 def _timed(run: Callable[[], object], repeat: int, count: int) -> tuple[float, float]:
-    """The fastest of `repeat` runs of `run`, in ms per comment (wall, CPU)."""
-    wall, cpu = [], []
+    samples: list[tuple[float, float]] = []
     for _ in range(repeat):
-        started, started_cpu = time.perf_counter(), time.process_time()
-        run()
-        wall.append(time.perf_counter() - started)
-        cpu.append(time.process_time() - started_cpu)
-    return min(wall) * 1000 / count, min(cpu) * 1000 / count
+        with _sample(samples):
+            run()
+    return _fastest(samples, count)
 
 
 def text_stages(
@@ -142,14 +156,11 @@ async def redis_stages(
 async def _timed_async(
     run: Callable[[], Awaitable[object]], repeat: int, count: int
 ) -> tuple[float, float]:
-    """`_timed` for a coroutine function."""
-    wall, cpu = [], []
+    samples: list[tuple[float, float]] = []
     for _ in range(repeat):
-        started, started_cpu = time.perf_counter(), time.process_time()
-        await run()
-        wall.append(time.perf_counter() - started)
-        cpu.append(time.process_time() - started_cpu)
-    return min(wall) * 1000 / count, min(cpu) * 1000 / count
+        with _sample(samples):
+            await run()
+    return _fastest(samples, count)
 
 
 async def _teach(redis: aioredis.Redis, settings: Settings, rows: Sequence[Any]) -> None:
