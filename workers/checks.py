@@ -30,7 +30,7 @@ from moderator.storage.wordlists import Term
 from workers import textmodel
 from workers.language import Language, detect
 from workers.spam.scorer import NO_TEXT_SIGNALS, TextSignals, text_signals
-from workers.wordlists import Lists, quoted_only
+from workers.wordlists import Lists, said_and_quoted
 
 log = structlog.get_logger()
 
@@ -61,17 +61,20 @@ def run_text_checks(
     elsewhere the site model never publishes alone and the list changes nothing."""
     text = f"{comment.name}\n{comment.body}"
     found["language"] = language = detect(comment.body)
-    code = language.code
-    banned, quoted_banned = quoted_only(lists.banned, text, code)
-    suspect, quoted_suspect = quoted_only(lists.suspect, text, code)
-    found["wordlists"] = (  # each term in the languages where it insults
-        banned,
-        suspect,
-        () if code in read else tuple(lists.sensitive.matches(text, code)),
-        quoted_banned + quoted_suspect,
-    )
+    found["wordlists"] = listed_terms(lists, text, language.code, read)
     found["spam"] = text_signals(comment)
     found["site_model"] = textmodel.features(comment.body)
+
+
+def listed_terms(
+    lists: Lists, text: str, code: str, read: frozenset[str]
+) -> tuple[tuple[Term, ...], tuple[Term, ...], tuple[Term, ...], tuple[Term, ...]]:
+    """The word lists' terms in `text`, a comment in language `code`, each matched in the
+    languages where it insults: banned and suspect ones said, the sensitive ones (only
+    where no toxicity model reads `code`), and banned or suspect ones only quoted."""
+    banned, suspect, quoted = said_and_quoted(lists.banned, lists.suspect, text, code)
+    sensitive = () if code in read else tuple(lists.sensitive.matches(text, code))
+    return banned, suspect, sensitive, quoted
 
 
 async def text_checks(

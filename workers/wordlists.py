@@ -203,6 +203,16 @@ def quoted_only(
     )
 
 
+def said_and_quoted(
+    banned: WordList, suspect: WordList, text: str, language: str
+) -> tuple[tuple[Term, ...], tuple[Term, ...], tuple[Term, ...]]:
+    """The banned and the suspect terms found in `text` outside quotation marks, and those
+    of either found only inside them (`quoted_only`)."""
+    said_banned, quoted_banned = quoted_only(banned, text, language)
+    said_suspect, quoted_suspect = quoted_only(suspect, text, language)
+    return said_banned, said_suspect, quoted_banned + quoted_suspect
+
+
 class Lists(NamedTuple):
     """The lists in force, one per kind (`WORDLIST_KINDS`)."""
 

@@ -44,13 +44,14 @@ from moderator.local.redis_server import PrivateRedis
 from moderator.settings import Settings
 from moderator.storage.connection import connect
 from workers import textmodel
+from workers.checks import listed_terms
 from workers.labelled import LabelledSetError, load
 from workers.language import detect
 from workers.policy import Policy
 from workers.sitemodel import WINDOW, SiteModel
 from workers.spam.scorer import SpamScorer, content_evidence, text_signals
 from workers.training import SEED_FILE, learn_texts
-from workers.wordlists import Lists, WordList, quoted_only, seed_terms
+from workers.wordlists import Lists, WordList, seed_terms
 
 PROG = "moderator bench checks"
 DEFAULT_SET: Final = Path(__file__).resolve().parent.parent / "data" / SEED_FILE
@@ -101,10 +102,7 @@ def text_stages(
 
     def word_lists() -> None:
         for text, code in zip(texts, languages, strict=True):
-            quoted_only(lists.banned, text, code)
-            quoted_only(lists.suspect, text, code)
-            if code not in read:
-                lists.sensitive.matches(text, code)
+            listed_terms(lists, text, code, read)
 
     runs: list[tuple[str, Callable[[], object]]] = [
         ("language", lambda: [detect(c.body) for c in comments]),

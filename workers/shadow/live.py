@@ -14,7 +14,7 @@ from moderator.keys import Keys
 from moderator.storage.decisions import Reason
 from workers.policy import Checks, Policy
 from workers.shadow.candidate import Candidate
-from workers.wordlists import quoted_only
+from workers.wordlists import said_and_quoted
 
 log = structlog.get_logger()
 
@@ -96,8 +96,5 @@ def matched(checks: Checks, policy: Policy, text: str) -> Checks:
     newline, body), in the comment's language; a candidate does not edit the sensitive
     list, whose terms the worker found already."""
     language = checks.language.code
-    banned, quoted_banned = quoted_only(policy.banned, text, language)
-    suspect, quoted_suspect = quoted_only(policy.suspect, text, language)
-    return dataclasses.replace(
-        checks, banned=banned, suspect=suspect, quoted=quoted_banned + quoted_suspect
-    )
+    banned, suspect, quoted = said_and_quoted(policy.banned, policy.suspect, text, language)
+    return dataclasses.replace(checks, banned=banned, suspect=suspect, quoted=quoted)
