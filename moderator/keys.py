@@ -111,14 +111,23 @@ class Keys:
         """How many spam and ham comments trained the Bayesian model (hash)."""
         return f"{self.prefix}:spam:totals"
 
-    def text_counts(self, label: str) -> str:
-        """The site model's feature counts for `label` (ham, spam, toxic): bucket -> count."""
+    @property
+    def text_counts(self) -> str:
+        """The site model's feature counts: bucket -> "<ham> <spam> <toxic>" (hash), the
+        three labels' counts in one field, so a comment's are one lookup per feature."""
+        return f"{self.prefix}:textmodel:v1:counts"
+
+    def text_counts_per_label(self, label: str) -> str:
+        """Before the counts were packed (`text_counts`): `label`'s counts, bucket ->
+        count (hash); read only to move them (`TextCounts.pack`)."""
         return f"{self.prefix}:textmodel:v1:counts:{label}"
 
     @property
     def text_totals(self) -> str:
         """The site model's comments and feature totals per label (hash: docs:<label>,
-        features:<label>[:<group>]) and its examples per language (examples:<code>)."""
+        features:<label>[:<group>]), its examples per language (examples:<code>) and its
+        vocabulary (the (bucket, label) pairs with a count, not counting those still in
+        `text_counts_per_label`)."""
         return f"{self.prefix}:textmodel:v1:totals"
 
     @property

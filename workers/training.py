@@ -109,9 +109,11 @@ class Trainer:
         """Teach the site model the shipped examples, once per Redis and version of them;
         how many it learned. Counts learned with features of another version are
         relearned first. Examples of an older version (an upgrade that ships more, or
-        other ones) are forgotten and today's learned, by one worker (a lock)."""
+        other ones) are forgotten and today's learned, by one worker (a lock). Counts
+        kept before they were packed are moved first."""
         if self._site is None:
             return 0
+        await self.pack()
         await self.relearn()
         if not self._settings.site_model_seed:
             return 0
@@ -145,6 +147,15 @@ class Trainer:
         if seeds:
             await counts.forget(seeds)
         return await self.learn_texts(_seed_rows())
+
+    async def pack(self) -> int:
+        """Move the site model's counts of before into one field per bucket
+        (`TextCounts.pack`); how many buckets were moved."""
+        assert self._site is not None
+        moved, seconds = await self._site.counts.pack()
+        if moved:
+            log.info("site_model_counts_packed", buckets=moved, duration_ms=round(seconds * 1000))
+        return moved
 
     async def relearn(self) -> int:
         """When the counts were learned with features of another version than

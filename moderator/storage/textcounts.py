@@ -3,7 +3,9 @@
 The model (`workers.textmodel`) is naive Bayes over hashed n-grams, so its
 whole state is counts: per label (`ham`, `spam`, `toxic`) how many comments it
 learned, how many features they had, and how often each feature bucket came
-up, and how many comments it learned in each language. Learning a comment is
+up, and how many comments it learned in each language. A bucket's three counts
+are one field ("3 0 1"), so the worker reads a comment's ~300 features with one
+lookup each, not three. Learning a comment is
 one script call that adds its buckets under its label and remembers what it
 added (`Keys.text_learned`) and the language it was in (`Keys.text_languages`):
 learning the same
@@ -12,10 +14,15 @@ new label first subtracts the old one (a moderator who changed their mind, a
 take-down), and forgetting a reader subtracts exactly what their comments
 added. The service uses `forget`; it never computes features (no model code
 here), only moves numbers.
+
+Counts kept before they were packed (one hash per label) are moved by `pack`, a
+chunk at a time, when a worker starts; meanwhile every script first moves the
+buckets it touches, so learning, forgetting and reading stay exact throughout.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -30,14 +37,72 @@ LABELS: Final = ("ham", "spam", "toxic")
 # kept per group, so a feature's likelihood is relative to its group's share of the label.
 GROUP_BITS: Final = 20
 GROUPS: Final = 3
+PACK_CHUNK: Final = 2000  # buckets moved per script call: a few ms of Redis's time
 
-# KEYS: learned, totals, counts:ham, counts:spam, counts:toxic, languages
+# Shared by the scripts. Needs `totals`, `packed` and `legacy` (the per-label hashes of
+# before, in the order of LABELS) set first. The vocabulary is the totals' "vocabulary"
+# plus the fields still in `legacy`: a pair moved from there is counted here instead.
+_PACKED = """
+local call, match, max = redis.call, string.match, math.max
+local vocab = 0
+local has_legacy = call('EXISTS', legacy[1], legacy[2], legacy[3]) > 0
+local function counts_of(bucket)
+  local v = call('HGET', packed, bucket)
+  if not v then return {0, 0, 0} end
+  local h, s, t = match(v, '(%d+) (%d+) (%d+)')
+  return {tonumber(h), tonumber(s), tonumber(t)}
+end
+local function store(bucket, c)
+  if c[1] + c[2] + c[3] == 0 then
+    call('HDEL', packed, bucket)
+  else
+    call('HSET', packed, bucket, c[1] .. ' ' .. c[2] .. ' ' .. c[3])
+  end
+end
+local function fold(bucket, c)  -- move the bucket's counts of before into c
+  local moved = false
+  for i = 1, 3 do
+    local v = call('HGET', legacy[i], bucket)
+    if v then
+      local n = tonumber(v)
+      if n > 0 then
+        if c[i] == 0 then vocab = vocab + 1 end
+        c[i] = c[i] + n
+      end
+      call('HDEL', legacy[i], bucket)
+      moved = true
+    end
+  end
+  return moved
+end
+local function bump(bucket, i, delta)
+  local c = counts_of(bucket)
+  if has_legacy then fold(bucket, c) end
+  local before = c[i]
+  local after = max(before + delta, 0)
+  if before == 0 and after > 0 then vocab = vocab + 1 end
+  if before > 0 and after == 0 then vocab = vocab - 1 end
+  c[i] = after
+  store(bucket, c)
+end
+local function save_vocabulary()
+  if vocab ~= 0 then call('HINCRBY', totals, 'vocabulary', vocab) end
+end
+"""
+
+# KEYS: learned, totals, counts, languages, then the per-label counts of before
 # ARGV: comment id, label ("" to forget), buckets as decimal numbers joined by spaces,
 # the comment's language ("" when not known)
 # Totals: "features:<label>" over every group (as before groups), "features:<label>:<g>"
 # for the other groups; group 0's is the difference; "examples:<language>" per language.
-_LEARN = """
-local slot = {ham = 3, spam = 4, toxic = 5}
+_LEARN = (
+    (
+        """
+local totals, packed, legacy = KEYS[2], KEYS[3], {KEYS[5], KEYS[6], KEYS[7]}
+"""
+        + _PACKED
+        + """
+local slot = {ham = 1, spam = 2, toxic = 3}
 local groups = GROUPS
 local function group(bucket)  -- 1-based: Lua tables
   return math.min(math.floor(tonumber(bucket) / GROUP_SIZE), groups - 1) + 1
@@ -50,10 +115,10 @@ end
 local function add_totals(label, n, sign)
   local all = 0
   for g = 1, groups do all = all + n[g] end
-  redis.call('HINCRBY', KEYS[2], 'features:' .. label, sign * all)
+  redis.call('HINCRBY', totals, 'features:' .. label, sign * all)
   for g = 2, groups do
     if n[g] ~= 0 then
-      redis.call('HINCRBY', KEYS[2], 'features:' .. label .. ':' .. (g - 1), sign * n[g])
+      redis.call('HINCRBY', totals, 'features:' .. label .. ':' .. (g - 1), sign * n[g])
     end
   end
 end
@@ -62,83 +127,76 @@ if old then
   local sep = string.find(old, ' ', 1, true)
   local old_label = sep and string.sub(old, 1, sep - 1) or old
   if old_label == ARGV[2] then return 0 end
-  local key = KEYS[slot[old_label]]
   local n = counted()
   if sep then
     for bucket in string.gmatch(string.sub(old, sep + 1), '%d+') do
-      if redis.call('HINCRBY', key, bucket, -1) <= 0 then redis.call('HDEL', key, bucket) end
+      bump(bucket, slot[old_label], -1)
       local g = group(bucket)
       n[g] = n[g] + 1
     end
   end
-  redis.call('HINCRBY', KEYS[2], 'docs:' .. old_label, -1)
+  redis.call('HINCRBY', totals, 'docs:' .. old_label, -1)
   add_totals(old_label, n, -1)
   redis.call('HDEL', KEYS[1], ARGV[1])
-  local old_language = redis.call('HGET', KEYS[6], ARGV[1])
+  local old_language = redis.call('HGET', KEYS[4], ARGV[1])
   if old_language then
-    redis.call('HINCRBY', KEYS[2], 'examples:' .. old_language, -1)
-    redis.call('HDEL', KEYS[6], ARGV[1])
+    redis.call('HINCRBY', totals, 'examples:' .. old_language, -1)
+    redis.call('HDEL', KEYS[4], ARGV[1])
   end
 end
 if ARGV[2] == '' then
+  save_vocabulary()
   if old then return 1 end
   return 0
 end
-local key = KEYS[slot[ARGV[2]]]
 local n = counted()
 for bucket in string.gmatch(ARGV[3], '%d+') do
-  redis.call('HINCRBY', key, bucket, 1)
+  bump(bucket, slot[ARGV[2]], 1)
   local g = group(bucket)
   n[g] = n[g] + 1
 end
-redis.call('HINCRBY', KEYS[2], 'docs:' .. ARGV[2], 1)
+save_vocabulary()
+redis.call('HINCRBY', totals, 'docs:' .. ARGV[2], 1)
 add_totals(ARGV[2], n, 1)
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. ARGV[3])
 if ARGV[4] and ARGV[4] ~= '' then
-  redis.call('HSET', KEYS[6], ARGV[1], ARGV[4])
-  redis.call('HINCRBY', KEYS[2], 'examples:' .. ARGV[4], 1)
+  redis.call('HSET', KEYS[4], ARGV[1], ARGV[4])
+  redis.call('HINCRBY', totals, 'examples:' .. ARGV[4], 1)
 end
 return 1
-""".replace("GROUP_SIZE", str(1 << GROUP_BITS)).replace("GROUPS", str(GROUPS))
+"""
+    )
+    .replace("GROUP_SIZE", str(1 << GROUP_BITS))
+    .replace("GROUPS", str(GROUPS))
+)
 
-
-# KEYS: totals, counts:ham, counts:spam, counts:toxic
-# ARGV: the comments' languages joined by spaces, then per comment its buckets as decimal
-# numbers joined by spaces
-# Returns the totals, the vocabulary, the examples learned in each comment's language,
-# then per comment its counts for ham, then spam, then toxic, joined by spaces.
-_READ = """
-local totals = redis.call('HMGET', KEYS[1], TOTALS)
-local vocabulary = redis.call('HLEN', KEYS[2]) + redis.call('HLEN', KEYS[3])
-  + redis.call('HLEN', KEYS[4])
-local examples = {}
-for language in string.gmatch(ARGV[1], '%S+') do
-  examples[#examples + 1] = redis.call('HGET', KEYS[1], 'examples:' .. language) or '0'
-end
-local out = {totals, vocabulary, examples}
-for i = 2, #ARGV do
-  local buckets = {}
-  for bucket in string.gmatch(ARGV[i], '%d+') do buckets[#buckets + 1] = bucket end
-  local counts = {}
-  if #buckets > 0 then
-    for label = 2, 4 do
-      local found = redis.call('HMGET', KEYS[label], unpack(buckets))
-      for j = 1, #buckets do counts[#counts + 1] = found[j] or '0' end
-    end
+# KEYS: totals, counts, then the per-label counts of before
+# ARGV: buckets. Moves those buckets' counts of before into the packed counts; returns
+# how many buckets had any.
+_PACK = (
+    """
+local totals, packed, legacy = KEYS[1], KEYS[2], {KEYS[3], KEYS[4], KEYS[5]}
+"""
+    + _PACKED
+    + """
+local moved = 0
+for i = 1, #ARGV do
+  local c = counts_of(ARGV[i])
+  if fold(ARGV[i], c) then
+    store(ARGV[i], c)
+    moved = moved + 1
   end
-  out[#out + 1] = table.concat(counts, ' ')
 end
-return out
-""".replace(
-    "TOTALS",
-    ", ".join(
-        f"'{name}'"
-        for name in [
-            *(f"docs:{label}" for label in LABELS),
-            *(f"features:{label}" for label in LABELS),
-            *(f"features:{label}:{g}" for g in range(1, GROUPS) for label in LABELS),
-        ]
-    ),
+save_vocabulary()
+return moved
+"""
+)
+
+TOTALS: Final = (
+    *(f"docs:{label}" for label in LABELS),
+    *(f"features:{label}" for label in LABELS),
+    *(f"features:{label}:{g}" for g in range(1, GROUPS) for label in LABELS),
+    "vocabulary",
 )
 
 
@@ -164,15 +222,17 @@ class TextCounts:
         self._redis = redis
         self._keys = keys
         self._learn = redis.register_script(_LEARN)
-        self._read = redis.register_script(_READ)
+        self._pack = redis.register_script(_PACK)
+        self._legacy = [keys.text_counts_per_label(x) for x in LABELS]
 
     def _script_keys(self) -> list[str]:
         keys = self._keys
         return [
             keys.text_learned,
             keys.text_totals,
-            *(keys.text_counts(x) for x in LABELS),
+            keys.text_counts,
             keys.text_languages,
+            *self._legacy,
         ]
 
     async def learn(
@@ -205,6 +265,24 @@ class TextCounts:
                 results = await pipe.execute()
                 learned += sum(map(int, results[1::2] if replace else results))
         return learned
+
+    async def pack(self) -> tuple[int, float]:
+        """Move the counts kept before they were packed (one hash per label), a chunk of
+        buckets per script call; how many buckets had any, and the seconds it took.
+        Several workers may run it at once: a bucket is moved once."""
+        started = time.perf_counter()
+        moved = 0
+        keys = [self._keys.text_totals, self._keys.text_counts, *self._legacy]
+        while await self._redis.exists(*self._legacy):
+            for legacy in self._legacy:
+                cursor = 0
+                while True:
+                    cursor, found = await self._redis.hscan(legacy, cursor, count=PACK_CHUNK)
+                    if found:
+                        moved += int(await self._pack(keys=keys, args=list(found)))
+                    if not cursor:
+                        break
+        return moved, time.perf_counter() - started
 
     async def labels(self) -> dict[str, str]:
         """Every comment that taught the model, with its label."""
@@ -243,30 +321,64 @@ class TextCounts:
         self, bucket_lists: Sequence[Sequence[int]], languages: Sequence[str] | None = None
     ) -> list[Counts]:
         """The counts each comment's buckets need, and the comments learned in its
-        language (`languages`, one per comment), in one script call: the buckets go as
-        one argument per comment, which keeps redis-py's packing out of the way."""
+        language (`languages`, one per comment), in one round trip: the totals, then one
+        lookup per comment. While counts of before are still being moved (`pack`), the
+        buckets asked are moved first and the vocabulary read in one transaction."""
         if not bucket_lists:
             return []
-        codes = list(languages) if languages is not None else ["-"] * len(bucket_lists)
-        args = [" ".join(code or "-" for code in codes)]
-        args += [" ".join(map(str, buckets)) for buckets in bucket_lists]
-        totals_raw, vocabulary, in_language, *per_comment = await self._read(
-            keys=self._script_keys()[1:5], args=args
-        )
+        if languages is None:
+            languages = [""] * len(bucket_lists)
+        codes = [code or "-" for code in languages]
+        found = await self._read(bucket_lists, codes, moving=False)
+        if found is None:
+            wanted = sorted({str(bucket) for buckets in bucket_lists for bucket in buckets})
+            keys = [self._keys.text_totals, self._keys.text_counts, *self._legacy]
+            for start in range(0, len(wanted), PACK_CHUNK):
+                await self._pack(keys=keys, args=wanted[start : start + PACK_CHUNK])
+            found = await self._read(bucket_lists, codes, moving=True)
+        assert found is not None
+        return found
+
+    async def _read(
+        self, bucket_lists: Sequence[Sequence[int]], codes: Sequence[str], *, moving: bool
+    ) -> list[Counts] | None:
+        """None when counts of before are found and `moving` is False."""
+        named = sorted(set(codes))
+        async with self._redis.pipeline(transaction=moving) as pipe:
+            pipe.hmget(self._keys.text_totals, [*TOTALS, *(f"examples:{c}" for c in named)])
+            if moving:
+                for legacy in self._legacy:
+                    pipe.hlen(legacy)
+            else:
+                pipe.exists(*self._legacy)
+            for buckets in bucket_lists:
+                if buckets:
+                    pipe.hmget(self._keys.text_counts, list(buckets))
+            totals_raw, *rest = await pipe.execute()
+        if moving:
+            unmoved, rest = sum(rest[: len(LABELS)]), rest[len(LABELS) :]
+        else:
+            if rest[0]:
+                return None
+            unmoved, rest = 0, rest[1:]
         numbers = [int(n or 0) for n in totals_raw]
         size = len(LABELS)
         docs = dict(zip(LABELS, numbers[:size], strict=True))
+        per_group = numbers[: len(TOTALS) - 1]
         totals = {}
         for index, label in enumerate(LABELS):
-            whole, *rest = numbers[size + index :: size]
-            totals[label] = (whole - sum(rest), *rest)
+            whole, *others = per_group[size + index :: size]
+            totals[label] = (whole - sum(others), *others)
+        vocabulary = numbers[len(TOTALS) - 1] + unmoved
+        examples = dict(zip(named, numbers[len(TOTALS) :], strict=True))
+        values = iter(rest)
         counts = []
-        for buckets, raw, examples in zip(bucket_lists, per_comment, in_language, strict=True):
-            found = [int(n) for n in str(raw).split()] if buckets else []
-            size = len(buckets)
-            per_label = {
-                label: found[index * size : (index + 1) * size]
-                for index, label in enumerate(LABELS)
-            }
-            counts.append(Counts(docs, totals, per_label, int(vocabulary), int(examples or 0)))
+        for buckets, code in zip(bucket_lists, codes, strict=True):
+            per_label: dict[str, Sequence[int]] = {label: [] for label in LABELS}
+            if buckets:
+                flat = " ".join(v or "0 0 0" for v in next(values)).split()
+                per_label = {
+                    label: list(map(int, flat[index::size])) for index, label in enumerate(LABELS)
+                }
+            counts.append(Counts(docs, totals, per_label, vocabulary, examples[code]))
         return counts
