@@ -156,8 +156,15 @@ class Keys:
 
     def site_model_outcomes(self, language: str) -> str:
         """Moderators' later decisions on comments the site model scored in `language`,
-        newest first (a capped list of "p1", "p0" and "n" entries)."""
+        newest first (a capped list: would publish or not, approved or not, the evidence
+        and the comment's id, "p1:-7.30:<id>"; see `workers.sitemodel`)."""
         return f"{self.prefix}:textmodel:v1:outcomes:{language}"
+
+    @property
+    def site_model_levels(self) -> str:
+        """Where the site model stands in each language, as last re-measured with
+        today's counts (hash: language code -> JSON of `workers.sitemodel.LanguageStatus`)."""
+        return f"{self.prefix}:textmodel:v1:levels"
 
     def decision_counts(self, minute: int) -> str:
         """Decisions counted in one minute (Unix time // 60), kept in the same atomic step

@@ -119,6 +119,9 @@ class Settings:
     site_model_min_would_publish: int = 100  # of them, comments it would have published
     site_model_precision: float = 0.99  # measured precision needed to publish
     site_model_audit_share: float = 0.05  # of what it would publish, held to keep measuring
+    # A language's precision is measured again at most this often (all workers together):
+    # a window of 500 decisions is ~0.25 s of a worker's CPU to score. 0: every step.
+    site_model_remeasure_s: float = 10.0
     spam_window_s: int = 3600
     burst_window_s: int = 600
     burst_limit: int = 5
@@ -212,6 +215,7 @@ class Settings:
             ),
             site_model_precision=env.number("SITE_MODEL_PRECISION", 0.99, 0.5, 1.0),
             site_model_audit_share=env.number("SITE_MODEL_AUDIT_SHARE", 0.05, 0.0, 1.0),
+            site_model_remeasure_s=env.number("SITE_MODEL_REMEASURE_S", 10.0, 0.0, 3600.0),
             spam_window_s=env.integer("SPAM_WINDOW_S", 3600, minimum=1),
             burst_window_s=env.integer("BURST_WINDOW_S", 600, minimum=1),
             burst_limit=env.integer("BURST_LIMIT", 5, minimum=1),

@@ -37,9 +37,8 @@ def test_replay_teaches_it_and_status_shows_it(settings: Settings, tmp_path: Pat
     replayed = _run(settings, "replay", "--set", str(labelled))
     assert replayed.returncode == 0, replayed.stderr
     assert "replayed 4 decisions" in replayed.stdout
-    assert "language  examples  decisions  would publish  approved  precision  publishes" in (
-        replayed.stdout
-    )
+    header = "language  examples  decisions  rescored  would publish  approved  precision"
+    assert header in replayed.stdout
 
     status = _run(settings, "status", "--json")
     assert status.returncode == 0, status.stderr
@@ -48,6 +47,7 @@ def test_replay_teaches_it_and_status_shows_it(settings: Settings, tmp_path: Pat
     assert report["examples"] == {"ham": 2, "spam": 1, "toxic": 1}
     ary = next(row for row in report["languages"] if row["language"] == "ary")
     assert ary["decisions"] == 4
+    assert ary["rescored"] == 4  # each scored again with what it learned since
     assert ary["examples"] == 4  # learned in the language they were detected in
     assert ary["publishes"] is False  # 4 decisions prove nothing
     assert report["needs"] == {

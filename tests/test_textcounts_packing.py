@@ -95,6 +95,7 @@ async def test_learning_relabelling_and_forgetting_before_the_move_stay_exact(
     await _learn(fresh, ["c1", "c4", "c5"])
     assert await fresh.learn("c2", "ham", _buckets(TEXTS["c2"][1]), "ary")
     assert await _state(redis, keys) == await _state(redis, other)
+    await redis.delete(*[key async for key in redis.scan_iter("other:*")])
 
 
 async def test_a_worker_moves_the_counts_of_before_when_it_starts(

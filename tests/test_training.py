@@ -41,7 +41,7 @@ async def _decide(api: TestClient, comment_id: str, **body: object) -> None:
 
 
 async def test_approvals_and_rejections_teach_the_site_model(
-    api: TestClient, worker: Worker, redis: aioredis.Redis, keys: Keys
+    api: TestClient, worker: Worker, redis: aioredis.Redis, keys: Keys, mod_settings: Settings
 ) -> None:
     fine = await _held(api, worker, DARIJA)
     abusive = await _held(api, worker, "nta wahed l7mar, sir t9awed")
@@ -63,8 +63,15 @@ async def test_approvals_and_rejections_teach_the_site_model(
     # Each verdict on a comment it scored is an outcome for its language.
     outcomes = await redis.lrange(keys.site_model_outcomes("ary"), 0, -1)
     assert len(outcomes) == 4
-    # One it would have published carries how sure it was (its largest evidence).
-    assert all(o == "n" or re.fullmatch(r"p[01]:-\d+\.\d\d", o) for o in outcomes), outcomes
+    # Each carries whether it would have published, whether the moderator approved, how
+    # sure it was (its largest evidence) and the comment, so it can be scored again.
+    assert sorted(o.rsplit(":", 1)[1] for o in outcomes) == sorted([fine, abusive, spam, silent])
+    assert all(re.fullmatch(r"[pn][01]:-?\d+\.\d\d:\w+", o) for o in outcomes), outcomes
+    assert {o[1] for o in outcomes if o.endswith(fine)} == {"1"}
+    assert {o[1] for o in outcomes if not o.endswith(fine)} == {"0"}
+    # The step that learned them measured the window again with today's counts.
+    (status,) = await SiteModel(redis, keys, mod_settings).statuses(["ary"])
+    assert status.decisions == 4 and status.rescored == 3  # the plain rejection taught nothing
     # What a rejection taught is in the audit and in the comment's decision record.
     audit = await (await api.get("/v1/moderation/audit?limit=10", headers=AMINA)).json()
     taught = {
@@ -210,3 +217,28 @@ async def test_the_decision_record_carries_the_verdict_and_the_rank(
         "site_model.unproven",
         "language.not_covered",
     )
+
+
+async def test_precision_is_measured_again_at_most_every_interval_and_when_a_worker_stops(
+    api: TestClient, worker: Worker, redis: aioredis.Redis, keys: Keys, mod_settings: Settings
+) -> None:
+    """Scoring a window again costs a worker ~0.25 s of CPU: a language is measured at
+    most every `MODERATOR_SITE_MODEL_REMEASURE_S` whoever records its decisions; what
+    is left is measured on a later step, or before the worker goes."""
+    site = SiteModel(redis, keys, mod_settings)
+    first = await _held(api, worker, DARIJA)
+    await _decide(api, first, action="approve")
+    await worker.step(block_ms=0)
+    (status,) = await site.statuses(["ary"])
+    assert (status.decisions, status.rescored) == (1, 1)
+
+    second = await _held(api, worker, "nta wahed l7mar, sir t9awed")
+    await _decide(api, second, action="reject", abusive=True)
+    await worker.step(block_ms=0)
+    (status,) = await site.statuses(["ary"])
+    assert status.decisions == 1  # measured less than 10 s ago: kept for later
+
+    assert await worker.remeasure() == ["ary"]
+    (status,) = await site.statuses(["ary"])
+    assert (status.decisions, status.rescored) == (2, 2)
+    assert await worker.remeasure() == []  # nothing left

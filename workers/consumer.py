@@ -144,7 +144,13 @@ class Worker:
             except (RedisError, OSError) as exc:
                 backoff = await self._wait(backoff, exc)
         with contextlib.suppress(RedisError, OSError):
+            await self.remeasure()  # what it learned, measured before it goes
             await ops.forget_worker(self._redis, self._keys, self.name)
+
+    async def remeasure(self) -> list[str]:
+        """Measure the site model's precision again, now, in the languages this worker
+        recorded decisions in since it last did (`Trainer.remeasure`)."""
+        return await self._trainer.remeasure(now=True)
 
     async def _wait(self, backoff: float, exc: Exception) -> float:
         """Redis is unreachable: wait about `backoff` seconds (less when stopped); the

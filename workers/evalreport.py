@@ -165,6 +165,7 @@ class Report:
         lines += [
             f"  {s['language']:<6} decisions {s['decisions']:>4}, would publish "
             f"{s['would_publish']:>4}, approved {s['approved']:>4}, precision {s['precision']}"
+            + (f" ({s['rescored']} scored again)" if s.get("rescored") else "")
             + (
                 f"; publishes below evidence {s['publish_below']} "
                 f"({s['proven_approved']} of {s['proven_would_publish']} approved there)"

@@ -68,6 +68,7 @@ async def evaluate(
         settings,
         key_prefix=f"eval-{uuid.uuid4().hex[:8]}",
         site_model_seed=settings.site_model_seed and not replay and seed is None,
+        site_model_remeasure_s=0.0,  # after every training step: the same figures every run
     )
     redis = aioredis.Redis.from_url(settings.effective_redis_url, decode_responses=True)
     worker = worker_for(redis, settings, "eval")

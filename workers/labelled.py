@@ -179,6 +179,7 @@ class Replayer:
             for comment_id, row in zip(ids, chunk, strict=True):
                 decided += await self._moderate(comment_id, row.label)
             await self._worker.drain()  # learns the verdicts before the next chunk
+        await self._worker.remeasure()  # the last decisions count, as a worker's next step
         return decided
 
     async def _moderate(self, comment_id: str, label: str) -> int:

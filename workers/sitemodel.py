@@ -18,7 +18,10 @@ It scores every comment (`workers.textmodel`, counts shared in Redis) and:
   (`publish_below`): the loosest evidence, from the clean threshold down in
   steps of `LEVEL_STEP`, at which the decisions show that precision. A model
   that errs on the comments it is least sure of is proven on the ones it is
-  surest of, and opens further as it learns. Until then such comments are held
+  surest of, and opens further as it learns. The precision is today's model's:
+  after each training step, the decisions are scored again with the counts of now,
+  each as if that comment had not been learned (`remeasure`), and the levels kept
+  for every verdict. Until then such comments are held
   as `site_model.unproven`. Once it publishes, a random `audit_share` of what
   it would publish is held anyway (`site_model.audit_sample`), so its
   precision keeps being measured.
@@ -30,9 +33,11 @@ stream); `status` reports them (`moderator site-model status`).
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import dataclasses
 import itertools
+import json
 import math
 import random
 from collections.abc import Sequence
@@ -45,15 +50,17 @@ from moderator.keys import Keys
 from moderator.settings import Settings
 from moderator.storage.textcounts import TextCounts
 from workers.language import UNDETERMINED
-from workers.textmodel import Prediction, predict
+from workers.textmodel import Prediction, leave_out, predict
 
 WINDOW: Final = 500  # the latest decisions per language that measure precision
-# A window entry: a comment it would not publish, or one it would (clean at the
-# clean threshold), approved or not, with its evidence ("p1:-7.30"): the largest of
-# its spam and toxicity evidence, which says how sure it was.
+# A window entry: a comment it would publish (clean at the clean threshold) or not,
+# approved or not, with its evidence, the largest of its spam and toxicity evidence,
+# which says how sure it was, and the comment's id ("p1:-7.30:<id>", "n0::<id>").
+# Entries written before carry less: "n", "p1", "p0", "p1:-7.30".
 WOULD_PUBLISH_APPROVED: Final = "p1"
 WOULD_PUBLISH_REJECTED: Final = "p0"
-WOULD_HOLD: Final = "n"
+WOULD_HOLD_APPROVED: Final = "n1"
+WOULD_HOLD_REJECTED: Final = "n0"
 LEVEL_STEP: Final = 0.5  # the confidences tried, from the clean threshold down
 LEVELS: Final = 17  # so down to 8 below it
 
@@ -92,6 +99,7 @@ class LanguageStatus:
     publish_below: float | None = None  # the evidence it is proven at, if any
     proven_would_publish: int = 0  # at that evidence
     proven_approved: int = 0
+    rescored: int = 0  # of the decisions, scored again with today's counts (`remeasure`)
 
     @property
     def precision(self) -> float | None:
@@ -113,6 +121,7 @@ class LanguageStatus:
             "publish_below": self.publish_below,
             "proven_would_publish": self.proven_would_publish,
             "proven_approved": self.proven_approved,
+            "rescored": self.rescored,
         }
 
 
@@ -178,14 +187,75 @@ class SiteModel:
         )
 
     async def statuses(self, languages: Sequence[str]) -> list[LanguageStatus]:
+        """Where it stands in each language: as last re-measured (`remeasure`), else
+        (before any decision there was learned) from the window as the decisions were
+        recorded."""
+        stored = await self._redis.hmget(self._keys.site_model_levels, list(languages))
+        missing = [language for language, raw in zip(languages, stored, strict=True) if not raw]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for language in missing:
+                pipe.lrange(self._keys.site_model_outcomes(language), 0, WINDOW - 1)
+            windows = dict(zip(missing, await pipe.execute() if missing else [], strict=True))
+        return [
+            LanguageStatus(**json.loads(raw))
+            if raw
+            else self._status(language, [_entry(str(e)) for e in windows[language]])
+            for language, raw in zip(languages, stored, strict=True)
+        ]
+
+    async def remeasure(self, languages: Sequence[str]) -> list[LanguageStatus]:
+        """Measure each language's window again with what the model knows today, and keep
+        the result for `statuses`. A decision whose comment taught the model is scored
+        again as if the model had never learned that one comment (`textmodel.leave_out`,
+        exact for counts): what today's model says of comments it has not seen, on the
+        moderators' decisions, rather than what each younger model said. Entries whose
+        comment taught nothing (a plain rejection, a forgotten reader) or that carry no
+        id (written before) count as they were recorded."""
         async with self._redis.pipeline(transaction=False) as pipe:
             for language in languages:
                 pipe.lrange(self._keys.site_model_outcomes(language), 0, WINDOW - 1)
-            windows = await pipe.execute()
-        return [
-            self._status(language, [_entry(str(raw)) for raw in window])
-            for language, window in zip(languages, windows, strict=True)
-        ]
+            windows = [[_parse(str(raw)) for raw in window] for window in await pipe.execute()]
+        ids = sorted(
+            {entry.comment_id for window in windows for entry in window if entry.comment_id}
+        )
+        values = await self._redis.hmget(self._keys.text_learned, ids) if ids else []
+        learned = {c: str(v) for c, v in zip(ids, values, strict=True) if v}
+        out = []
+        for language, window in zip(languages, windows, strict=True):
+            status = await self._remeasured(language, window, learned)
+            await self._redis.hset(
+                self._keys.site_model_levels, language, json.dumps(dataclasses.asdict(status))
+            )
+            out.append(status)
+        return out
+
+    async def _remeasured(
+        self, language: str, window: list[_Entry], learned: dict[str, str]
+    ) -> LanguageStatus:
+        taught: list[tuple[int, str, list[int]]] = []  # window index, label, buckets
+        for index, entry in enumerate(window):
+            value = learned.get(entry.comment_id) if entry.comment_id else None
+            if value and entry.approved is not None:
+                label, _, buckets = value.partition(" ")
+                taught.append((index, label, [int(b) for b in buckets.split()]))
+        counts = await self.counts.read([b for _, _, b in taught], [language] * len(taught))
+
+        def rescore() -> list[tuple[str, float | None]]:
+            entries = [(entry.kind, entry.evidence) for entry in window]
+            for (index, label, buckets), count in zip(taught, counts, strict=True):
+                alone = leave_out(count, label, buckets, in_language=True)
+                prediction = predict(dict.fromkeys(buckets, ""), alone)
+                verdict = self._verdict(prediction, language, None, alone.in_language)
+                if not verdict.clean:
+                    entries[index] = ("", None)
+                    continue
+                approved = window[index].approved
+                kind = WOULD_PUBLISH_APPROVED if approved else WOULD_PUBLISH_REJECTED
+                entries[index] = (kind, max(prediction.evidence.values()))
+            return entries
+
+        entries = await asyncio.to_thread(rescore)
+        return dataclasses.replace(self._status(language, entries), rescored=len(taught))
 
     def _status(self, language: str, entries: list[tuple[str, float | None]]) -> LanguageStatus:
         """Where it stands in `language`, and the loosest evidence it is proven at.
@@ -238,15 +308,20 @@ class SiteModel:
         would_publish: bool,
         approved: bool,
         evidence: float | None = None,
+        comment_id: str | None = None,
     ) -> None:
         """A moderator decided a comment the model had scored in `language`; `evidence`,
-        the largest of its spam and toxicity evidence, says how sure it was."""
+        the largest of its spam and toxicity evidence, says how sure it was; with the
+        comment's id, `remeasure` can score it again."""
         if would_publish:
             entry = WOULD_PUBLISH_APPROVED if approved else WOULD_PUBLISH_REJECTED
-            if evidence is not None and math.isfinite(evidence):
-                entry = f"{entry}:{evidence:.2f}"
         else:
-            entry = WOULD_HOLD
+            entry = WOULD_HOLD_APPROVED if approved else WOULD_HOLD_REJECTED
+        value = f"{evidence:.2f}" if evidence is not None and math.isfinite(evidence) else ""
+        if comment_id:
+            entry = f"{entry}:{value}:{comment_id}"
+        elif value and would_publish:
+            entry = f"{entry}:{value}"
         key = self._keys.site_model_outcomes(language)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.lpush(key, entry)
@@ -254,10 +329,26 @@ class SiteModel:
             await pipe.execute()
 
 
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    kind: str  # WOULD_PUBLISH_APPROVED, WOULD_PUBLISH_REJECTED, or "" (it would hold)
+    evidence: float | None
+    approved: bool | None  # None in entries written before it was recorded for all
+    comment_id: str
+
+
+def _parse(raw: str) -> _Entry:
+    kind, _, rest = raw.partition(":")
+    _, _, comment_id = rest.partition(":")
+    approved = {"p1": True, "n1": True, "p0": False, "n0": False}.get(kind)
+    return _Entry(*_entry(raw), approved, comment_id)
+
+
 def _entry(raw: str) -> tuple[str, float | None]:
     """A window entry as (kind, evidence): kind "" for a comment it would not publish,
     evidence None where the entry has none (written before it was recorded)."""
-    kind, _, value = raw.partition(":")
+    kind, _, rest = raw.partition(":")
+    value = rest.partition(":")[0]
     if kind not in (WOULD_PUBLISH_APPROVED, WOULD_PUBLISH_REJECTED):
         return "", None
     try:

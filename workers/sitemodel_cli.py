@@ -83,7 +83,9 @@ async def replay(settings: Settings, path: Path) -> int:
 def _table(report: dict[str, Any]) -> str:
     examples = ", ".join(f"{label} {n}" for label, n in report["examples"].items())
     lines = [f"site model ({report['mode']}): learned {examples}", ""]
-    lines.append("language  examples  decisions  would publish  approved  precision  publishes")
+    lines.append(
+        "language  examples  decisions  rescored  would publish  approved  precision  publishes"
+    )
     for row in report["languages"]:
         precision = "-" if row["precision"] is None else f"{row['precision']:.3f}"
         publishes = (
@@ -93,7 +95,8 @@ def _table(report: dict[str, Any]) -> str:
         )
         lines.append(
             f"{row['language']:<9} {row['examples']:>8}  {row['decisions']:>9}  "
-            f"{row['would_publish']:>13}  {row['approved']:>8}  {precision:>9}  {publishes}"
+            f"{row['rescored']:>8}  {row['would_publish']:>13}  {row['approved']:>8}  "
+            f"{precision:>9}  {publishes}"
         )
     needs = report["needs"]
     lines.append(
@@ -103,6 +106,9 @@ def _table(report: dict[str, Any]) -> str:
         f"publish at some confidence (evidence at or below {needs['clean_evidence']}, "
         f"or surer), and approved {needs['precision']:.0%} of those: it then publishes "
         "what it is that sure of."
+        "\nEach decision on a comment that taught it is scored again (rescored) as today's"
+        " model scores a comment it never learned: its precision is today's, not that of"
+        " the younger models that decided."
     )
     return "\n".join(lines)
 

@@ -47,9 +47,10 @@ the arithmetic, with no I/O.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -140,6 +141,27 @@ _LOG = [math.log(n + ALPHA) for n in range(_SMALL)]  # log(count + α) for commo
 
 def _logs(counts: list[int]) -> list[float]:
     return [_LOG[n] if n < _SMALL else math.log(n + ALPHA) for n in counts]
+
+
+def leave_out(counts: Counts, label: str, buckets: Sequence[int], *, in_language: bool) -> Counts:
+    """`counts` (read for `buckets`, in that order) as they would be had the model never
+    learned one comment: the one that taught `label` with exactly these `buckets`
+    (`in_language`: counted in the language `counts` were read for). Naive Bayes is
+    counts, so this is exact: what the model says of a comment it learned, as of one
+    it did not (`workers.sitemodel_levels`)."""
+    mine = [n - 1 for n in counts.features[label]]
+    gone = sum(1 for n in mine if n == 0)  # (bucket, label) pairs it alone had
+    totals = list(counts.totals[label])
+    for bucket in buckets:
+        totals[min(bucket >> GROUP_BITS, GROUPS - 1)] -= 1
+    return dataclasses.replace(
+        counts,
+        docs={**counts.docs, label: counts.docs[label] - 1},
+        totals={**counts.totals, label: tuple(totals)},
+        features={**counts.features, label: mine},
+        vocabulary=counts.vocabulary - gone,
+        in_language=counts.in_language - in_language,
+    )
 
 
 def predict(found: Mapping[int, str], counts: Counts) -> Prediction:

@@ -104,6 +104,7 @@ class Trainer:
         self._spam = spam
         self._site = site
         self._name = name
+        self._unmeasured: set[str] = set()  # languages with decisions not measured again
 
     async def seed(self) -> int:
         """Teach the site model the shipped examples, once per Redis and version of them;
@@ -220,15 +221,40 @@ class Trainer:
         handled = 0
         for _, entries in streams:
             for entry_id, fields in entries:
-                await self.learn(TrainingExample.from_fields(fields))
+                if language := await self.learn(TrainingExample.from_fields(fields)):
+                    self._unmeasured.add(language)
                 await self._redis.xack(self._keys.spam_training, TRAINERS_GROUP, entry_id)
                 handled += 1
+        await self.remeasure()
         return handled
 
-    async def learn(self, example: TrainingExample) -> None:
+    async def remeasure(self, *, now: bool = False) -> list[str]:
+        """Measure the site model's precision again (`SiteModel.remeasure`) in the
+        languages this worker recorded decisions in since, those no worker measured in
+        the last `site_model_remeasure_s` (a lock that expires: a language is measured
+        at most that often, whoever records its decisions; the others keep theirs for a
+        later step). `now`: whatever the others did (a replay's end, a worker stopping).
+        Returns the languages measured."""
+        if self._site is None or not self._unmeasured:
+            return []
+        interval_ms = round(self._settings.site_model_remeasure_s * 1000)
+        due = []
+        throttled = not now and interval_ms > 0
+        for language in sorted(self._unmeasured):
+            lock = f"{self._keys.site_model_levels}:measured:{language}"
+            if not throttled or await self._redis.set(lock, self._name, nx=True, px=interval_ms):
+                due.append(language)
+        if due:
+            await self._site.remeasure(due)
+            self._unmeasured.difference_update(due)
+        return due
+
+    async def learn(self, example: TrainingExample) -> str | None:
+        """Teach the models a verdict; the language of the site model's precision window
+        it was recorded in, if any."""
         body = await self._redis.hget(self._keys.comment(example.comment_id), "body")
         if not body:
-            return  # forgotten since
+            return None  # forgotten since
         text = str(body)
         if example.label in ("ham", "spam"):
             await self._spam.learn(text, spam=example.label == "spam")
@@ -237,22 +263,29 @@ class Trainer:
                 buckets = list(textmodel.features(text))
                 language = detect(text).code  # as the worker that decided it found it
                 await self._site.counts.learn(example.comment_id, example.label, buckets, language)
-            await self._record_outcome(example)
+            recorded = await self._record_outcome(example)
+        else:
+            recorded = None
         log.info("models_trained", comment_id=example.comment_id, label=example.label)
+        return recorded
 
-    async def _record_outcome(self, example: TrainingExample) -> None:
-        """If the site model scored this comment when it was decided automatically."""
+    async def _record_outcome(self, example: TrainingExample) -> str | None:
+        """If the site model scored this comment when it was decided automatically, the
+        language it is recorded in."""
         assert self._site is not None
         verdict = await self._automatic_verdict(example.comment_id)
         if verdict is None:
-            return
+            return None
         evidence = verdict.get("evidence")
+        language = str(verdict.get("language", "und"))
         await self._site.record_outcome(
-            str(verdict.get("language", "und")),
+            language,
             would_publish=bool(verdict.get("would_publish")),
             approved=example.label == "ham",
             evidence=max(map(float, evidence.values())) if isinstance(evidence, dict) else None,
+            comment_id=example.comment_id,
         )
+        return language
 
     async def _automatic_verdict(self, comment_id: str) -> dict[str, Any] | None:
         for raw in reversed(await self._redis.lrange(self._keys.history(comment_id), 0, -1)):

@@ -10,9 +10,9 @@ a seeded install is:
   suspect in the comment's languages, apart inside quotation marks; the sensitive
   list), the spam signals of the text, the site model's features;
 - per batch of `MODERATOR_WORKER_BATCH_SIZE`, as the worker calls them: the site
-  model's verdicts (its counts read from Redis in one script call, its precision
-  windows, full as on a site whose moderators have decided for a while, the
-  arithmetic) and the spam score (the learned tokens and counters in one round
+  model's verdicts (its counts read from Redis in one round trip, where its
+  precision windows stand, full as on a site whose moderators have decided for a
+  while, the arithmetic) and the spam score (the learned tokens and counters in one round
   trip, combined with the site model's evidence).
 
 Each stage is timed over the whole set `--repeat` times and the fastest kept (wall and
@@ -171,14 +171,15 @@ async def _teach(redis: aioredis.Redis, settings: Settings, rows: Sequence[Any])
     for row in rows:
         if row.label in ("ham", "spam"):
             await spam.learn(row.body, spam=row.label == "spam")
-    # Full precision windows, as on a site whose moderators have decided for a while:
-    # each verdict reads them.
+    # Full precision windows, as on a site whose moderators have decided for a while,
+    # measured as the workers' training step measures them: each verdict reads that.
     site = SiteModel(redis, keys, settings)
     for language in WINDOW_LANGUAGES:
         for n in range(WINDOW):
             await site.record_outcome(
                 language, would_publish=n % 3 == 0, approved=n % 97 != 0, evidence=-3.5 - n % 9
             )
+    await site.remeasure(WINDOW_LANGUAGES)
 
 
 async def run(settings: Settings, rows: Sequence[Any], repeat: int) -> dict[str, Any]:
