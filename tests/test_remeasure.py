@@ -110,3 +110,21 @@ async def test_decisions_it_cannot_score_again_count_as_they_were_recorded(
     assert status.rescored == len(HAM) and status.decisions == len(HAM) + 2
     assert status.would_publish == len(HAM) + 2 and status.approved == len(HAM)
     assert not status.proven  # 40 of 42 at every level: 95%
+
+
+async def test_a_kept_status_it_cannot_read_falls_back_to_the_window(
+    redis: aioredis.Redis, keys: Keys, settings: Settings
+) -> None:
+    """Another version's fields are ignored; a damaged value is read as if absent."""
+    site = _site(redis, keys, settings)
+    for _ in range(3):
+        await site.record_outcome("ar", would_publish=True, approved=True, evidence=-5.0)
+    await redis.hset(keys.site_model_levels, "ar", "{not json")
+    await redis.hset(
+        keys.site_model_levels,
+        "ary",
+        '{"decisions": 7, "would_publish": 1, "approved": 1, "a_later_field": true}',
+    )
+    ar, ary = await site.statuses(["ar", "ary"])
+    assert (ar.language, ar.decisions, ar.would_publish) == ("ar", 3, 3)
+    assert (ary.language, ary.decisions, ary.rescored) == ("ary", 7, 0)

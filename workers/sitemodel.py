@@ -48,7 +48,7 @@ import redis.asyncio as aioredis
 
 from moderator.keys import Keys
 from moderator.settings import Settings
-from moderator.storage.textcounts import TextCounts
+from moderator.storage.textcounts import LABELS, TextCounts
 from workers.language import UNDETERMINED
 from workers.textmodel import Prediction, leave_out, predict
 
@@ -190,17 +190,21 @@ class SiteModel:
         """Where it stands in each language: as last re-measured (`remeasure`), else
         (before any decision there was learned) from the window as the decisions were
         recorded."""
-        stored = await self._redis.hmget(self._keys.site_model_levels, list(languages))
-        missing = [language for language, raw in zip(languages, stored, strict=True) if not raw]
+        raw = await self._redis.hmget(self._keys.site_model_levels, list(languages))
+        kept = {
+            language: _stored(language, str(value))
+            for language, value in zip(languages, raw, strict=True)
+            if value
+        }
+        missing = [language for language in languages if kept.get(language) is None]
         async with self._redis.pipeline(transaction=False) as pipe:
             for language in missing:
                 pipe.lrange(self._keys.site_model_outcomes(language), 0, WINDOW - 1)
             windows = dict(zip(missing, await pipe.execute() if missing else [], strict=True))
         return [
-            LanguageStatus(**json.loads(raw))
-            if raw
-            else self._status(language, [_entry(str(e)) for e in windows[language]])
-            for language, raw in zip(languages, stored, strict=True)
+            kept.get(language)
+            or self._status(language, [_entry(str(e)) for e in windows[language]])
+            for language in languages
         ]
 
     async def remeasure(self, languages: Sequence[str]) -> list[LanguageStatus]:
@@ -235,8 +239,8 @@ class SiteModel:
         taught: list[tuple[int, str, list[int]]] = []  # window index, label, buckets
         for index, entry in enumerate(window):
             value = learned.get(entry.comment_id) if entry.comment_id else None
-            if value and entry.approved is not None:
-                label, _, buckets = value.partition(" ")
+            label, _, buckets = (value or "").partition(" ")
+            if label in LABELS and entry.approved is not None:
                 taught.append((index, label, [int(b) for b in buckets.split()]))
         counts = await self.counts.read([b for _, _, b in taught], [language] * len(taught))
 
@@ -327,6 +331,21 @@ class SiteModel:
             pipe.lpush(key, entry)
             pipe.ltrim(key, 0, WINDOW - 1)
             await pipe.execute()
+
+
+_STATUS_FIELDS: Final = frozenset(f.name for f in dataclasses.fields(LanguageStatus))
+
+
+def _stored(language: str, raw: str) -> LanguageStatus | None:
+    """A status kept by `remeasure`; None when it cannot be read (another version's, or
+    damaged): the window is read instead."""
+    try:
+        fields = json.loads(raw)
+        known = {k: v for k, v in fields.items() if k in _STATUS_FIELDS}
+        status = LanguageStatus(**{**known, "language": language})
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return status
 
 
 @dataclass(frozen=True, slots=True)
