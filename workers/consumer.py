@@ -145,6 +145,7 @@ class Worker:
                 backoff = await self._wait(backoff, exc)
         with contextlib.suppress(RedisError, OSError):
             await self.remeasure()  # what it learned, measured before it goes
+        with contextlib.suppress(RedisError, OSError):
             await ops.forget_worker(self._redis, self._keys, self.name)
 
     async def remeasure(self) -> list[str]:
