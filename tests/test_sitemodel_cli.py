@@ -50,6 +50,9 @@ def test_replay_teaches_it_and_status_shows_it(settings: Settings, tmp_path: Pat
     assert ary["rescored"] == 4  # each scored again with what it learned since
     assert ary["examples"] == 4  # learned in the language they were detected in
     assert ary["publishes"] is False  # 4 decisions prove nothing
+    assert ary["decides_publication"] is True
+    french = next(row for row in report["languages"] if row["language"] == "fr")
+    assert french["decides_publication"] is False  # detoxify's: it only holds what it finds toxic
     assert report["needs"] == {
         "examples": 50,
         "decisions": 200,

@@ -31,7 +31,9 @@ from moderator.keys import Keys
 from moderator.settings import Settings
 from moderator.storage.connection import connect
 from workers.labelled import LabelledSetError, Replayer, load, worker_for
+from workers.policy import Policy
 from workers.sitemodel import SiteModel
+from workers.wordlists import WordList
 
 PROG = "moderator site-model"
 LANGUAGES = ("ar", "ary", "mixed", "fr", "en", "und")
@@ -46,6 +48,13 @@ async def status(settings: Settings) -> dict[str, Any]:
         statuses = await site.statuses(LANGUAGES)
     finally:
         await redis.aclose()
+    # Where a toxicity model reads the language, it decides publication; the site model
+    # only holds what it finds toxic there, whatever its precision.
+    read = Policy.from_settings(settings, WordList(()), WordList(())).covered_languages
+    decides = {
+        s.language: settings.language_not_covered == "hold" and s.language not in read
+        for s in statuses
+    }
     return {
         "mode": settings.site_model,
         "examples": learned,
@@ -53,7 +62,8 @@ async def status(settings: Settings) -> dict[str, Any]:
             {
                 **s.to_dict(),
                 "examples": taught.get(s.language, 0),
-                "publishes": settings.site_model == "publish" and s.proven,
+                "decides_publication": decides[s.language],
+                "publishes": settings.site_model == "publish" and s.proven and decides[s.language],
             }
             for s in statuses
         ],
@@ -92,6 +102,8 @@ def _table(report: dict[str, Any]) -> str:
             f"below {row['publish_below']} ({row['proven_approved']}/{row['proven_would_publish']})"
             if row["publishes"]
             else "no"
+            if row["decides_publication"]
+            else "no: a toxicity model reads it"
         )
         lines.append(
             f"{row['language']:<9} {row['examples']:>8}  {row['decisions']:>9}  "
