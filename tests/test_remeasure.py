@@ -7,6 +7,7 @@ import random
 from dataclasses import replace
 
 import redis.asyncio as aioredis
+from structlog.testing import capture_logs
 
 from moderator.keys import Keys
 from moderator.settings import Settings
@@ -77,9 +78,14 @@ async def test_a_young_models_window_is_measured_again_with_what_it_learned_sinc
     (before,) = await site.statuses(["ary"])
     assert (before.decisions, before.would_publish, before.proven) == (50, 0, False)
 
-    (after,) = await site.remeasure(["ary"])
+    with capture_logs() as logs:
+        (after,) = await site.remeasure(["ary"])
+        assert await site.remeasure(["ary"]) == [after]  # the same: nothing to say
 
     assert after.rescored == 50 and after.decisions == 50
+    (opened,) = [e for e in logs if e["event"] == "site_model_level_changed"]
+    assert opened["language"] == "ary" and opened["publish_below_before"] is None
+    assert opened["publish_below"] == after.publish_below
     assert after.would_publish == after.approved >= 20  # no rejected comment scores clean
     assert after.proven and after.publish_below is not None
     assert await site.statuses(["ary"]) == [after]  # kept: verdicts read it

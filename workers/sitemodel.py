@@ -45,12 +45,15 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import redis.asyncio as aioredis
+import structlog
 
 from moderator.keys import Keys
 from moderator.settings import Settings
 from moderator.storage.textcounts import LABELS, TextCounts
 from workers.language import UNDETERMINED
 from workers.textmodel import Prediction, leave_out, predict
+
+log = structlog.get_logger()
 
 WINDOW: Final = 500  # the latest decisions per language that measure precision
 # A window entry: a comment it would publish (clean at the clean threshold) or not,
@@ -224,12 +227,23 @@ class SiteModel:
         )
         values = await self._redis.hmget(self._keys.text_learned, ids) if ids else []
         learned = {c: str(v) for c, v in zip(ids, values, strict=True) if v}
+        before = await self.statuses(languages)
         out = []
-        for language, window in zip(languages, windows, strict=True):
+        for language, window, was in zip(languages, windows, before, strict=True):
             status = await self._remeasured(language, window, learned)
             await self._redis.hset(
                 self._keys.site_model_levels, language, json.dumps(dataclasses.asdict(status))
             )
+            if status.publish_below != was.publish_below:
+                log.info(  # it opens, widens, narrows or closes a language
+                    "site_model_level_changed",
+                    language=language,
+                    publish_below=status.publish_below,
+                    publish_below_before=was.publish_below,
+                    decisions=status.decisions,
+                    proven_would_publish=status.proven_would_publish,
+                    proven_approved=status.proven_approved,
+                )
             out.append(status)
         return out
 
