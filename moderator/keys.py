@@ -163,7 +163,8 @@ class Keys:
     @property
     def site_model_levels(self) -> str:
         """Where the site model stands in each language, as last re-measured with
-        today's counts (hash: language code -> JSON of `workers.sitemodel.LanguageStatus`)."""
+        today's counts (hash: language code -> JSON of `workers.sitewindow.LanguageStatus`
+        and the settings it was measured under)."""
         return f"{self.prefix}:textmodel:v1:levels"
 
     def decision_counts(self, minute: int) -> str:

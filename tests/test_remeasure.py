@@ -3,6 +3,7 @@ comment that taught it is scored as if it had never learned that comment."""
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import replace
 
@@ -12,21 +13,26 @@ from structlog.testing import capture_logs
 from moderator.keys import Keys
 from moderator.settings import Settings
 from moderator.storage.textcounts import TextCounts
-from workers import textmodel
+from workers import sitewindow, textmodel
 from workers.sitemodel import SiteModel
+from workers.spam.scorer import SpamScorer
+from workers.training import Trainer
 
 HAM = [f"Bravo pour cet article numéro {n} sur le tramway, merci beaucoup" for n in range(40)]
 TOXIC = [f"espèce de chien {n}, tu es un âne et un voleur" for n in range(10)]
 
 
-def _site(redis: aioredis.Redis, keys: Keys, settings: Settings) -> SiteModel:
-    small = replace(
+def _small(settings: Settings) -> Settings:
+    return replace(
         settings,
         site_model_min_examples=10,
         site_model_min_decisions=30,
         site_model_min_would_publish=20,
     )
-    return SiteModel(redis, keys, small, rng=random.Random(0))
+
+
+def _site(redis: aioredis.Redis, keys: Keys, settings: Settings) -> SiteModel:
+    return SiteModel(redis, keys, _small(settings), rng=random.Random(0))
 
 
 async def test_leaving_a_comment_out_is_the_model_that_never_learned_it(
@@ -126,11 +132,37 @@ async def test_a_kept_status_it_cannot_read_falls_back_to_the_window(
     for _ in range(3):
         await site.record_outcome("ar", would_publish=True, approved=True, evidence=-5.0)
     await redis.hset(keys.site_model_levels, "ar", "{not json")
-    await redis.hset(
-        keys.site_model_levels,
-        "ary",
-        '{"decisions": 7, "would_publish": 1, "approved": 1, "a_later_field": true}',
-    )
+    later = {"decisions": 7, "would_publish": 1, "approved": 1, "a_later_field": True}
+    later["measured_with"] = sitewindow.measured_with(_small(settings))
+    await redis.hset(keys.site_model_levels, "ary", json.dumps(later))
     ar, ary = await site.statuses(["ar", "ary"])
     assert (ar.language, ar.decisions, ar.would_publish) == ("ar", 3, 3)
     assert (ary.language, ary.decisions, ary.rescored) == ("ary", 7, 0)
+
+
+async def test_a_status_kept_under_other_settings_is_measured_again_at_start(
+    redis: aioredis.Redis, keys: Keys, settings: Settings
+) -> None:
+    """An operator who asks for more precision gets it from the next verdict on: a
+    status measured under the old settings is not used, and a starting worker
+    measures it again."""
+    site = _site(redis, keys, settings)
+    for n, text in enumerate(HAM):
+        await site.counts.learn(f"h{n}", "ham", list(textmodel.features(text)), "ary")
+        await site.record_outcome("ary", would_publish=False, approved=True, comment_id=f"h{n}")
+    (proven,) = await site.remeasure(["ary"])
+    assert proven.proven and await site.stale() == []
+
+    stricter = replace(settings, site_model_min_examples=10, site_model_min_would_publish=45)
+    strict = SiteModel(redis, keys, stricter)
+    assert await strict.stale() == ["ary"]
+    (status,) = await strict.statuses(["ary"])
+    assert not status.proven and status.rescored == 0  # the window as recorded
+    trainer = Trainer(
+        redis, keys, stricter, spam=SpamScorer(redis, keys, stricter), site=strict, name="w"
+    )
+    await redis.set(keys.text_features, str(textmodel.FEATURES_VERSION))  # no relearning
+    await trainer.seed()
+    (status,) = await strict.statuses(["ary"])
+    assert status.rescored == len(HAM) and not status.proven  # 40 < 45 it would publish
+    assert await strict.stale() == []

@@ -34,15 +34,11 @@ stream); `status` reports them (`moderator site-model status`).
 from __future__ import annotations
 
 import asyncio
-import bisect
 import dataclasses
-import itertools
-import json
-import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 import redis.asyncio as aioredis
 import structlog
@@ -51,21 +47,22 @@ from moderator.keys import Keys
 from moderator.settings import Settings
 from moderator.storage.textcounts import LABELS, TextCounts
 from workers.language import UNDETERMINED
+from workers.sitewindow import (
+    WINDOW,
+    WOULD_PUBLISH_APPROVED,
+    WOULD_PUBLISH_REJECTED,
+    Entry,
+    LanguageStatus,
+    encode_entry,
+    encode_status,
+    entry_kind,
+    parse_entry,
+    standing,
+    stored_status,
+)
 from workers.textmodel import Prediction, leave_out, predict
 
 log = structlog.get_logger()
-
-WINDOW: Final = 500  # the latest decisions per language that measure precision
-# A window entry: a comment it would publish (clean at the clean threshold) or not,
-# approved or not, with its evidence, the largest of its spam and toxicity evidence,
-# which says how sure it was, and the comment's id ("p1:-7.30:<id>", "n0::<id>").
-# Entries written before carry less: "n", "p1", "p0", "p1:-7.30".
-WOULD_PUBLISH_APPROVED: Final = "p1"
-WOULD_PUBLISH_REJECTED: Final = "p0"
-WOULD_HOLD_APPROVED: Final = "n1"
-WOULD_HOLD_REJECTED: Final = "n0"
-LEVEL_STEP: Final = 0.5  # the confidences tried, from the clean threshold down
-LEVELS: Final = 17  # so down to 8 below it
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,41 +87,6 @@ class Verdict:
             "language": self.language,
             "proven": self.proven,
             "publish_below": self.publish_below,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class LanguageStatus:
-    language: str
-    decisions: int  # in the window
-    would_publish: int  # at the clean threshold
-    approved: int  # of those it would publish
-    publish_below: float | None = None  # the evidence it is proven at, if any
-    proven_would_publish: int = 0  # at that evidence
-    proven_approved: int = 0
-    rescored: int = 0  # of the decisions, scored again with today's counts (`remeasure`)
-
-    @property
-    def precision(self) -> float | None:
-        return self.approved / self.would_publish if self.would_publish else None
-
-    @property
-    def proven(self) -> bool:
-        """Whether it publishes in this language (at some confidence)."""
-        return self.publish_below is not None
-
-    def to_dict(self) -> dict[str, Any]:
-        precision = self.precision
-        return {
-            "language": self.language,
-            "decisions": self.decisions,
-            "would_publish": self.would_publish,
-            "approved": self.approved,
-            "precision": None if precision is None else round(precision, 4),
-            "publish_below": self.publish_below,
-            "proven_would_publish": self.proven_would_publish,
-            "proven_approved": self.proven_approved,
-            "rescored": self.rescored,
         }
 
 
@@ -195,7 +157,7 @@ class SiteModel:
         recorded."""
         raw = await self._redis.hmget(self._keys.site_model_levels, list(languages))
         kept = {
-            language: _stored(language, str(value))
+            language: stored_status(language, str(value), self._settings)
             for language, value in zip(languages, raw, strict=True)
             if value
         }
@@ -206,9 +168,19 @@ class SiteModel:
             windows = dict(zip(missing, await pipe.execute() if missing else [], strict=True))
         return [
             kept.get(language)
-            or self._status(language, [_entry(str(e)) for e in windows[language]])
+            or standing(self._settings, language, [entry_kind(str(e)) for e in windows[language]])
             for language in languages
         ]
+
+    async def stale(self) -> list[str]:
+        """The languages whose kept status was measured under other settings (or cannot
+        be read): `Trainer.seed` measures them again when a worker starts."""
+        kept = await self._redis.hgetall(self._keys.site_model_levels)
+        return sorted(
+            str(language)
+            for language, raw in kept.items()
+            if stored_status(str(language), str(raw), self._settings) is None
+        )
 
     async def remeasure(self, languages: Sequence[str]) -> list[LanguageStatus]:
         """Measure each language's window again with what the model knows today, and keep
@@ -221,7 +193,7 @@ class SiteModel:
         async with self._redis.pipeline(transaction=False) as pipe:
             for language in languages:
                 pipe.lrange(self._keys.site_model_outcomes(language), 0, WINDOW - 1)
-            windows = [[_parse(str(raw)) for raw in window] for window in await pipe.execute()]
+            windows = [[parse_entry(str(raw)) for raw in window] for window in await pipe.execute()]
         ids = sorted(
             {entry.comment_id for window in windows for entry in window if entry.comment_id}
         )
@@ -232,7 +204,7 @@ class SiteModel:
         for language, window, was in zip(languages, windows, before, strict=True):
             status = await self._remeasured(language, window, learned)
             await self._redis.hset(
-                self._keys.site_model_levels, language, json.dumps(dataclasses.asdict(status))
+                self._keys.site_model_levels, language, encode_status(status, self._settings)
             )
             if status.publish_below != was.publish_below:
                 log.info(  # it opens, widens, narrows or closes a language
@@ -248,7 +220,7 @@ class SiteModel:
         return out
 
     async def _remeasured(
-        self, language: str, window: list[_Entry], learned: dict[str, str]
+        self, language: str, window: list[Entry], learned: dict[str, str]
     ) -> LanguageStatus:
         taught: list[tuple[int, str, list[int]]] = []  # window index, label, buckets
         for index, entry in enumerate(window):
@@ -273,51 +245,9 @@ class SiteModel:
             return entries
 
         entries = await asyncio.to_thread(rescore)
-        return dataclasses.replace(self._status(language, entries), rescored=len(taught))
-
-    def _status(self, language: str, entries: list[tuple[str, float | None]]) -> LanguageStatus:
-        """Where it stands in `language`, and the loosest evidence it is proven at.
-        Precision on a handful proves nothing: a level counts once the moderators have
-        decided `min_decisions` comments it scored there, `min_would_publish` of them
-        comments it would have published at that level."""
-        s = self._settings
-        # An entry with no evidence (written before it was recorded) counts, approved, at
-        # the clean threshold only, and, not approved, at every level: it never makes a
-        # surer level look better than it was.
-        would = [
-            (
-                evidence
-                if evidence is not None
-                else s.site_model_clean_evidence
-                if kind == WOULD_PUBLISH_APPROVED
-                else -math.inf,
-                kind == WOULD_PUBLISH_APPROVED,
-            )
-            for kind, evidence in entries
-            if kind
-        ]
-        status = LanguageStatus(
-            language, len(entries), len(would), sum(approved for _, approved in would)
+        return dataclasses.replace(
+            standing(self._settings, language, entries), rescored=len(taught)
         )
-        if len(entries) < s.site_model_min_decisions:
-            return status
-        # Surest first: the comments kept at a level are a prefix, counted once.
-        would.sort(key=lambda entry: entry[0])
-        evidences = [evidence for evidence, _ in would]
-        approved_before = list(itertools.accumulate((a for _, a in would), initial=0))
-        for step in range(LEVELS):
-            level = s.site_model_clean_evidence - step * LEVEL_STEP
-            kept = bisect.bisect_right(evidences, level)
-            if kept < s.site_model_min_would_publish:
-                break  # fewer still at the next, surer level
-            if approved_before[kept] / kept >= s.site_model_precision:
-                return dataclasses.replace(
-                    status,
-                    publish_below=level,
-                    proven_would_publish=kept,
-                    proven_approved=approved_before[kept],
-                )
-        return status
 
     async def record_outcome(
         self,
@@ -331,61 +261,9 @@ class SiteModel:
         """A moderator decided a comment the model had scored in `language`; `evidence`,
         the largest of its spam and toxicity evidence, says how sure it was; with the
         comment's id, `remeasure` can score it again."""
-        if would_publish:
-            entry = WOULD_PUBLISH_APPROVED if approved else WOULD_PUBLISH_REJECTED
-        else:
-            entry = WOULD_HOLD_APPROVED if approved else WOULD_HOLD_REJECTED
-        value = f"{evidence:.2f}" if evidence is not None and math.isfinite(evidence) else ""
-        if comment_id:
-            entry = f"{entry}:{value}:{comment_id}"
-        elif value and would_publish:
-            entry = f"{entry}:{value}"
+        entry = encode_entry(would_publish, approved, evidence, comment_id)
         key = self._keys.site_model_outcomes(language)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.lpush(key, entry)
             pipe.ltrim(key, 0, WINDOW - 1)
             await pipe.execute()
-
-
-_STATUS_FIELDS: Final = frozenset(f.name for f in dataclasses.fields(LanguageStatus))
-
-
-def _stored(language: str, raw: str) -> LanguageStatus | None:
-    """A status kept by `remeasure`; None when it cannot be read (another version's, or
-    damaged): the window is read instead."""
-    try:
-        fields = json.loads(raw)
-        known = {k: v for k, v in fields.items() if k in _STATUS_FIELDS}
-        status = LanguageStatus(**{**known, "language": language})
-    except (ValueError, TypeError, AttributeError):
-        return None
-    return status
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    kind: str  # WOULD_PUBLISH_APPROVED, WOULD_PUBLISH_REJECTED, or "" (it would hold)
-    evidence: float | None
-    approved: bool | None  # None in entries written before it was recorded for all
-    comment_id: str
-
-
-def _parse(raw: str) -> _Entry:
-    kind, _, rest = raw.partition(":")
-    _, _, comment_id = rest.partition(":")
-    approved = {"p1": True, "n1": True, "p0": False, "n0": False}.get(kind)
-    return _Entry(*_entry(raw), approved, comment_id)
-
-
-def _entry(raw: str) -> tuple[str, float | None]:
-    """A window entry as (kind, evidence): kind "" for a comment it would not publish,
-    evidence None where the entry has none (written before it was recorded)."""
-    kind, _, rest = raw.partition(":")
-    value = rest.partition(":")[0]
-    if kind not in (WOULD_PUBLISH_APPROVED, WOULD_PUBLISH_REJECTED):
-        return "", None
-    try:
-        evidence = float(value)
-    except ValueError:
-        return kind, None
-    return kind, evidence if math.isfinite(evidence) else None

@@ -111,11 +111,14 @@ class Trainer:
         how many it learned. Counts learned with features of another version are
         relearned first. Examples of an older version (an upgrade that ships more, or
         other ones) are forgotten and today's learned, by one worker (a lock). Counts
-        kept before they were packed are moved first."""
+        kept before they were packed are moved first, and where the site model stands
+        is measured again in languages measured under other settings."""
         if self._site is None:
             return 0
         await self.pack()
         await self.relearn()
+        if stale := await self._site.stale():  # an operator changed what it must show
+            await self._site.remeasure(stale)
         if not self._settings.site_model_seed:
             return 0
         digest = seed_digest()

@@ -48,7 +48,8 @@ from workers.checks import listed_terms
 from workers.labelled import LabelledSetError, load
 from workers.language import detect
 from workers.policy import Policy
-from workers.sitemodel import WINDOW, SiteModel
+from workers.sitemodel import SiteModel
+from workers.sitewindow import WINDOW
 from workers.spam.scorer import SpamScorer, content_evidence, text_signals
 from workers.training import SEED_FILE, learn_texts
 from workers.wordlists import Lists, WordList, seed_terms
