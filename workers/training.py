@@ -32,8 +32,10 @@ from moderator.settings import Settings
 from moderator.storage.textcounts import TextCounts
 from workers import textmodel
 from workers.language import detect
+from workers.policy import Policy
 from workers.sitemodel import SiteModel
 from workers.spam.scorer import SpamScorer
+from workers.wordlists import WordList
 
 log = structlog.get_logger()
 
@@ -105,6 +107,9 @@ class Trainer:
         self._site = site
         self._name = name
         self._unmeasured: set[str] = set()  # languages with decisions not measured again
+        # Where a toxicity model reads the language the site model never publishes: its
+        # window there is not worth a worker's CPU to measure again.
+        self._read = Policy.from_settings(settings, WordList(()), WordList(())).covered_languages
 
     async def seed(self) -> int:
         """Teach the site model the shipped examples, once per Redis and version of them;
@@ -224,7 +229,8 @@ class Trainer:
         handled = 0
         for _, entries in streams:
             for entry_id, fields in entries:
-                if language := await self.learn(TrainingExample.from_fields(fields)):
+                language = await self.learn(TrainingExample.from_fields(fields))
+                if language and language not in self._read:
                     self._unmeasured.add(language)
                 await self._redis.xack(self._keys.spam_training, TRAINERS_GROUP, entry_id)
                 handled += 1
