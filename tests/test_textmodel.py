@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import random
 from collections import Counter
@@ -113,6 +114,8 @@ def test_learned_examples_score_their_class_and_explain_it() -> None:
     assert prediction.evidence["spam"] > max(0.0, prediction.evidence["toxic"])
     assert prediction.clues  # the n-grams that weighed most
     assert prediction.examples == len(EXAMPLES)
+    unexplained = textmodel.predict(found, _counts(EXAMPLES, found), explain=False)
+    assert unexplained == dataclasses.replace(prediction, clues=())
 
     found = textmodel.features("wahed l7mar")
     toxic = textmodel.predict(found, _counts(EXAMPLES, found))

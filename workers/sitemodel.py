@@ -234,7 +234,7 @@ class SiteModel:
             entries = [(entry.kind, entry.evidence) for entry in window]
             for (index, label, buckets), count in zip(taught, counts, strict=True):
                 alone = leave_out(count, label, buckets, in_language=True)
-                prediction = predict(dict.fromkeys(buckets, ""), alone)
+                prediction = predict(dict.fromkeys(buckets, ""), alone, explain=False)
                 verdict = self._verdict(prediction, language, None, alone.in_language)
                 if not verdict.clean:
                     entries[index] = ("", None)

@@ -164,8 +164,9 @@ def leave_out(counts: Counts, label: str, buckets: Sequence[int], *, in_language
     )
 
 
-def predict(found: Mapping[int, str], counts: Counts) -> Prediction:
-    """Score a comment with features `found` (in the order `counts.features` follows)."""
+def predict(found: Mapping[int, str], counts: Counts, *, explain: bool = True) -> Prediction:
+    """Score a comment with features `found` (in the order `counts.features` follows);
+    with `explain` False, without clues (a window scored again needs none)."""
     vocabulary = max(counts.vocabulary, 1)
     logs = {label: _logs(list(counts.features[label])) for label in CLASSES}
     # log of a label's feature total, with the smoothing's share: per feature group for
@@ -190,7 +191,7 @@ def predict(found: Mapping[int, str], counts: Counts) -> Prediction:
     }
     top = max(FLAGS, key=lambda label: evidence[label])
     towards = top if evidence[top] > 0 else "ham"
-    clues = _clues(list(found.values()), groups, logs, shift, towards)
+    clues = _clues(list(found.values()), groups, logs, shift, towards) if explain else ()
     known = sum(map(any, zip(*(counts.features[label] for label in CLASSES), strict=True)))
     return Prediction(evidence, clues, counts.examples, known)
 
