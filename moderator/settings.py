@@ -120,7 +120,7 @@ class Settings:
     site_model_precision: float = 0.99  # measured precision needed to publish
     site_model_audit_share: float = 0.05  # of what it would publish, held to keep measuring
     # A language's precision is measured again at most this often (all workers together):
-    # a window of 500 decisions is ~0.25 s of a worker's CPU to score. 0: every step.
+    # a window of 500 decisions is ~0.2 s of a worker's CPU to score. 0: every step.
     site_model_remeasure_s: float = 10.0
     spam_window_s: int = 3600
     burst_window_s: int = 600
