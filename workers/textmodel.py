@@ -148,9 +148,9 @@ def leave_out(counts: Counts, label: str, buckets: Sequence[int], *, in_language
     learned one comment: the one that taught `label` with exactly these `buckets`
     (`in_language`: counted in the language `counts` were read for). Naive Bayes is
     counts, so this is exact: what the model says of a comment it learned, as of one
-    it did not (`workers.sitemodel_levels`)."""
-    mine = [n - 1 for n in counts.features[label]]
-    gone = sum(1 for n in mine if n == 0)  # (bucket, label) pairs it alone had
+    it did not (`workers.sitemodel.SiteModel.remeasure`)."""
+    mine = [max(n - 1, 0) for n in counts.features[label]]  # never below none
+    gone = sum(1 for n in counts.features[label] if n == 1)  # pairs it alone had
     totals = list(counts.totals[label])
     for bucket in buckets:
         totals[min(bucket >> GROUP_BITS, GROUPS - 1)] -= 1
