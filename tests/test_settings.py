@@ -77,6 +77,10 @@ def test_values_are_parsed() -> None:
             "MODERATOR_TOXICITY_RUNTIME=onnx decides as the model in fp32",
         ),
         ({"MODERATOR_TOXICITY_RUNTIME": "onnx"}, "MODERATOR_TOXICITY_RUNTIME=onnx needs"),
+        (
+            {"MODERATOR_SITE_MODEL_REMEASURE_S": "-1"},
+            "MODERATOR_SITE_MODEL_REMEASURE_S: must be at least 0",
+        ),
     ],
 )
 def test_bad_values_name_the_variable(environ: dict[str, str], message: str) -> None:
