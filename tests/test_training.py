@@ -246,9 +246,11 @@ async def test_precision_is_measured_again_at_most_every_interval_and_when_a_wor
     assert (status.decisions, status.rescored) == (2, 2)
     assert await worker.remeasure() == []  # nothing left
 
-    # French is detoxify's: the site model never publishes it, its window is not scored again.
+    # French is detoxify's: the site model never publishes it, its window is kept as
+    # recorded, not scored again.
     french = await _held(api, worker, "Va te faire voir, espèce de crétin")
     await _decide(api, french, action="reject", abusive=True)
     await worker.step(block_ms=0)
     (fr,) = await site.statuses(["fr"])
     assert (fr.decisions, fr.rescored) == (1, 0)
+    assert await redis.hexists(keys.site_model_levels, "fr")  # kept: verdicts read one hash

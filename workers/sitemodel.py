@@ -36,7 +36,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -182,14 +182,17 @@ class SiteModel:
             if stored_status(str(language), str(raw), self._settings) is None
         )
 
-    async def remeasure(self, languages: Sequence[str]) -> list[LanguageStatus]:
+    async def remeasure(
+        self, languages: Sequence[str], *, as_recorded: Collection[str] = ()
+    ) -> list[LanguageStatus]:
         """Measure each language's window again with what the model knows today, and keep
         the result for `statuses`. A decision whose comment taught the model is scored
         again as if the model had never learned that one comment (`textmodel.leave_out`,
         exact for counts): what today's model says of comments it has not seen, on the
         moderators' decisions, rather than what each younger model said. Entries whose
         comment taught nothing (a plain rejection, a forgotten reader) or that carry no
-        id (written before) count as they were recorded."""
+        id (written before) count as they were recorded, and so does every entry of the
+        languages in `as_recorded` (where it never publishes: not worth the CPU)."""
         async with self._redis.pipeline(transaction=False) as pipe:
             for language in languages:
                 pipe.lrange(self._keys.site_model_outcomes(language), 0, WINDOW - 1)
@@ -202,7 +205,9 @@ class SiteModel:
         before = await self.statuses(languages)
         out = []
         for language, window, was in zip(languages, windows, before, strict=True):
-            status = await self._remeasured(language, window, learned)
+            status = await self._remeasured(
+                language, window, {} if language in as_recorded else learned
+            )
             await self._redis.hset(
                 self._keys.site_model_levels, language, encode_status(status, self._settings)
             )

@@ -108,7 +108,7 @@ class Trainer:
         self._name = name
         self._unmeasured: set[str] = set()  # languages with decisions not measured again
         # Where a toxicity model reads the language the site model never publishes: its
-        # window there is not worth a worker's CPU to measure again.
+        # window there is kept as recorded, not scored again (not worth a worker's CPU).
         self._read = Policy.from_settings(settings, WordList(()), WordList(())).covered_languages
 
     async def seed(self) -> int:
@@ -229,8 +229,7 @@ class Trainer:
         handled = 0
         for _, entries in streams:
             for entry_id, fields in entries:
-                language = await self.learn(TrainingExample.from_fields(fields))
-                if language and language not in self._read:
+                if language := await self.learn(TrainingExample.from_fields(fields)):
                     self._unmeasured.add(language)
                 await self._redis.xack(self._keys.spam_training, TRAINERS_GROUP, entry_id)
                 handled += 1
@@ -254,7 +253,7 @@ class Trainer:
             if not throttled or await self._redis.set(lock, self._name, nx=True, px=interval_ms):
                 due.append(language)
         if due:
-            await self._site.remeasure(due)
+            await self._site.remeasure(due, as_recorded=self._read)
             self._unmeasured.difference_update(due)
         return due
 
