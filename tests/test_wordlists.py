@@ -113,6 +113,22 @@ def test_arabic_article_is_tried_off() -> None:
     assert found(words, "والقحبة") == ["قحبة"]
 
 
+def test_an_arabic_word_is_tried_without_a_joined_conjunction() -> None:
+    """و and ف are written joined to the next word ("and", "so"): an insult after them is
+    still found, in plural too; the word is read whole as well, and a stem keeps three
+    letters."""
+    words = WordList([Term.of("عاهرة", ["ar", "ary"]), Term.of("أحمق", ["ar"])])
+    assert found(words, "زاملة وعاهرة", "ary") == ["عاهرة"]
+    assert found(words, "مدرب غبي وأحمق", "ar") == ["أحمق"]
+    assert found(words, "فعاهرات", "ar") == ["عاهرة"]
+    assert found(WordList([Term.of("ابن الحرام", ["ar"])]), "لص وابن الحرام", "ar") == [
+        "ابن الحرام"
+    ]
+    assert found(WordList([Term.of("وسخ", ["ar"])]), "الحي وسخ", "ar") == ["وسخ"]  # whole
+    assert found(WordList([Term.of("سخ", ["ar"])]), "الحي وسخ", "ar") == []  # two letters
+    assert found(WordList([Term.of("مكلخ", ["ary"])]), "ومكلخين", "ary") == ["مكلخ"]  # Darija
+
+
 def test_arabic_sound_plurals_are_tried_as_singulars() -> None:
     """Modern Standard Arabic's sound plurals (-ون, -ين, -ات), article or not; a stem
     keeps three letters ("بين", "فات" stay words of their own)."""

@@ -15,7 +15,8 @@ without the short vowel e, which Latin Darija writes or leaves out as it likes
 letter read once; the digits stay letters, never leetspeak (3 is
 never e, 7 never t). A comment's word is also tried without its article and as the
 singular of a plural, a term's word without its article ("wld l9a7ba" is found in
-"wld 9a7ba"). What is left keeps `MIN_STEM` letters ("lin" is not "in"; after the
+"wld 9a7ba"); in Arabic script, a comment's word is also tried without the conjunction
+و or ف joined to it ("وعاهرة", `without_conjunction`). What is left keeps `MIN_STEM` letters ("lin" is not "in"; after the
 Arabic article two, as in "الزب").
 """
 
@@ -29,6 +30,10 @@ MIN_STEM: Final = 3  # letters a word keeps once its article or plural ending is
 # The Arabic article and the particles written joined before it ("والقحبة"), longest
 # first; used for Modern Standard Arabic as well. What is left keeps two letters.
 ARABIC_ARTICLES: Final = ("وال", "فال", "بال", "كال", "لل", "ال")
+# The conjunctions written joined to a word without an article ("وعاهرة", "فابن"). What
+# is left keeps `MIN_STEM` letters, and the word is read whole as well: "وزير" is still
+# "وزير", and "وسخ" is never "سخ".
+ARABIC_CONJUNCTIONS: Final = ("و", "ف")
 _LATIN_ARTICLES = ("al", "el", "l")
 # Plural endings, each with the singular endings it replaces ("9a7bat" -> "9a7ba").
 _ARABIC_PLURALS: Final = (("ين", ("",)), ("ون", ("",)), ("ات", ("", "ه")))  # ون: MSA's
@@ -55,9 +60,9 @@ ARABIC_RE: Final = re.compile("[\u0600-\u06ff]")  # a letter of the Arabic scrip
 
 def keys(word: str) -> frozenset[str]:
     """The keys a comment's folded word is looked up by: as written, without its
-    article, as a singular, and without both."""
+    article (or joined conjunction), as a singular, and without both."""
     word = _once(word)
-    forms = {word, *_without_article(word)}
+    forms = {word, *(_without_article(word) or without_conjunction(word))}
     forms.update(singular for form in list(forms) for singular in _singulars(form))
     return frozenset(map(_key, forms))
 
@@ -83,6 +88,15 @@ def _without_article(word: str) -> list[str]:
     for article in ARABIC_ARTICLES if arabic else _LATIN_ARTICLES:
         if word.startswith(article) and len(word) - len(article) >= (2 if arabic else MIN_STEM):
             return [word[len(article) :]]
+    return []
+
+
+def without_conjunction(word: str) -> list[str]:
+    """An Arabic-script word of a comment without the conjunction joined to it ("وعاهرة"
+    is also tried as "عاهرة", "ومكلخين" as "مكلخين"), if three letters are left. Only a
+    comment's words: a term's word is listed as it is meant."""
+    if word[:1] in ARABIC_CONJUNCTIONS and len(word) - 1 >= MIN_STEM:
+        return [word[1:]]
     return []
 
 

@@ -18,7 +18,8 @@ folding in `workers.folding.fold_decomposed`):
 A comment's word that has letters is tried both as written and de-leeted (0 → o,
 1 → i or l, 3 → e, 4 → a, 5 → s, 7 → t, @ → a, $ → s); a number stays a number
 ("455"). An Arabic word is also tried without its article (ال, وال, فال, بال, كال,
-لل) and as the singular of a sound plural (-ون, -ين, -ات: "المهاجرون" is "مهاجر").
+لل), or else without a joined conjunction (و, ف: "وعاهرة", three letters left), and as
+the singular of a sound plural (-ون, -ين, -ات: "المهاجرون" is "مهاجر").
 Collapsing runs would make "as" match "ass" and "Niger" a slur, so when a
 term's collapsed word has fewer than six characters, each run in the comment's word
 must be as long as in the term or stretched to three or more (`runs_fit`): "asss"
@@ -33,7 +34,7 @@ import re
 from collections.abc import Iterable
 from typing import Final
 
-from workers.darija import ARABIC_ARTICLES, arabic_singulars
+from workers.darija import ARABIC_ARTICLES, arabic_singulars, without_conjunction
 from workers.folding import STRETCH, fold_decomposed
 
 # A word and what the caller tags it with (`workers.wordlists`: its languages).
@@ -85,6 +86,8 @@ def spellings(word: str) -> list[tuple[str, str]]:
         if word.startswith(article) and len(word) - len(article) >= 2:
             found.append(word[len(article) :])
             break
+    else:
+        found += without_conjunction(word)
     # and as the singular of a sound plural (its endings are Arabic letters)
     found += [singular for spelling in list(found) for singular in arabic_singulars(spelling)]
     return [(spelling, collapse(spelling)) for spelling in found]
