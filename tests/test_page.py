@@ -624,6 +624,9 @@ async def test_at_phone_width_a_comment_opens_in_its_own_view_and_back_returns(
     await expect(queue.locator("> li")).to_have_count(8)
     await expect(page.locator("#detail")).to_be_hidden()  # no detail under the whole queue
     await page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    # In view before the position is read: a click on a comment half out of view would
+    # scroll it first, and the queue would rightly come back there instead.
+    await item(page, ids[6]).locator(".body").scroll_into_view_if_needed()
     scrolled = await page.evaluate("window.scrollY")
     await item(page, ids[6]).locator(".body").click()
     detail = page.locator("#detail")
@@ -640,7 +643,9 @@ async def test_at_phone_width_a_comment_opens_in_its_own_view_and_back_returns(
     await page.locator("#detail-back").click()
     await expect(queue).to_be_visible()
     await expect(detail).to_be_hidden()
-    assert abs(await page.evaluate("window.scrollY") - scrolled) <= 2, "back where it was"
+    await page.wait_for_function(  # back where it was
+        "scrolled => Math.abs(window.scrollY - scrolled) <= 2", arg=scrolled, timeout=5000
+    )
     # Open again and decide from the detail view: back in the queue, one fewer.
     await item(page, ids[2]).locator(".body").click()
     await detail.get_by_role("radio", name="spam").check()
