@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 
 from tests.helpers import clean_env
+from workers.evalreport import Outcome, Report
 from workers.evaluate import folds
-from workers.labelled import load
+from workers.labelled import Labelled, load
 
 ROWS = [
     {"body": "Bravo à l'équipe nationale, quel match magnifique !", "label": "ham", "lang": "fr"},
@@ -57,6 +58,30 @@ def test_eval_prints_decisions_per_language_and_label(tmp_path: Path) -> None:
     assert table[("ary-Arab", "ham")]["held"] == 1  # no model reads Darija yet
     assert sum(row["n"] for row in report["table"]) == len(ROWS)
     assert report["targets"]["ham rejected"]["passed"]
+
+
+def test_a_warmed_report_says_how_much_of_what_the_site_model_published_was_ham() -> None:
+    """Where the site model decides (Arabic, Darija, mixed), what was published and the
+    share of it that was ham: the precision its windows must show, on unseen comments."""
+
+    def outcome(lang: str, label: str, decision: str) -> Outcome:
+        return Outcome(Labelled("…", label, lang), decision, (), None, lang)
+
+    outcomes = [
+        *(outcome("ar", "ham", "published") for _ in range(3)),
+        outcome("mixed", "toxic", "published"),
+        outcome("ary-Latn", "spam", "held"),
+        outcome("fr", "toxic", "published"),  # a toxicity model's call, not the site model's
+    ]
+    warmed = Report(outcomes, warmed=True, replayed=10, seconds=1.0)
+    assert warmed.site_model_published() == {"published": 4, "ham": 3, "precision": 0.75}
+    assert "published here in Arabic, Darija and mixed: 4, of them ham 3 (precision 0.75)" in (
+        warmed.text()
+    )
+    assert warmed.to_dict()["site_model_published"]["precision"] == 0.75
+    fresh = Report(outcomes[4:5], warmed=False, replayed=0, seconds=1.0)
+    assert fresh.site_model_published()["precision"] is None
+    assert "published here" not in fresh.text()
 
 
 def test_a_bad_line_is_named_and_exits_2(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from moderator.storage.review import LANGUAGE_ONLY
 from workers.labelled import LABELS, Labelled
 
 ARABIC_GROUPS = ("ar", "ary", "ary-Arab", "ary-Latn")  # the languages no detoxify model reads
+SITE_MODEL_GROUPS = (*ARABIC_GROUPS, "mixed")  # where what is published, the site model published
 PROTECTED_TAGS = frozenset({"identity_mention", "political_criticism", "official_criticism"})
 
 
@@ -126,6 +127,22 @@ class Report:
             targets.append(Target("toxic ranked suspect (or rejected)", suspect, 0.90, True))
         return targets
 
+    def site_model_published(self) -> dict[str, Any]:
+        """What was published where the site model decides (Arabic, Darija, mixed) and how
+        much of it was ham: the precision its windows are asked to show (99%), measured
+        here on comments it never learned."""
+        published = [
+            o
+            for o in self.outcomes
+            if o.row.lang in SITE_MODEL_GROUPS and o.decision == "published"
+        ]
+        ham = sum(o.row.label == "ham" for o in published)
+        return {
+            "published": len(published),
+            "ham": ham,
+            "precision": round(ham / len(published), 4) if published else None,
+        }
+
     def table(self) -> list[dict[str, Any]]:
         rows = []
         groups = sorted({(o.row.lang, o.row.label) for o in self.outcomes})
@@ -174,6 +191,12 @@ class Report:
             )
             for s in self.site_model
         ]
+        if self.warmed:
+            mine = self.site_model_published()
+            lines.append(
+                f"  published here in Arabic, Darija and mixed: {mine['published']}, of them "
+                f"ham {mine['ham']} (precision {mine['precision']})"
+            )
         lines += ["", "Targets:"]
         lines += [
             f"  {'ok  ' if t.passed else 'MISS'} {t.name}: {t.value:.3f} "
@@ -196,6 +219,7 @@ class Report:
             "ms_per_comment": round(1000 * self.seconds / max(len(self.outcomes), 1), 2),
             "table": self.table(),
             "site_model": self.site_model,
+            "site_model_published": self.site_model_published(),
             "targets": {t.name: t.to_dict() for t in self.targets},
             "wrong": [
                 {
