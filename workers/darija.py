@@ -16,8 +16,8 @@ letter read once; the digits stay letters, never leetspeak (3 is
 never e, 7 never t). A comment's word is also tried without its article and as the
 singular of a plural, a term's word without its article ("wld l9a7ba" is found in
 "wld 9a7ba"); in Arabic script, a comment's word is also tried without the conjunction
-و or ف joined to it ("وعاهرة", `without_conjunction`). What is left keeps `MIN_STEM` letters ("lin" is not "in"; after the
-Arabic article two, as in "الزب").
+و or ف joined to it ("وعاهرة", `without_conjunction`). What is left keeps `MIN_STEM`
+letters ("lin" is not "in"; after the Arabic article two, as in "الزب").
 """
 
 from __future__ import annotations
