@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
+import redis.asyncio as aioredis
+
+from moderator.settings import Settings
 from tests.helpers import clean_env
 from workers.evalreport import Outcome, Report
 from workers.evaluate import folds
-from workers.labelled import Labelled, load
+from workers.labelled import Labelled, Replayer, load, worker_for
 
 ROWS = [
     {"body": "Bravo à l'équipe nationale, quel match magnifique !", "label": "ham", "lang": "fr"},
@@ -82,6 +86,35 @@ def test_a_warmed_report_says_how_much_of_what_the_site_model_published_was_ham(
     fresh = Report(outcomes[4:5], warmed=False, replayed=0, seconds=1.0)
     assert fresh.site_model_published()["precision"] is None
     assert "published here" not in fresh.text()
+
+
+async def test_rows_without_an_email_are_readers_of_their_own(
+    redis: aioredis.Redis, settings: Settings, tmp_path: Path
+) -> None:
+    """A site's export without e-mails is not one reader posting every comment within
+    minutes: no burst signal fires (beside which the site model never publishes), as it
+    does when the rows do give one address."""
+    labelled = tmp_path / "set.jsonl"
+    bodies = [f"Très bon article, merci pour le numéro {n}." for n in range(8)]
+    labelled.write_text("".join(json.dumps({"body": b, "label": "ham"}) + "\n" for b in bodies))
+    rows = load(labelled)
+    assert rows[0].comment("a").email == load(labelled)[0].comment("b").email  # every run
+    settings = replace(settings, site_model_seed=False)
+    worker = worker_for(redis, settings, "eval")
+    replayer = Replayer(redis, settings, worker)
+    await worker.setup()
+    try:
+        apart = await replayer.decisions(await replayer.submit(rows))
+        one = [replace(row, body=row.body + " Bis.", email="un@example.com") for row in rows]
+        together = await replayer.decisions(await replayer.submit(one))
+    finally:
+        await replayer.close()
+    assert [record["scores"]["spam"]["signals"] for record in apart] == [[]] * len(rows)
+    assert any(
+        signal.startswith("burst_email")
+        for record in together
+        for signal in record["scores"]["spam"]["signals"]
+    )
 
 
 def test_a_bad_line_is_named_and_exits_2(tmp_path: Path) -> None:
