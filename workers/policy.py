@@ -64,6 +64,17 @@ class Checks:
     toxicity_path: str = "scored"
 
 
+def covered_languages(settings: Settings) -> frozenset[str]:
+    """The languages a toxicity model reads under `settings` (detoxify's, those of
+    `MODERATOR_LANGUAGE_MODELS`, and "und"): `Policy.covered_languages` of its policy."""
+    own = frozenset(code for code, _ in settings.language_models)
+    return _covered(settings.toxicity_model, own)
+
+
+def _covered(model_type: str, model_languages: frozenset[str]) -> frozenset[str]:
+    return MODEL_LANGUAGES[model_type] | model_languages | {"und"}
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     thresholds: Mapping[str, float]
@@ -105,7 +116,7 @@ class Policy:
 
     @property
     def covered_languages(self) -> frozenset[str]:
-        return MODEL_LANGUAGES[self.model_type] | self.model_languages | {"und"}
+        return _covered(self.model_type, self.model_languages)
 
     def digest(self) -> str:
         """sha256 of the thresholds and lists in force (each term with its languages):

@@ -32,10 +32,9 @@ from moderator.settings import Settings
 from moderator.storage.textcounts import TextCounts
 from workers import textmodel
 from workers.language import detect
-from workers.policy import Policy
+from workers.policy import covered_languages
 from workers.sitemodel import SiteModel
 from workers.spam.scorer import SpamScorer
-from workers.wordlists import WordList
 
 log = structlog.get_logger()
 
@@ -109,7 +108,7 @@ class Trainer:
         self._unmeasured: set[str] = set()  # languages with decisions not measured again
         # Where a toxicity model reads the language the site model never publishes: its
         # window there is kept as recorded, not scored again (not worth a worker's CPU).
-        self._read = Policy.from_settings(settings, WordList(()), WordList(())).covered_languages
+        self._read = covered_languages(settings)
 
     async def seed(self) -> int:
         """Teach the site model the shipped examples, once per Redis and version of them;
