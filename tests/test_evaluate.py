@@ -123,6 +123,48 @@ def test_a_bad_line_is_named_and_exits_2(tmp_path: Path) -> None:
     assert "set.jsonl:1" in err
 
 
+def test_a_set_is_read_as_intake_and_bcp_47_would_read_it(tmp_path: Path) -> None:
+    """Another team's export: a byte-order mark, Windows line ends, language tags in
+    another case, a tag given alone, a body with doubled spaces. The worker reads what
+    intake would have stored, and the report groups by the tag as BCP 47 writes it."""
+    labelled = tmp_path / "set.jsonl"
+    rows = [
+        {"body": "S a l a m  a  k h o y a", "label": "ham", "lang": "ARY_latn"},
+        {"body": "مقال جيد", "label": "ham", "lang": "ar-ma", "tags": "identity_mention"},
+        {"body": "Bravo", "label": "ham", "lang": "MIXED"},
+    ]
+    text = "\r\n".join(json.dumps(row, ensure_ascii=False) for row in rows)
+    labelled.write_text("\ufeff" + text + "\r\n", encoding="utf-8")
+    read = load(labelled)
+    assert [row.lang for row in read] == ["ary-Latn", "ar-MA", "mixed"]
+    assert read[0].body == "S a l a m a k h o y a"  # as intake stores it
+    assert read[1].tags == ("identity_mention",)
+
+
+def test_a_row_intake_would_refuse_is_named(tmp_path: Path) -> None:
+    code, _, err = _eval(tmp_path, rows=[*ROWS, {"body": " \u200b ", "label": "ham"}])
+    assert code == 2
+    assert f"set.jsonl:{len(ROWS) + 1}: intake would refuse it: body: blank" in err
+
+
+def test_a_set_without_arabic_or_darija_ham_is_not_judged_on_it() -> None:
+    def outcome(lang: str, label: str, decision: str) -> Outcome:
+        return Outcome(Labelled("…", label, lang), decision, (), None, lang)
+
+    french = [outcome("fr", "ham", "published"), outcome("fr", "toxic", "held")]
+    for warmed in (False, True):
+        names = [
+            target.name for target in Report(french, warmed=warmed, replayed=0, seconds=1).targets
+        ]
+        assert not any("Arabic" in name for name in names)
+        assert any("toxic" in name for name in names)
+    moroccan = [outcome("ar-MA", "ham", "published"), outcome("ary-Arab-MA", "ham", "held")]
+    report = Report(moroccan, warmed=True, replayed=0, seconds=1)
+    published = {t.name: t.value for t in report.targets}["Arabic and Darija ham published"]
+    assert published == 0.5
+    assert report.site_model_published()["published"] == 1
+
+
 DARIJA_HAM = [
     "hadchi zwin bzaf, tbarkellah 3likom 3la had lkhedma",
     "lmaqal mzyan, choukran 3la lma3loumat",

@@ -11,8 +11,20 @@ from typing import Any
 from moderator.storage.review import LANGUAGE_ONLY
 from workers.labelled import LABELS, Labelled
 
-ARABIC_GROUPS = ("ar", "ary", "ary-Arab", "ary-Latn")  # the languages no detoxify model reads
-SITE_MODEL_GROUPS = (*ARABIC_GROUPS, "mixed")  # where what is published, the site model published
+# The languages no detoxify model reads: Arabic and Darija, whatever the script or region
+# ("ary-Arab", "ary-Latn", "ar-MA"); with "mixed", where what is published, the site
+# model published.
+ARABIC_LANGUAGES = frozenset({"ar", "ary"})
+
+
+def arabic(lang: str) -> bool:
+    return lang.split("-")[0] in ARABIC_LANGUAGES
+
+
+def site_model_group(lang: str) -> bool:
+    return arabic(lang) or lang == "mixed"
+
+
 PROTECTED_TAGS = frozenset({"identity_mention", "political_criticism", "official_criticism"})
 
 
@@ -114,17 +126,23 @@ class Report:
         targets.append(
             Target("protected ham held for a word", sum(map(_for_a_word, protected)), 0, False)
         )
-        arabic_ham = [o for o in ham if o.row.lang in ARABIC_GROUPS]
+        arabic_ham = [o for o in ham if arabic(o.row.lang)]
+        # A share of no comment is no figure: a set without Arabic or Darija ham (or
+        # without toxic comments) is not judged on them.
         if self.warmed:
-            published = _share(arabic_ham, lambda o: o.decision == "published")
-            targets.append(Target("Arabic and Darija ham published", published, 0.70, True))
-            leaked = _share(toxic, lambda o: o.decision == "published")
-            targets.append(Target("toxic published", leaked, 0.01, False))
+            if arabic_ham:
+                published = _share(arabic_ham, lambda o: o.decision == "published")
+                targets.append(Target("Arabic and Darija ham published", published, 0.70, True))
+            if toxic:
+                leaked = _share(toxic, lambda o: o.decision == "published")
+                targets.append(Target("toxic published", leaked, 0.01, False))
         else:
-            fine = _share(arabic_ham, lambda o: o.rank == "likely_fine")
-            targets.append(Target("Arabic and Darija ham ranked likely fine", fine, 0.90, True))
-            suspect = _share(toxic, lambda o: o.decision == "rejected" or o.rank == "suspect")
-            targets.append(Target("toxic ranked suspect (or rejected)", suspect, 0.90, True))
+            if arabic_ham:
+                fine = _share(arabic_ham, lambda o: o.rank == "likely_fine")
+                targets.append(Target("Arabic and Darija ham ranked likely fine", fine, 0.90, True))
+            if toxic:
+                suspect = _share(toxic, lambda o: o.decision == "rejected" or o.rank == "suspect")
+                targets.append(Target("toxic ranked suspect (or rejected)", suspect, 0.90, True))
         return targets
 
     def site_model_published(self) -> dict[str, Any]:
@@ -132,9 +150,7 @@ class Report:
         much of it was ham: the precision its windows are asked to show (99%), measured
         here on comments it never learned."""
         published = [
-            o
-            for o in self.outcomes
-            if o.row.lang in SITE_MODEL_GROUPS and o.decision == "published"
+            o for o in self.outcomes if site_model_group(o.row.lang) and o.decision == "published"
         ]
         ham = sum(o.row.label == "ham" for o in published)
         return {

@@ -25,9 +25,10 @@ import redis.asyncio as aioredis
 from moderator.domain import Comment, Status, new_comment_id, utc_now
 from moderator.errors import ModeratorError
 from moderator.keys import Keys
-from moderator.settings import Settings
+from moderator.settings import Limits, Settings
 from moderator.storage.comments import Outcome, Store
 from moderator.storage.review import Review
+from moderator.web.validation import validate
 from workers.consumer import Worker
 from workers.toxicity.language_models import load_language_models
 from workers.toxicity.loading import load_scorer
@@ -112,8 +113,12 @@ def unknown_reader(body: str) -> str:
 
 
 def load(path: Path) -> list[Labelled]:
+    """The rows of a labelled set, each body and name as intake would store them (a
+    row intake would refuse is an error naming its line), each `lang` in the case
+    BCP 47 writes it (`language_tag`)."""
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    text = path.read_text(encoding="utf-8-sig")  # a byte-order mark some editors write
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
@@ -121,19 +126,52 @@ def load(path: Path) -> list[Labelled]:
             label = raw["label"]
             if label not in LABELS or not isinstance(raw["body"], str):
                 raise ValueError(f"label must be one of {LABELS} and body a string")
+            body, name = _as_intake_stores(raw["body"], raw.get("name") or "Reader")
+            tags = raw.get("tags") or ()
             rows.append(
                 Labelled(
-                    body=raw["body"],
+                    body=body,
                     label=label,
-                    lang=str(raw.get("lang") or "und"),
-                    name=str(raw.get("name") or "Reader"),
+                    lang=language_tag(str(raw.get("lang") or "und")),
+                    name=name,
                     email=str(raw.get("email") or ""),
-                    tags=tuple(raw.get("tags") or ()),
+                    tags=(tags,) if isinstance(tags, str) else tuple(map(str, tags)),
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise LabelledSetError(f"{path}:{number}: {exc}") from exc
     return rows
+
+
+def _as_intake_stores(body: object, name: object) -> tuple[str, str]:
+    """`body` and `name` as intake stores them (Unicode-normalised, control characters
+    out, runs of spaces folded): the worker then reads what it reads in production.
+    The e-mail is not checked: it only tells readers apart here."""
+    checked = validate(
+        {"article_id": "eval", "name": name, "email": "reader@example.com", "body": body},
+        Limits(),
+    )
+    if isinstance(checked, list):
+        raise ValueError(
+            "intake would refuse it: " + ", ".join(f"{e.field}: {e.code}" for e in checked)
+        )
+    return checked.body, checked.name
+
+
+def language_tag(tag: str) -> str:
+    """A language tag in the case BCP 47 writes it, so that a set's "ARY-arab" or
+    "ary_Latn" is the "ary-Arab" or "ary-Latn" the report groups by: the language in
+    lower case, a script capitalised, a region in upper case."""
+    parts = tag.strip().replace("_", "-").split("-")
+    out = [parts[0].lower()]
+    for part in parts[1:]:
+        if len(part) == 4 and part.isalpha():
+            out.append(part.title())
+        elif len(part) == 2 and part.isalpha():
+            out.append(part.upper())
+        else:
+            out.append(part.lower())
+    return "-".join(out)
 
 
 class Replayer:
