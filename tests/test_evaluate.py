@@ -131,7 +131,7 @@ def test_a_set_is_read_as_intake_and_bcp_47_would_read_it(tmp_path: Path) -> Non
     rows = [
         {"body": "S a l a m  a  k h o y a", "label": "ham", "lang": "ARY_latn"},
         {"body": "مقال جيد", "label": "ham", "lang": "ar-ma", "tags": "identity_mention"},
-        {"body": "Bravo", "label": "ham", "lang": "MIXED"},
+        {"body": "Bravo\u2028les Lions\x85", "label": "ham", "lang": "MIXED"},
     ]
     text = "\r\n".join(json.dumps(row, ensure_ascii=False) for row in rows)
     labelled.write_text("\ufeff" + text + "\r\n", encoding="utf-8")
@@ -139,6 +139,7 @@ def test_a_set_is_read_as_intake_and_bcp_47_would_read_it(tmp_path: Path) -> Non
     assert [row.lang for row in read] == ["ary-Latn", "ar-MA", "mixed"]
     assert read[0].body == "S a l a m a k h o y a"  # as intake stores it
     assert read[1].tags == ("identity_mention",)
+    assert len(read) == 3  # a line separator inside a string does not end its line
 
 
 def test_a_row_intake_would_refuse_is_named(tmp_path: Path) -> None:

@@ -118,7 +118,9 @@ def load(path: Path) -> list[Labelled]:
     BCP 47 writes it (`language_tag`)."""
     rows = []
     text = path.read_text(encoding="utf-8-sig")  # a byte-order mark some editors write
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Lines end at "\n" alone (a "\r" before it is JSON's whitespace): `splitlines` would
+    # also cut at U+2028 or NEL, which JSON writers leave unescaped inside a string.
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
