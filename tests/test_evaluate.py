@@ -166,6 +166,28 @@ def test_a_set_without_arabic_or_darija_ham_is_not_judged_on_it() -> None:
     assert report.site_model_published()["published"] == 1
 
 
+def test_a_share_says_how_many_of_how_many_and_how_sure_it_is() -> None:
+    """One English ham comment of 45 held as spam is 2.2%, over a 2% target: the report
+    says it is one comment, and that on 45 the share could be anywhere from 0.4% to 11.6%
+    (Wilson, 95%)."""
+
+    def outcome(decision: str, reasons: tuple[str, ...]) -> Outcome:
+        return Outcome(Labelled("…", "ham", "en"), decision, reasons, None, "en")
+
+    held = outcome("held", ("spam.likely",))
+    report = Report([held, *(outcome("published", ()) for _ in range(44))], False, 0, 1.0)
+    target = next(t for t in report.targets if t.name == "ham held as spam [en]")
+    assert (target.count, target.n) == (1, 45)
+    assert target.interval is not None
+    assert [round(x, 4) for x in target.interval] == [0.0039, 0.1157]
+    assert "MISS ham held as spam [en]: 0.022 (≤ 0.02): 1 of 45 (95% interval 0.004–0.116)" in (
+        report.text()
+    )
+    assert report.to_dict()["targets"]["ham held as spam [en]"]["interval"] == [0.0039, 0.1157]
+    rejected = next(t for t in report.targets if t.name == "ham rejected")
+    assert rejected.interval is None and "ham rejected: 0.000 (≤ 0)\n" in report.text()
+
+
 DARIJA_HAM = [
     "hadchi zwin bzaf, tbarkellah 3likom 3la had lkhedma",
     "lmaqal mzyan, choukran 3la lma3loumat",

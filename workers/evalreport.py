@@ -3,6 +3,7 @@ decisions with their reasons, and the decisions issue's targets, each passed or 
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -69,17 +70,61 @@ class Target:
     value: float
     goal: float
     at_least: bool  # value must be >= goal (else <= goal)
+    count: int | None = None  # for a share: the comments that meet the test...
+    n: int | None = None  # ...of these
 
     @property
     def passed(self) -> bool:
         return self.value >= self.goal if self.at_least else self.value <= self.goal
 
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        """For a share, its 95% Wilson interval: what the same workers could show on
+        another set of this size drawn alike (1 of 45 is 2.2%, and anywhere from 0.4%
+        to 11.6%), so that a target missed or met by one comment reads as such."""
+        if self.count is None or not self.n:
+            return None
+        n, p, z2 = self.n, self.count / self.n, WILSON_Z**2
+        centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+        half = WILSON_Z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+        return max(centre - half, 0.0), min(centre + half, 1.0)
+
+    def text(self) -> str:
+        line = (
+            f"{'ok  ' if self.passed else 'MISS'} {self.name}: {self.value:.3f} "
+            f"({'≥' if self.at_least else '≤'} {self.goal})"
+        )
+        interval = self.interval
+        if interval is not None:
+            line += f": {self.count} of {self.n} (95% interval {interval[0]:.3f}–{interval[1]:.3f})"
+        return line
+
     def to_dict(self) -> dict[str, Any]:
-        return {"value": round(self.value, 4), "goal": self.goal, "passed": self.passed}
+        out: dict[str, Any] = {
+            "value": round(self.value, 4),
+            "goal": self.goal,
+            "passed": self.passed,
+        }
+        interval = self.interval
+        if interval is not None:
+            out |= {"count": self.count, "n": self.n, "interval": [round(x, 4) for x in interval]}
+        return out
 
 
-def _share(outcomes: Sequence[Outcome], test: Callable[[Outcome], bool]) -> float:
-    return sum(map(test, outcomes)) / len(outcomes) if outcomes else 0.0
+WILSON_Z = 1.959964  # the normal quantile of a two-sided 95% interval
+
+
+def _share(
+    name: str,
+    outcomes: Sequence[Outcome],
+    test: Callable[[Outcome], bool],
+    goal: float,
+    *,
+    at_least: bool,
+) -> Target:
+    """A target on the share of `outcomes` (at least one) that meet `test`."""
+    count = sum(map(test, outcomes))
+    return Target(name, count / len(outcomes), goal, at_least, count, len(outcomes))
 
 
 @dataclass
@@ -106,19 +151,18 @@ class Report:
         return dict(sorted(groups.items()))
 
     def _targets(self) -> list[Target]:
-        targets = []
-        for lang, group in self._group("spam").items():
-            targets.append(
-                Target(f"spam held or rejected [{lang}]", _share(group, _caught), 0.90, True)
-            )
-        for lang, group in self._group("ham").items():
-            targets.append(
-                Target(f"ham held as spam [{lang}]", _share(group, _as_spam), 0.02, False)
-            )
-        for lang, group in self._group("toxic").items():
-            targets.append(
-                Target(f"toxic held or rejected [{lang}]", _share(group, _caught), 0.85, True)
-            )
+        targets = [
+            _share(f"spam held or rejected [{lang}]", group, _caught, 0.90, at_least=True)
+            for lang, group in self._group("spam").items()
+        ]
+        targets += [
+            _share(f"ham held as spam [{lang}]", group, _as_spam, 0.02, at_least=False)
+            for lang, group in self._group("ham").items()
+        ]
+        targets += [
+            _share(f"toxic held or rejected [{lang}]", group, _caught, 0.85, at_least=True)
+            for lang, group in self._group("toxic").items()
+        ]
         ham = [o for o in self.outcomes if o.row.label == "ham"]
         toxic = [o for o in self.outcomes if o.row.label == "toxic"]
         targets.append(Target("ham rejected", sum(o.decision == "rejected" for o in ham), 0, False))
@@ -131,18 +175,17 @@ class Report:
         # without toxic comments) is not judged on them.
         if self.warmed:
             if arabic_ham:
-                published = _share(arabic_ham, lambda o: o.decision == "published")
-                targets.append(Target("Arabic and Darija ham published", published, 0.70, True))
+                name = "Arabic and Darija ham published"
+                targets.append(_share(name, arabic_ham, _published, 0.70, at_least=True))
             if toxic:
-                leaked = _share(toxic, lambda o: o.decision == "published")
-                targets.append(Target("toxic published", leaked, 0.01, False))
+                targets.append(_share("toxic published", toxic, _published, 0.01, at_least=False))
         else:
             if arabic_ham:
-                fine = _share(arabic_ham, lambda o: o.rank == "likely_fine")
-                targets.append(Target("Arabic and Darija ham ranked likely fine", fine, 0.90, True))
+                name = "Arabic and Darija ham ranked likely fine"
+                targets.append(_share(name, arabic_ham, _likely_fine, 0.90, at_least=True))
             if toxic:
-                suspect = _share(toxic, lambda o: o.decision == "rejected" or o.rank == "suspect")
-                targets.append(Target("toxic ranked suspect (or rejected)", suspect, 0.90, True))
+                name = "toxic ranked suspect (or rejected)"
+                targets.append(_share(name, toxic, _suspect, 0.90, at_least=True))
         return targets
 
     def site_model_published(self) -> dict[str, Any]:
@@ -214,11 +257,7 @@ class Report:
                 f"ham {mine['ham']} (precision {mine['precision']})"
             )
         lines += ["", "Targets:"]
-        lines += [
-            f"  {'ok  ' if t.passed else 'MISS'} {t.name}: {t.value:.3f} "
-            f"({'≥' if t.at_least else '≤'} {t.goal})"
-            for t in self.targets
-        ]
+        lines += [f"  {target.text()}" for target in self.targets]
         wrong = [o for o in self.outcomes if o.wrong]
         lines += ["", f"Wrong decisions ({len(wrong)}):"]
         lines += [
@@ -250,6 +289,18 @@ class Report:
             ],
             "labels": list(LABELS),
         }
+
+
+def _published(outcome: Outcome) -> bool:
+    return outcome.decision == "published"
+
+
+def _likely_fine(outcome: Outcome) -> bool:
+    return outcome.rank == "likely_fine"
+
+
+def _suspect(outcome: Outcome) -> bool:
+    return outcome.decision == "rejected" or outcome.rank == "suspect"
 
 
 def _caught(outcome: Outcome) -> bool:
